@@ -1,0 +1,71 @@
+"""The `advisor` command. Subcommands load their module only when run, so that
+`advisor boards` never pays for torch, tensorflow or ray."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+
+import click
+
+from advisor import __version__
+from advisor.errors import AdvisorError
+
+# name -> "module:attribute" of a click command, imported on first use
+SUBCOMMANDS = {
+    "boards": ("advisor.cli.boards:boards", "List board profiles and their budgets."),
+    "cost": ("advisor.cli.cost:cost", "Parameters, MACs, peak RAM and flash of a PhiNet."),
+    "scaling": ("advisor.cli.scaling:scaling", "Fit, cross-validate and segment scaling laws."),
+    "recommend": ("advisor.cli.recommend:recommend", "The best PhiNet for a board's budgets."),
+    "train": ("advisor.cli.train:train", "Train a PhiNet on CIFAR or an image folder."),
+    "build": ("advisor.cli.build:build", "Recommend, train, quantize, export and verify."),
+    "check": ("advisor.cli.check:check", "Measure a .tflite in TFLite Micro and judge boards."),
+    "sweep": ("advisor.cli.sweep:sweep", "Train a grid of PhiNets into a SQLite store."),
+    "probe": ("advisor.cli.probe:probe", "Linear probes on every block of a trained PhiNet."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name in SUBCOMMANDS if self._available(name))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in SUBCOMMANDS or not self._available(name):
+            return None
+        module_name, attribute = SUBCOMMANDS[name][0].split(":")
+        return getattr(importlib.import_module(module_name), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, SUBCOMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    @staticmethod
+    def _available(name: str) -> bool:
+        module_name = SUBCOMMANDS[name][0].split(":")[0]
+        return importlib.util.find_spec(module_name) is not None
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(__version__, prog_name="advisor")
+def cli() -> None:
+    """Which PhiNet fits my microcontroller, how accurate will it be, and the int8 model
+    and C header that prove it fits."""
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except AdvisorError as err:
+        click.secho(f"error: {err}", fg="red", err=True)
+        sys.exit(err.exit_code)
+    except click.exceptions.Exit as exit_:
+        sys.exit(exit_.exit_code)

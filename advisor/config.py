@@ -1,0 +1,88 @@
+"""The one description of a PhiNet that every part of the tool passes around."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from advisor.errors import AdvisorError
+
+_ALIASES = {"N": "num_layers", "layers": "num_layers", "t_zero": "t0", "classes": "num_classes",
+            "channels": "in_channels"}
+
+
+@dataclass(frozen=True)
+class PhiNetConfig:
+    """Scaling factors and options of a PhiNet, as micromind 0.2.1's ``PhiNet`` takes them.
+
+    ``resolution`` is the side of a square input. ``include_top`` adds the global average
+    pool and linear classifier (micromind's default is False; a deployed classifier has it).
+    """
+
+    alpha: float
+    beta: float
+    t0: float
+    num_layers: int
+    resolution: int = 160
+    in_channels: int = 3
+    num_classes: int = 10
+    divisor: int = 1
+    downsampling_layers: tuple[int, ...] = (5, 7)
+    squeeze_excite: bool = True
+    h_swish: bool = True
+    residuals: bool = True
+    include_top: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("alpha", "beta", "t0"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
+                raise AdvisorError(f"PhiNet {name} must be a positive number, got {value!r}")
+        for name, low in (("num_layers", 1), ("resolution", 1), ("in_channels", 1),
+                          ("num_classes", 1), ("divisor", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise AdvisorError(f"PhiNet {name} must be an integer >= {low}, got {value!r}")
+        object.__setattr__(self, "downsampling_layers", tuple(int(i) for i in self.downsampling_layers))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["downsampling_layers"] = list(self.downsampling_layers)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "PhiNetConfig":
+        """Build from a flat mapping or from a recommendation / report JSON with a "config" key."""
+        if "config" in data and isinstance(data["config"], Mapping):
+            data = data["config"]
+        known = {f.name for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            name = _ALIASES.get(key, key)
+            if name not in known:
+                raise AdvisorError(
+                    f"unknown PhiNet config key {key!r}; expected some of {sorted(known)}")
+            kwargs[name] = value
+        missing = {"alpha", "beta", "t0", "num_layers"} - kwargs.keys()
+        if missing:
+            raise AdvisorError(f"PhiNet config lacks {sorted(missing)}")
+        for name in ("num_layers", "resolution", "in_channels", "num_classes", "divisor"):
+            value = kwargs.get(name)
+            if isinstance(value, float) and value.is_integer():
+                kwargs[name] = int(value)
+        return cls(**kwargs)
+
+    @classmethod
+    def from_json_file(cls, path: str | Path) -> "PhiNetConfig":
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise AdvisorError(f"config file {path} does not exist") from None
+        except json.JSONDecodeError as err:
+            raise AdvisorError(f"config file {path} is not valid JSON: {err}") from None
+        if not isinstance(data, Mapping):
+            raise AdvisorError(f"config file {path} must hold a JSON object")
+        return cls.from_dict(data)
