@@ -1,0 +1,171 @@
+"""`advisor boards`: list and show board profiles; and the `--board` / `--board-file`
+options every command that targets a board shares (`board_options`, `resolve_board`,
+`resolve_boards`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+import click
+
+from advisor import sources
+from advisor.boards import Board, format_frequency, format_size, list_boards, load_board
+from advisor.errors import AdvisorError
+
+
+def board_options(function: Callable | None = None, *, multiple: bool = False) -> Callable:
+    """Add `--board ID` and `--board-file PATH.toml` to a click command; with
+    `multiple=True` both repeat (parameters `board` and `board_file` become tuples) and
+    `--all-boards` is added. Turn the values into boards with `resolve_board` /
+    `resolve_boards`."""
+
+    def decorate(command: Callable) -> Callable:
+        if multiple:
+            command = click.option("--all-boards", is_flag=True,
+                                   help="Every profile, built-in and user.")(command)
+        command = click.option(
+            "--board-file", "board_file", multiple=multiple,
+            type=click.Path(dir_okay=False), metavar="PATH.toml",
+            help="A board profile file of your own (same fields as `advisor boards show ID`)."
+            + (" Repeatable." if multiple else ""),
+        )(command)
+        return click.option(
+            "--board", "board", multiple=multiple, metavar="ID",
+            help="Board id or alias (`advisor boards` lists them)." + (" Repeatable." if multiple else ""),
+        )(command)
+
+    return decorate(function) if function is not None else decorate
+
+
+def resolve_board(board_id: str | None, board_file: str | None) -> Board:
+    """The one board a command targets, from `--board` or `--board-file`."""
+    if board_id is None and board_file is None:
+        raise AdvisorError("no board given: pass --board ID (see `advisor boards`) "
+                           "or --board-file PATH.toml")
+    if board_id is not None and board_file is not None:
+        raise AdvisorError("give either --board or --board-file, not both")
+    return load_board(board_id=board_id, board_file=board_file)
+
+
+def resolve_boards(board_ids: Sequence[str], board_files: Sequence[str],
+                   all_boards: bool = False) -> list[Board]:
+    """The boards a multi-board command targets, in the order given, without repeats."""
+    if all_boards:
+        chosen = list_boards()
+    elif not board_ids and not board_files:
+        raise AdvisorError("no board given: pass --board ID (repeatable), --board-file "
+                           "PATH.toml or --all-boards")
+    else:
+        chosen = [load_board(board_id=board_id) for board_id in board_ids]
+    chosen += [load_board(board_file=board_file) for board_file in board_files]
+    unique: dict[tuple[str, str | None], Board] = {}
+    for board in chosen:
+        unique.setdefault((board.id, board.path), board)
+    return list(unique.values())
+
+
+def board_json(board: Board) -> dict:
+    """A board as the JSON every command prints: its fields, budgets and provenance."""
+    return {**board.to_dict(), "source": sources.BOARD_PROFILE}
+
+
+@click.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of a table.")
+@click.pass_context
+def boards(ctx: click.Context, as_json: bool) -> None:
+    """List board profiles: flash, RAM for the tensor arena, reserves and int8 throughput.
+
+    Built-in profiles plus those in $XDG_CONFIG_HOME/mcu-advisor/boards/*.toml (a user
+    profile with a built-in's id wins). Sizes: 1 KiB = 1024 bytes.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    all_boards = list_boards()
+    if as_json:
+        click.echo(json.dumps([board_json(board) for board in all_boards], indent=2))
+    else:
+        _print_table(all_boards)
+
+
+@boards.command()
+@click.argument("board_id", required=False, metavar="ID")
+@click.option("--board-file", type=click.Path(dir_okay=False), metavar="PATH.toml",
+              help="Show this profile file instead of a named board.")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of a table.")
+def show(board_id: str | None, board_file: str | None, as_json: bool) -> None:
+    """Every field of one board profile, with its sources."""
+    board = resolve_board(board_id, board_file)
+    if as_json:
+        click.echo(json.dumps(board_json(board), indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{board.name} ({board.id})", show_header=False,
+                  caption=f"source: {sources.BOARD_PROFILE} {board.path}")
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for name, value in _described_fields(board):
+        table.add_row(name, value)
+    Console().print(table)
+
+
+def _described_fields(board: Board) -> list[tuple[str, str]]:
+    def size(num_bytes: int) -> str:
+        return f"{format_size(num_bytes)} ({num_bytes:,} B)"
+
+    return [
+        ("aliases", ", ".join(board.aliases) or "-"),
+        ("chip", board.chip),
+        ("core", board.core),
+        ("clock", format_frequency(board.clock_hz)),
+        ("flash", size(board.flash_bytes)),
+        ("reserved flash", size(board.reserved_flash_bytes)),
+        ("flash for the model", size(board.flash_budget_bytes)),
+        ("RAM (largest block)", size(board.ram_bytes)),
+        ("RAM total", size(board.ram_total_bytes)),
+        ("reserved RAM", size(board.reserved_ram_bytes)),
+        ("RAM for the arena", size(board.ram_budget_bytes)),
+        ("runtime", board.runtime),
+        ("int8 MACs/cycle", f"{board.macs_per_cycle:g}"),
+        ("MACs/cycle source", board.macs_per_cycle_source),
+        ("default latency", f"{board.latency_ms:g} ms"),
+        ("MAC budget", f"{board.mac_budget() / 1e6:,.2f} M MACs in {board.latency_ms:g} ms"),
+        ("notes", board.notes or "-"),
+        ("sources", "\n".join(board.sources) or "-"),
+    ]
+
+
+def _print_table(all_boards: list[Board]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(caption=f"All figures: {sources.BOARD_PROFILE} (`advisor boards show ID` "
+                          "for sources). 1 KiB = 1024 B. Arena = largest contiguous RAM block.")
+    for header in ("id", "name", "core", "clock", "flash", "flash reserve", "RAM arena",
+                   "RAM reserve",
+                   "MACs/cycle", "latency", "MAC budget"):
+        justify = "left" if header in ("id", "name", "core") else "right"
+        table.add_column(header, justify=justify)
+    for board in all_boards:
+        table.add_row(
+            board.id + ("" if _is_builtin(board) else " (user)"),
+            board.name,
+            board.core,
+            format_frequency(board.clock_hz),
+            format_size(board.flash_bytes),
+            format_size(board.reserved_flash_bytes),
+            format_size(board.ram_bytes),
+            format_size(board.reserved_ram_bytes),
+            f"{board.macs_per_cycle:g}",
+            f"{board.latency_ms:g} ms",
+            f"{board.mac_budget() / 1e6:,.1f} M",
+        )
+    Console().print(table)
+
+
+def _is_builtin(board: Board) -> bool:
+    from advisor.boards.registry import BUILTIN_DIR
+
+    return board.path is not None and str(BUILTIN_DIR) in board.path
