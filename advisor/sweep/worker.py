@@ -1,0 +1,129 @@
+"""One run of a sweep, as executed in a worker process (local or Ray).
+
+A worker loads its data set once and reuses it for every run it is given. It never writes
+the store: it returns the finished row to the driver, the store's one writer.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+from advisor.sources import TRAINING
+from advisor.sweep.grid import GridPoint
+from advisor.sweep.regime import Regime
+from advisor.sweep.store import DONE, FAILED
+
+# (data source, resolution, split, seed) -> DataSplits, one per worker process
+_DATASETS: dict[tuple, Any] = {}
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs for one run; picklable for process pools and Ray."""
+
+    run_id: str
+    point: GridPoint
+    regime: Regime
+    recipe: Mapping[str, Any]  # the full recipe, seed included
+    data: str
+    out_dir: str
+    device: str | None = None
+    data_options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def seed(self) -> int:
+        return int(self.recipe.get("seed", 0))
+
+    def base_row(self) -> dict[str, Any]:
+        """The columns known before the run: its identity, regime and provenance."""
+        return {
+            "run_id": self.run_id,
+            **self.point.to_dict(),
+            "resolution": self.regime.resolution,
+            "dataset": self.regime.dataset,
+            "epochs": self.regime.epochs,
+            "seed": self.seed,
+            "source": TRAINING,
+            "regime_id": self.regime.regime_id,
+            "regime": self.regime.to_dict(),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "device": self.device,
+            "started_at": now(),
+        }
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def set_threads(threads: int | None) -> None:
+    """Process-pool initializer: split the cores between the workers."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def dataset(task: RunTask):
+    from advisor.training.data import load_dataset
+
+    key = (task.data, task.regime.resolution, tuple(sorted(task.data_options.items())))
+    if key not in _DATASETS:
+        _DATASETS[key] = load_dataset(task.data, task.regime.resolution, **task.data_options)
+    return _DATASETS[key]
+
+
+def execute(task: RunTask) -> dict[str, Any]:
+    """Train one configuration; a failure becomes a 'failed' row with its error text."""
+    row = task.base_row()
+    try:
+        row.update(_train(task))
+        row["status"] = DONE
+    except Exception as err:  # noqa: BLE001 - any failure of one run is recorded, not raised
+        row["status"] = FAILED
+        row["error"] = f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=-3)}"
+    row["finished_at"] = now()
+    return row
+
+
+def _train(task: RunTask) -> dict[str, Any]:
+    from advisor.cost import estimate
+    from advisor.training import train
+    from advisor.training.recipe import Recipe
+
+    data = dataset(task)
+    config = task.point.config(task.regime.resolution, num_classes=data.num_classes)
+    out_dir = Path(task.out_dir)
+    resume = _has_checkpoint(out_dir)
+    result = train(config, data, out_dir, Recipe(**task.recipe), resume=resume,
+                   device=task.device, progress=False)
+    costs = estimate(config).to_dict()
+    return {
+        "config": config.to_dict(),
+        "params": int(costs["params"]),
+        "macs": int(costs["macs"]),
+        "peak_ram_bytes": int(costs["peak_ram_bytes"]),
+        "flash_bytes": int(costs["flash_bytes"]),
+        "accuracy": _percent(result.test_accuracy),
+        "val_accuracy": _percent(result.best_val_accuracy),
+        "seconds": float(result.seconds),
+        "images_per_second": float(result.images_per_second),
+        "epochs_completed": int(result.epochs_completed),
+        "device": str(result.device),
+        "checkpoint": str(result.checkpoint),
+    }
+
+
+def _has_checkpoint(out_dir: Path) -> bool:
+    return out_dir.is_dir() and any(out_dir.glob("*.pt"))
+
+
+def _percent(value: float) -> float:
+    return float(value)
