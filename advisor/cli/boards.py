@@ -141,15 +141,21 @@ def _print_table(all_boards: list[Board]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    console = Console()
+    if not console.is_terminal:
+        console.width = 200  # piped or captured: no reason to wrap cells at 80 columns
+    show_name = console.width >= 150
     table = Table(caption=f"All figures: {sources.BOARD_PROFILE} (`advisor boards show ID` "
                           "for sources). 1 KiB = 1024 B. Arena = largest contiguous RAM block.")
-    for header in ("id", "name", "core", "clock", "flash", "flash reserve", "RAM arena",
-                   "RAM reserve",
-                   "MACs/cycle", "latency", "MAC budget"):
+    headers = ("id", "name", "core", "clock", "flash", "flash reserve", "RAM arena",
+               "RAM reserve", "MACs/cycle", "latency", "MAC budget")
+    for header in headers:
+        if header == "name" and not show_name:
+            continue
         justify = "left" if header in ("id", "name", "core") else "right"
-        table.add_column(header, justify=justify)
+        table.add_column(header, justify=justify, no_wrap=header == "id")
     for board in all_boards:
-        table.add_row(
+        row = [
             board.id + ("" if _is_builtin(board) else " (user)"),
             board.name,
             board.core,
@@ -161,8 +167,9 @@ def _print_table(all_boards: list[Board]) -> None:
             f"{board.macs_per_cycle:g}",
             f"{board.latency_ms:g} ms",
             f"{board.mac_budget() / 1e6:,.1f} M",
-        )
-    Console().print(table)
+        ]
+        table.add_row(*(row if show_name else row[:1] + row[2:]))
+    console.print(table)
 
 
 def _is_builtin(board: Board) -> bool:

@@ -1,0 +1,38 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_folder(tmp_path, monkeypatch):
+    """Every test sees an empty user board folder, never the developer's ~/.config."""
+    config_home = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    return config_home / "mcu-advisor" / "boards"
+
+
+@pytest.fixture
+def user_folder(isolated_user_folder):
+    isolated_user_folder.mkdir(parents=True)
+    return isolated_user_folder
+
+
+_MINIMAL_PROFILE = """\
+id = "{id}"
+name = "Test board"
+chip = "TESTCHIP"
+core = "Cortex-M4F"
+clock_hz = "100MHz"
+flash_bytes = "1MiB"
+ram_bytes = "128KB"
+reserved_flash_bytes = "64KB"
+reserved_ram_bytes = "8KB"
+runtime = "TensorFlow Lite Micro"
+macs_per_cycle = 0.25
+macs_per_cycle_source = "test"
+latency_ms = 50
+"""
+
+
+@pytest.fixture
+def minimal_profile():
+    """The TOML text of a valid board profile with the given id."""
+    return lambda id: _MINIMAL_PROFILE.format(id=id)
