@@ -1,0 +1,1 @@
+"""Exact cost model of a PhiNet (pure Python + numpy; never imports torch)."""

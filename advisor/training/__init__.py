@@ -1,0 +1,1 @@
+"""Training-side code: the PyTorch PhiNet and what trains it (torch is imported by the modules, not here)."""
