@@ -71,7 +71,8 @@ class Board:
         latency x clock x MACs per cycle."""
         latency = self.latency_ms if latency_ms is None else latency_ms
         if isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency <= 0:
-            raise AdvisorError(f"latency_ms must be a positive number of milliseconds, got {latency!r}")
+            raise AdvisorError(
+                f"latency_ms must be a positive number of milliseconds, got {latency!r}")
         return int(latency / 1000 * self.clock_hz * self.macs_per_cycle)
 
     def with_overrides(self, **fields: Any) -> Board:

@@ -16,10 +16,11 @@ from advisor.boards.profile import Board, board_from_toml
 from advisor.errors import AdvisorError
 
 BUILTIN_DIR = Path(__file__).resolve().parent
+_warned: set[str] = set()  # warn about each shadowing user file once per process
 
 
 def user_boards_dir() -> Path:
-    config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
     return Path(config_home) / "mcu-advisor" / "boards"
 
 
@@ -27,7 +28,9 @@ def list_boards(include_user: bool = True) -> list[Board]:
     """Built-in profiles, then the user folder's (which win on a shared id), sorted by id."""
     boards = {board.id: board for board in _load_folder(BUILTIN_DIR)}
     if include_user:
-        for board in _load_folder(user_boards_dir()):
+        user_boards = _load_folder(user_boards_dir())
+        _check_unique(user_boards)
+        for board in user_boards:
             shadowed = _find(boards, board.id)
             if shadowed is not None:
                 _warn(f"warning: user board {board.path} (id {board.id!r}) overrides the "
@@ -41,7 +44,8 @@ def load_board(board_id: str | None = None, board_file: str | os.PathLike | None
     """The board named `board_id` (an id or an alias, case-insensitive) or the one in
     `board_file`; exactly one of the two."""
     if (board_id is None) == (board_file is None):
-        raise AdvisorError("give exactly one of a board id (--board) and a board file (--board-file)")
+        raise AdvisorError(
+            "give exactly one of a board id (--board) and a board file (--board-file)")
     if board_file is not None:
         return board_from_toml(board_file)
     boards = {board.id: board for board in list_boards()}
@@ -55,6 +59,15 @@ def _load_folder(folder: Path) -> list[Board]:
     if not folder.is_dir():
         return []
     return [board_from_toml(path) for path in sorted(folder.glob("*.toml"))]
+
+
+def _check_unique(user_boards: list[Board]) -> None:
+    first_path: dict[str, str | None] = {}
+    for board in user_boards:
+        if board.id in first_path:
+            raise AdvisorError(f"user boards {first_path[board.id]} and {board.path} share the id "
+                               f"{board.id!r}: rename one of them")
+        first_path[board.id] = board.path
 
 
 def _find(boards: dict[str, Board], name: str) -> Board | None:
@@ -76,4 +89,6 @@ def _unknown_board_message(name: str, boards: dict[str, Board]) -> str:
 
 
 def _warn(message: str) -> None:
-    print(message, file=sys.stderr)
+    if message not in _warned:
+        _warned.add(message)
+        print(message, file=sys.stderr)

@@ -70,7 +70,8 @@ def _parse_quantity(value: int | str, units: dict[str, int], kind: str, example:
     number, unit = match.group(1).replace("_", ""), match.group(2).lower()
     if unit not in units and unit != "":
         known = ", ".join(_UNIT_NAMES[unit_name] for unit_name in units)
-        raise AdvisorError(f"unknown unit {match.group(2)!r} in {kind} {value!r}: use one of {known}")
+        raise AdvisorError(
+            f"unknown unit {match.group(2)!r} in {kind} {value!r}: use one of {known}")
     factor = units.get(unit, 1)
     numerator, _, fraction = number.partition(".")
     scale = 10 ** len(fraction)

@@ -32,7 +32,8 @@ def board_options(function: Callable | None = None, *, multiple: bool = False) -
         )(command)
         return click.option(
             "--board", "board", multiple=multiple, metavar="ID",
-            help="Board id or alias (`advisor boards` lists them)." + (" Repeatable." if multiple else ""),
+            help="Board id or alias (`advisor boards` lists them)."
+            + (" Repeatable." if multiple else ""),
         )(command)
 
     return decorate(function) if function is not None else decorate

@@ -115,6 +115,20 @@ def test_user_profile_shadowing_a_builtin_wins_with_a_warning(user_folder, capsy
     assert str(user_folder / "my-h7.toml") in warning
 
 
+def test_the_shadow_warning_is_printed_once(user_folder, capsys, minimal_profile):
+    (user_folder / "other-h7.toml").write_text(minimal_profile("stm32h7"))
+    load_board("stm32h7")
+    load_board("uno")
+    assert capsys.readouterr().err.count("overrides the built-in") == 1
+
+
+def test_two_user_profiles_with_one_id_are_an_error(user_folder, minimal_profile):
+    (user_folder / "a.toml").write_text(minimal_profile("twin"))
+    (user_folder / "b.toml").write_text(minimal_profile("twin"))
+    with pytest.raises(AdvisorError, match=r"a.toml and .*b.toml share the id 'twin'"):
+        list_boards()
+
+
 def test_user_profile_shadowing_an_alias_replaces_that_board(user_folder, capsys, minimal_profile):
     (user_folder / "uno.toml").write_text(minimal_profile(id="uno"))
     ids = {board.id for board in list_boards()}
