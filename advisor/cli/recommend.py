@@ -1,0 +1,193 @@
+"""`advisor recommend`: the PhiNet to build for a board's flash, RAM and latency budgets."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from advisor.cli.boards import board_options, resolve_board
+from advisor.errors import AdvisorError, NothingFits
+
+
+@click.command()
+@board_options
+@click.option("--resolution", type=int, default=160, show_default=True,
+              help="Side of the square input image in pixels (the study used 160).")
+@click.option("--search-resolution", "search_resolution", metavar="R1,R2,...",
+              help="Search these resolutions too, e.g. 32,64,96,128,160; keeps the fitting one "
+                   "nearest the prior's regime resolution.")
+@click.option("--classes", "num_classes", type=int, default=10, show_default=True,
+              help="Number of output classes.")
+@click.option("--channels", "in_channels", type=int, default=3, show_default=True,
+              help="Input channels (3 for RGB, 1 for grayscale).")
+@click.option("--latency-ms", type=float, help="Latency target in ms (sets the MAC budget with "
+              "the board's clock and MACs per cycle). Default: the board profile's.")
+@click.option("--flash", metavar="SIZE", help='Flash the model may use, e.g. "512KB" '
+              "(default: the board's flash minus its reserve).")
+@click.option("--ram", metavar="SIZE", help='Tensor-arena RAM the model may use, e.g. "256KB" '
+              "(default: the board's contiguous RAM minus its reserve).")
+@click.option("--macs", metavar="COUNT", help="MACs per inference allowed, e.g. 20000000 or 2e7 "
+              "(default: latency target x clock x MACs per cycle).")
+@click.option("--prior", "prior_name", metavar="NAME|PATH",
+              help="Scaling prior (default: the built-in one; `advisor scaling` lists them).")
+@click.option("--dataset", metavar="NAME", help="Dataset you will train on, checked against the "
+              "prior's regime (e.g. cifar10).")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of tables.")
+def recommend(board: str | None, board_file: str | None, resolution: int,
+              search_resolution: str | None, num_classes: int, in_channels: int,
+              latency_ms: float | None, flash: str | None, ram: str | None, macs: str | None,
+              prior_name: str | None, dataset: str | None, as_json: bool) -> None:
+    """The PhiNet (alpha, beta, t0, N) with the most predicted accuracy (or, without a fitted
+    prior, the most parameters) that fits the board's flash, RAM and MAC budgets.
+
+    Exit codes: 0 a recommendation, 2 bad input, 3 nothing fits (the output says what would).
+    """
+    from advisor.scaling import load_prior
+    from advisor.solver.budgets import budgets_for
+    from advisor.solver.solve import solve, solve_resolutions
+    from advisor.solver.space import SearchSpace
+
+    target = resolve_board(board, board_file)
+    budgets = budgets_for(target, latency_ms=latency_ms, flash=flash, ram=ram, macs=macs)
+    resolutions = _parse_resolutions(search_resolution)
+    prior = load_prior(prior_name)
+    space = SearchSpace(resolution=resolution, in_channels=in_channels, num_classes=num_classes,
+                        num_layers=tuple(int(n) for n in prior.candidate_ns))
+    if resolutions:
+        result = solve_resolutions(target, budgets, space, prior, resolutions, dataset)
+    else:
+        result = solve(target, budgets, space, prior, dataset)
+    for warning in result.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        (_show_recommendation if result.fits else _show_infeasible)(result.to_dict())
+    if not result.fits:
+        raise NothingFits(result.message())
+
+
+def _parse_resolutions(text: str | None) -> list[int]:
+    if text is None:
+        return []
+    values = []
+    for item in text.replace(" ", "").split(","):
+        if not item:
+            continue
+        if not item.isdigit() or int(item) < 1:
+            raise AdvisorError(f"--search-resolution: {item!r} is not a positive integer: give a "
+                               f"comma-separated list such as 32,64,96,128,160")
+        values.append(int(item))
+    if not values:
+        raise AdvisorError("--search-resolution is empty: give e.g. 32,64,96,128,160")
+    return sorted(set(values))
+
+
+def _show_recommendation(data: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from advisor import sources
+    from advisor.boards import format_size
+
+    console = Console()
+    config, estimates, budgets, use = (data["config"], data["estimates"], data["budgets"],
+                                       data["use_percent"])
+    figures = data["sources"]
+    title = (f"PhiNet for {data['board']['name']} ({data['board']['id']}): alpha={config['alpha']:g} "
+             f"beta={config['beta']:g} t0={config['t0']:g} N={config['num_layers']} at "
+             f"{config['resolution']}x{config['resolution']}x{config['in_channels']}, "
+             f"{config['num_classes']} classes")
+    table = Table(title=title, title_justify="left")
+    for column in ("figure", "estimate", "budget", "use", "source (estimate / budget)"):
+        table.add_column(column, justify="left" if column.startswith(("figure", "source")) else "right")
+
+    def source(name: str, budget_name: str) -> str:
+        return f"{figures[name]} / {budgets['sources'][budget_name]}"
+
+    table.add_row("parameters", f"{estimates['params']:,}", "", "", figures["params"])
+    table.add_row("int8 flash", format_size(estimates["flash_bytes"]),
+                  format_size(budgets["flash_bytes"]), f"{use['flash']:.1f} %",
+                  source("flash_bytes", "flash_bytes"))
+    table.add_row("peak RAM", format_size(estimates["peak_ram_bytes"]),
+                  format_size(budgets["ram_bytes"]), f"{use['ram']:.1f} %",
+                  source("peak_ram_bytes", "ram_bytes"))
+    table.add_row("MACs", f"{estimates['macs']:,}", f"{budgets['macs']:,}", f"{use['macs']:.1f} %",
+                  source("macs", "macs"))
+    table.add_row("latency", f"{estimates['latency_ms']:.1f} ms", f"{budgets['latency_ms']:g} ms", "",
+                  f"{sources.COST_MODEL} + {sources.BOARD_PROFILE} / {budgets['sources']['latency_ms']}")
+    if estimates["accuracy"] is None:
+        table.add_row("accuracy", "unavailable", "", "", "see below")
+    else:
+        table.add_row("accuracy", f"{estimates['accuracy']:.1f} ± {estimates['accuracy_std']:.1f} %",
+                      "", "", figures["accuracy"])
+    console.print(table)
+    if estimates["accuracy"] is None:
+        console.print(f"accuracy: {estimates['accuracy_unavailable']}")
+    n_rule = data["n_rule"]
+    console.print(f"binding constraint: [bold]{data['binding'] or 'none'}[/bold]"
+                  + (f" (also {', '.join(data['binding_all'][1:])})" if len(data["binding_all"]) > 1 else ""))
+    console.print(f"N={n_rule['num_layers']}: {n_rule['rule']}")
+    if n_rule["differs_from_flash_only"]:
+        console.print(f"the study's flash-only rule would give N={n_rule['flash_only_num_layers']} "
+                      f"(flash budget {budgets['flash_bytes']:,} B read as int8 parameters)")
+    if data["resolutions"]:
+        _show_resolutions(console, data["resolutions"])
+    if data["alternatives"]:
+        alternatives = Table(title="Cheaper alternatives, caps relative to the recommendation (Pareto set: "
+                             + ("predicted accuracy" if estimates["accuracy"] is not None else "parameters")
+                             + " vs latency and RAM; cost model)", title_justify="left")
+        for column in ("trade", "alpha", "beta", "t0", "N", "params", "peak RAM", "latency", "accuracy"):
+            alternatives.add_column(column, justify="left" if column == "trade" else "right")
+        for option in data["alternatives"]:
+            c = option["config"]
+            accuracy = "n/a" if option["accuracy"] is None else f"{option['accuracy']:.1f} %"
+            alternatives.add_row(option["trade"], f"{c['alpha']:g}", f"{c['beta']:g}", f"{c['t0']:g}",
+                                 str(c["num_layers"]), f"{option['params']:,}",
+                                 format_size(option["peak_ram_bytes"]), f"{option['latency_ms']:.1f} ms",
+                                 accuracy)
+        console.print(alternatives)
+    console.print("save with --json > rec.json, then `advisor train --config rec.json`", style="dim")
+
+
+def _show_infeasible(data: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from advisor.boards import format_size
+
+    console = Console()
+    budgets, smallest = data["budgets"], data["smallest_need"]
+    table = Table(title=f"Nothing fits {data['board']['name']} ({data['board']['id']}) at "
+                        f"{data['resolution']}x{data['resolution']}: the smallest PhiNet's needs",
+                  title_justify="left")
+    for column in ("budget", "smallest need", "available", "fits", "source"):
+        table.add_column(column, justify="left" if column in ("budget", "source") else "right")
+    for name, label, key, budget_key, fmt in (
+            ("flash", "int8 flash", "flash_bytes", "flash_bytes", format_size),
+            ("ram", "peak RAM", "peak_ram_bytes", "ram_bytes", format_size),
+            ("macs", "MACs", "macs", "macs", lambda v: f"{v:,}")):
+        table.add_row(label, fmt(smallest[key]), fmt(budgets[budget_key]),
+                      "no" if name in data["over_budget"] else "yes",
+                      f"{data['sources']['smallest_need']} / {budgets['sources'][budget_key]}")
+    console.print(table)
+    if data["resolutions"]:
+        _show_resolutions(console, data["resolutions"])
+
+
+def _show_resolutions(console, rows: list[dict]) -> None:
+    from rich.table import Table
+
+    table = Table(title="Resolutions searched (cost model)", title_justify="left")
+    for column in ("resolution", "fits", "N", "alpha", "beta", "t0", "params", "binding"):
+        table.add_column(column, justify="right")
+    for entry in rows:
+        if entry["fits"]:
+            table.add_row(str(entry["resolution"]), "yes", str(entry["num_layers"]),
+                          f"{entry['alpha']:g}", f"{entry['beta']:g}", f"{entry['t0']:g}",
+                          f"{entry['params']:,}", str(entry["binding"]))
+        else:
+            table.add_row(str(entry["resolution"]), "no", "", "", "", "", "",
+                          "over: " + ", ".join(entry["over_budget"]))
+    console.print(table)

@@ -1,0 +1,10 @@
+"""The three-constraint solver: the PhiNet (alpha, beta, t0, N) to build for a board's int8
+flash, arena RAM and MAC budgets, from the exact cost model and a scaling prior.
+Pure Python + numpy; never imports torch."""
+
+from advisor.solver.budgets import Budgets, budgets_for
+from advisor.solver.solve import Infeasible, Recommendation, solve, solve_resolutions
+from advisor.solver.space import SearchSpace
+
+__all__ = ["Budgets", "Infeasible", "Recommendation", "SearchSpace", "budgets_for", "solve",
+           "solve_resolutions"]

@@ -1,0 +1,58 @@
+"""Cheaper alternatives to a recommendation: points of the Pareto set of the objective
+(predicted accuracy, or parameters without fitted curves) against latency and RAM.
+
+Each alternative is the best objective under a cap on latency or RAM set at a fraction of
+the recommendation's (ties to fewer MACs, then less RAM): such a point is never dominated
+on (objective, MACs, RAM), and the caps spread the five over the trade-off.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from advisor.solver.search import rank_by_params, row
+
+# (cost column, fraction of the recommendation's value, label)
+CAPS = (
+    ("macs", 0.75, "latency <= 75%"),
+    ("peak_ram_bytes", 0.75, "RAM <= 75%"),
+    ("macs", 0.5, "latency <= 50%"),
+    ("peak_ram_bytes", 0.5, "RAM <= 50%"),
+    ("macs", 0.25, "latency <= 25%"),
+)
+
+
+def pareto_alternatives(table: dict[str, np.ndarray], recommended: dict,
+                        objective: Callable[[int, int], float | None],
+                        limit: int = 5) -> list[tuple[str, dict, float | None]]:
+    """Up to `limit` (label, candidate row, objective) alternatives from the fitting
+    candidates in `table`. `objective(num_layers, params)` rises with params at fixed N."""
+    chosen: list[tuple[str, dict, float | None]] = []
+    seen = {_key(recommended)}
+    for column, fraction, label in CAPS:
+        under_cap = np.flatnonzero(table[column] <= fraction * recommended[column])
+        if under_cap.size == 0:
+            continue
+        best: tuple | None = None
+        for n in np.unique(table["num_layers"][under_cap]):
+            rows = under_cap[table["num_layers"][under_cap] == n]
+            subtable = {name: values[rows] for name, values in table.items()}
+            candidate = row(subtable, int(rank_by_params(subtable)[0]))
+            score = objective(int(n), candidate["params"])
+            rank = (-np.inf if score is None else score, -candidate["macs"],
+                    -candidate["peak_ram_bytes"])
+            if best is None or rank > best[0]:
+                best = (rank, candidate, score)
+        if best is not None and _key(best[1]) not in seen:
+            seen.add(_key(best[1]))
+            chosen.append((label, best[1], best[2]))
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def _key(candidate: dict) -> tuple:
+    return (candidate["num_layers"], round(candidate["alpha"], 6), round(candidate["beta"], 6),
+            round(candidate["t0"], 6))

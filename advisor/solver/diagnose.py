@@ -1,0 +1,70 @@
+"""When no PhiNet fits: the smallest needs against each budget and what would make one fit.
+
+Every cost grows with alpha, beta and t0, so the grid's smallest corner (least alpha, beta
+and t0) is the least any PhiNet of a depth needs, for each budget at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from advisor.solver.budgets import COMMAND_LINE, Budgets, budgets_for
+from advisor.solver.search import evaluate
+from advisor.solver.space import SearchSpace
+
+
+def smallest_needs(space: SearchSpace) -> dict[str, int]:
+    """The least flash, peak RAM and MACs any PhiNet of `space` needs (each on its own)."""
+    corners = [evaluate(space, n, space.alphas[0], space.betas[0], space.t0s[0])
+               for n in space.num_layers]
+    return {name: int(min(np.min(corner[name]) for corner in corners))
+            for name in ("params", "flash_bytes", "peak_ram_bytes", "macs")}
+
+
+def smallest_fits(space: SearchSpace, budgets: Budgets) -> bool:
+    """Does the smallest PhiNet of some depth fit all three budgets?"""
+    for n in space.num_layers:
+        corner = evaluate(space, n, space.alphas[0], space.betas[0], space.t0s[0])
+        if bool(np.all(budgets.fits(corner["flash_bytes"], corner["peak_ram_bytes"], corner["macs"]))):
+            return True
+    return False
+
+
+def largest_fitting_resolution(space: SearchSpace, budgets: Budgets) -> int | None:
+    """The largest resolution below `space.resolution` at which some PhiNet fits, or None.
+    Costs never fall as the resolution grows (stride-2 outputs are ceil(h / 2)), so bisect."""
+    low, high = 0, space.resolution  # low: fits (0 stands for none found), high: does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        if smallest_fits(space.with_resolution(middle), budgets):
+            low = middle
+        else:
+            high = middle
+    return low or None
+
+
+def diagnose(board, budgets: Budgets, space: SearchSpace, warnings: list[str]):
+    from advisor.boards import list_boards
+    from advisor.solver.solve import Infeasible
+
+    smallest = smallest_needs(space)
+    over = [name for name, key, budget in (("flash", "flash_bytes", budgets.flash_bytes),
+                                           ("ram", "peak_ram_bytes", budgets.ram_bytes),
+                                           ("macs", "macs", budgets.macs))
+            if smallest[key] > budget]
+    # Flash does not depend on the resolution: no resolution helps a flash shortfall.
+    largest = None if "flash" in over else largest_fitting_resolution(space, budgets)
+    latency_needed = None
+    if "macs" in over:
+        latency_needed = float(np.ceil(budgets.latency_ms_for(smallest["macs"]) * 10) / 10)
+    others = []
+    for other in list_boards():
+        if other.id == board.id:
+            continue
+        user_latency = budgets.sources["latency_ms"] == COMMAND_LINE
+        other_budgets = budgets_for(other, latency_ms=budgets.latency_ms if user_latency else None)
+        if smallest_fits(space, other_budgets):
+            others.append(other.id)
+    return Infeasible(board=board, budgets=budgets, space=space, smallest=smallest, over=over,
+                      largest_resolution=largest, boards_that_fit=others,
+                      latency_ms_needed=latency_needed, warnings=warnings)

@@ -1,0 +1,291 @@
+"""The three-constraint solver: the PhiNet to build for a board's flash, RAM and MAC budgets.
+
+1. For every candidate N, the largest parameter count any (alpha, beta, t0) of the grid
+   reaches within all three budgets (exact cost model, alpha bisected per (beta, t0)).
+2. N from those reachable sizes and the prior (`advisor.solver.n_rule`).
+3. At that N the configuration with the most parameters (accuracy rises with parameters at
+   fixed N in every model the study fits), so also the highest predicted accuracy when the
+   prior has curves; without curves accuracy is reported as unavailable, never invented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from advisor import sources
+from advisor.config import PhiNetConfig
+from advisor.solver.alternatives import pareto_alternatives
+from advisor.solver.budgets import Budgets
+from advisor.solver.n_rule import NChoice, choose_num_layers
+from advisor.solver.search import (concat, evaluate, rank_by_params, row, widest_fitting)
+from advisor.solver.space import STUDIED_RANGES, SearchSpace
+
+BUDGET_NAMES = {"flash": "flash", "ram": "RAM", "macs": "MACs (latency)"}
+
+
+@dataclass
+class Recommendation:
+    """A PhiNet that fits, its cost-model figures, why it was chosen and cheaper options."""
+
+    board: object
+    budgets: Budgets
+    space: SearchSpace
+    prior: object
+    config: PhiNetConfig
+    costs: dict
+    binding: list[str]
+    n_choice: NChoice
+    accuracy: object | None  # the prior's Prediction, or None
+    accuracy_unavailable: str | None
+    alternatives: list[dict]
+    warnings: list[str]
+    resolutions: list[dict] = field(default_factory=list)
+
+    fits = True
+
+    def to_dict(self) -> dict:
+        costs = self.costs
+        accuracy_source = None if self.accuracy is None else self.accuracy.source
+        latency_source = f"{sources.COST_MODEL} MACs / ({sources.BOARD_PROFILE} clock x MACs per cycle)"
+        return {
+            "fits": True,
+            "board": {"id": self.board.id, "name": self.board.name, "path": self.board.path,
+                      "source": sources.BOARD_PROFILE},
+            "config": self.config.to_dict(),
+            "estimates": {
+                "params": costs["params"], "params_folded": costs["params_folded"],
+                "flash_bytes": costs["flash_bytes"], "peak_ram_bytes": costs["peak_ram_bytes"],
+                "macs": costs["macs"], "latency_ms": round(self.budgets.latency_ms_for(costs["macs"]), 3),
+                "accuracy": None if self.accuracy is None else round(float(self.accuracy.accuracy), 3),
+                "accuracy_std": None if self.accuracy is None else round(float(self.accuracy.std), 3),
+                "accuracy_unavailable": self.accuracy_unavailable,
+                "accuracy_extrapolated": (None if self.accuracy is None
+                                          else bool(getattr(self.accuracy, "extrapolated", False))),
+            },
+            "budgets": self.budgets.to_dict(),
+            "use_percent": self.budgets.use_percent(costs["flash_bytes"], costs["peak_ram_bytes"],
+                                                     costs["macs"]),
+            "binding": self.binding[0] if self.binding else None,
+            "binding_all": self.binding,
+            "n_rule": self.n_choice.to_dict(),
+            "prior": {"name": self.prior.name, "source": self.prior.source,
+                      "regime": dict(self.prior.regime), "has_curves": bool(self.prior.has_curves)},
+            "alternatives": self.alternatives,
+            "resolutions": self.resolutions,
+            "warnings": self.warnings,
+            "sources": {
+                "config": f"solver: grid search over the {sources.COST_MODEL}",
+                "params": sources.COST_MODEL, "flash_bytes": sources.COST_MODEL,
+                "peak_ram_bytes": sources.COST_MODEL, "macs": sources.COST_MODEL,
+                "latency_ms": latency_source, "accuracy": accuracy_source,
+                "budgets": dict(self.budgets.sources), "n_rule": f"prior {self.prior.name}",
+            },
+        }
+
+
+@dataclass
+class Infeasible:
+    """No PhiNet of the search space fits: the smallest needs and what would make one fit."""
+
+    board: object
+    budgets: Budgets
+    space: SearchSpace
+    smallest: dict  # per budget: the least any PhiNet of the space needs
+    over: list[str]  # budgets the smallest PhiNet exceeds
+    largest_resolution: int | None
+    boards_that_fit: list[str]
+    latency_ms_needed: float | None
+    warnings: list[str]
+    resolutions: list[dict] = field(default_factory=list)
+
+    fits = False
+
+    def message(self) -> str:
+        needs = "; ".join(f"{BUDGET_NAMES[name]} needs {self.smallest[key]:,} of {budget:,}"
+                          for name, key, budget in self._rows() if name in self.over)
+        fixes = []
+        if self.largest_resolution:
+            fixes.append(f"a lower resolution (--resolution {self.largest_resolution} is the "
+                         f"largest that fits)")
+        if self.latency_ms_needed is not None and self.over == ["macs"]:
+            fixes.append(f"a longer latency target (--latency-ms {self.latency_ms_needed:g})")
+        if self.boards_that_fit:
+            fixes.append(f"another board ({', '.join(self.boards_that_fit[:6])})")
+        if not fixes:
+            fixes.append("a board with more " + " and ".join(BUDGET_NAMES[n] for n in self.over))
+        return (f"no PhiNet fits {self.board.id} at {self.space.resolution}x"
+                f"{self.space.resolution}: even the smallest one ({needs}). Try "
+                + ", or ".join(fixes))
+
+    def _rows(self):
+        return (("flash", "flash_bytes", self.budgets.flash_bytes),
+                ("ram", "peak_ram_bytes", self.budgets.ram_bytes),
+                ("macs", "macs", self.budgets.macs))
+
+    def to_dict(self) -> dict:
+        return {
+            "fits": False,
+            "board": {"id": self.board.id, "name": self.board.name, "path": self.board.path,
+                      "source": sources.BOARD_PROFILE},
+            "resolution": self.space.resolution,
+            "budgets": self.budgets.to_dict(),
+            "smallest_need": dict(self.smallest),
+            "over_budget": self.over,
+            "largest_fitting_resolution": self.largest_resolution,
+            "latency_ms_needed": self.latency_ms_needed,
+            "boards_that_fit": self.boards_that_fit,
+            "message": self.message(),
+            "resolutions": self.resolutions,
+            "warnings": self.warnings,
+            "sources": {"smallest_need": sources.COST_MODEL, "budgets": dict(self.budgets.sources)},
+        }
+
+
+def solve(board, budgets: Budgets, space: SearchSpace, prior,
+          dataset: str | None = None) -> Recommendation | Infeasible:
+    """The recommendation for one input resolution, or what stands in the way."""
+    warnings = list(prior.regime_mismatch(dataset=dataset, resolution=space.resolution))
+    per_depth = {n: widest_fitting(space, budgets, n) for n in space.num_layers}
+    best_rows = {n: row(table, int(rank_by_params(table)[0]))
+                 for n, table in per_depth.items() if table["params"].size}
+    if not best_rows:
+        from advisor.solver.diagnose import diagnose
+
+        return diagnose(board, budgets, space, warnings)
+    reachable = {n: (best_rows[n]["params"] if n in best_rows else None) for n in space.num_layers}
+    n_choice = choose_num_layers(reachable, prior, budgets.flash_bytes)
+    best = best_rows[n_choice.num_layers]
+    config = PhiNetConfig(alpha=best["alpha"], beta=best["beta"], t0=best["t0"],
+                          num_layers=best["num_layers"], resolution=space.resolution,
+                          in_channels=space.in_channels, num_classes=space.num_classes)
+    costs = _confirmed_costs(config, budgets)
+    accuracy, unavailable = _accuracy(prior, config.num_layers, costs["params"])
+    warnings += _extrapolation_warnings(config, prior)
+    return Recommendation(
+        board=board, budgets=budgets, space=space, prior=prior, config=config, costs=costs,
+        binding=_binding(space, budgets, best), n_choice=n_choice, accuracy=accuracy,
+        accuracy_unavailable=unavailable,
+        alternatives=_alternatives(space, budgets, prior, best, per_depth, n_choice),
+        warnings=warnings)
+
+
+def solve_resolutions(board, budgets: Budgets, space: SearchSpace, prior, resolutions,
+                      dataset: str | None = None) -> Recommendation | Infeasible:
+    """Solve at each resolution; keep the one nearest the prior's regime resolution among
+    those where a PhiNet fits (the prior does not model resolution, so its predictions are
+    only valid there; nearer is less extrapolation), ties to the larger resolution."""
+    results = [solve(board, budgets, space.with_resolution(r), prior, dataset) for r in resolutions]
+    summary = [_resolution_summary(result) for result in results]
+    fitting = [result for result in results if result.fits]
+    regime_resolution = prior.regime.get("resolution") if prior.regime else None
+    if fitting:
+        target = regime_resolution or max(r.space.resolution for r in fitting)
+        chosen = min(fitting, key=lambda r: (abs(r.space.resolution - target), -r.space.resolution))
+        chosen.warnings.insert(0, f"resolution {chosen.space.resolution} chosen from "
+                               f"{list(resolutions)}: the fitting one nearest the prior's "
+                               f"regime resolution ({target}); the prior does not predict how "
+                               f"accuracy changes with resolution")
+    else:
+        chosen = max(results, key=lambda r: r.space.resolution)
+    chosen.resolutions = summary
+    return chosen
+
+
+def _resolution_summary(result) -> dict:
+    if not result.fits:
+        return {"resolution": result.space.resolution, "fits": False, "over_budget": result.over}
+    return {"resolution": result.space.resolution, "fits": True,
+            "num_layers": result.config.num_layers, "alpha": result.config.alpha,
+            "beta": result.config.beta, "t0": result.config.t0,
+            "params": result.costs["params"], "macs": result.costs["macs"],
+            "peak_ram_bytes": result.costs["peak_ram_bytes"],
+            "binding": result.binding[0] if result.binding else None}
+
+
+def _confirmed_costs(config: PhiNetConfig, budgets: Budgets) -> dict:
+    """The cost model's per-network report for the chosen config, checked against the budgets."""
+    from advisor.cost import estimate
+
+    report = estimate(config)
+    costs = {name: int(getattr(report, name))
+             for name in ("params", "params_folded", "macs", "peak_ram_bytes", "flash_bytes")}
+    if not budgets.fits(costs["flash_bytes"], costs["peak_ram_bytes"], costs["macs"]):
+        raise RuntimeError(f"cost model disagrees with its vectorized totals on {config}: "
+                           f"{costs} does not fit {budgets}")
+    return costs
+
+
+def _accuracy(prior, num_layers: int, params: int):
+    if not prior.has_curves:
+        return None, (f"prior {prior.name} has no fitted accuracy curves for its regime; fit "
+                      f"one from trained networks (`advisor scaling`) to get a prediction")
+    prediction = prior.predict(num_layers, params)
+    if prediction is None:
+        return None, f"prior {prior.name} has no curve for N={num_layers}"
+    return prediction, None
+
+
+def _binding(space: SearchSpace, budgets: Budgets, best: dict) -> list[str]:
+    """Budgets the next alpha step would break, most exceeded first; ["search range"] when
+    alpha is already the grid's largest."""
+    alphas = np.asarray(space.alphas)
+    index = int(np.searchsorted(alphas, best["alpha"] - 1e-9))
+    if index + 1 >= len(alphas):
+        return ["search range"]
+    step = row(evaluate(space, best["num_layers"], alphas[index + 1:index + 2], best["beta"],
+                        best["t0"]), 0)
+    ratios = {"flash": step["flash_bytes"] / budgets.flash_bytes,
+              "ram": step["peak_ram_bytes"] / budgets.ram_bytes,
+              "macs": step["macs"] / budgets.macs}
+    return sorted((name for name, ratio in ratios.items() if ratio > 1),
+                  key=lambda name: -ratios[name])
+
+
+def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict]:
+    """Cheaper options. With fitted curves they may use any N (accuracy compares across N);
+    without, only the chosen N (parameter counts of different N do not compare)."""
+    depths = list(per_depth) if prior.has_curves else [n_choice.num_layers]
+    coarse = space.coarse()
+    tables = [per_depth[n] for n in depths]
+    for n in depths:
+        alpha, beta, t0 = (grid.ravel() for grid in np.meshgrid(
+            coarse.alphas, coarse.betas, coarse.t0s, indexing="ij"))
+        table = evaluate(space, n, alpha, beta, t0)
+        fits = budgets.fits(table["flash_bytes"], table["peak_ram_bytes"], table["macs"])
+        tables.append({name: column[fits] for name, column in table.items()})
+    table = concat(tables)
+
+    def objective(num_layers: int, params: int):
+        if not prior.has_curves:
+            return float(params)
+        prediction = prior.predict(num_layers, params)
+        return None if prediction is None else float(prediction.accuracy)
+
+    out = []
+    for label, candidate, _score in pareto_alternatives(table, best, objective):
+        accuracy = prior.predict(candidate["num_layers"], candidate["params"]) if prior.has_curves else None
+        out.append({
+            "trade": label,
+            "config": {name: candidate[name] for name in ("alpha", "beta", "t0", "num_layers")}
+            | {"resolution": space.resolution, "in_channels": space.in_channels,
+               "num_classes": space.num_classes},
+            "params": candidate["params"], "flash_bytes": candidate["flash_bytes"],
+            "peak_ram_bytes": candidate["peak_ram_bytes"], "macs": candidate["macs"],
+            "latency_ms": round(budgets.latency_ms_for(candidate["macs"]), 3),
+            "accuracy": None if accuracy is None else round(float(accuracy.accuracy), 3),
+            "accuracy_std": None if accuracy is None else round(float(accuracy.std), 3),
+        })
+    return out
+
+
+def _extrapolation_warnings(config: PhiNetConfig, prior) -> list[str]:
+    outside = [f"{name}={getattr(config, name):g} (studied {low:g}-{high:g})"
+               for name, (low, high) in STUDIED_RANGES.items()
+               if not low <= getattr(config, name) <= high]
+    if not outside:
+        return []
+    what = "its predicted accuracy extrapolates" if prior.has_curves else "the N rule extrapolates"
+    return [f"the recommendation lies outside the study's sampled grid ({', '.join(outside)}): "
+            f"{what} from networks of other shapes"]

@@ -1,0 +1,121 @@
+"""`advisor recommend` through the real entry point: every board, bad input, JSON shape."""
+
+import pytest
+
+from advisor.boards import list_boards, load_board
+from advisor.config import PhiNetConfig
+from advisor.cost import estimate
+
+BOARD_IDS = [board.id for board in list_boards(include_user=False)]
+
+
+@pytest.mark.parametrize("board_id", BOARD_IDS)
+def test_every_board_gets_a_config_the_cost_model_confirms_or_exit_3(board_id, recommend_json):
+    code, data = recommend_json("--board", board_id)
+    board = load_board(board_id)
+    if code == 3:
+        assert data["fits"] is False
+        over = data["over_budget"]
+        assert over, "nothing fits, yet no budget is named as exceeded"
+        need, budgets = data["smallest_need"], data["budgets"]
+        assert any(need[key] > budgets[limit] for key, limit in
+                   (("flash_bytes", "flash_bytes"), ("peak_ram_bytes", "ram_bytes"), ("macs", "macs")))
+        return
+    assert code == 0
+    report = estimate(PhiNetConfig.from_dict(data))
+    assert report.flash_bytes <= board.flash_budget_bytes
+    assert report.peak_ram_bytes <= board.ram_budget_bytes
+    assert report.macs <= board.mac_budget()
+    assert data["estimates"]["params"] == report.params
+    assert data["estimates"]["peak_ram_bytes"] == report.peak_ram_bytes
+
+
+def test_stm32h7_json_shape_and_round_trip(recommend_json):
+    code, data = recommend_json("--board", "stm32h7")
+    assert code == 0 and data["fits"] is True
+    assert {"alpha", "beta", "t0", "num_layers", "resolution", "num_classes", "in_channels"} <= set(data["config"])
+    assert {"params", "flash_bytes", "peak_ram_bytes", "macs", "latency_ms", "accuracy",
+            "accuracy_std"} <= set(data["estimates"])
+    assert {"flash_bytes", "ram_bytes", "macs"} <= set(data["budgets"])
+    assert {"board", "prior", "n_rule", "binding", "warnings", "sources", "alternatives"} <= set(data)
+    assert data["binding"] in ("flash", "ram", "macs", "search range")
+    config = PhiNetConfig.from_dict(data)
+    assert config.to_dict() == data["config"]
+    assert (config.resolution, config.num_classes, config.in_channels) == (160, 10, 3)
+    # the shipped prior has no fitted curves: accuracy is unavailable, with a reason
+    if not data["prior"]["has_curves"]:
+        assert data["estimates"]["accuracy"] is None and data["estimates"]["accuracy_unavailable"]
+    budgets = data["budgets"]
+    estimates = data["estimates"]
+    assert estimates["latency_ms"] == pytest.approx(
+        estimates["macs"] / (budgets["clock_hz"] * budgets["macs_per_cycle"]) * 1000, rel=1e-3)
+    assert 1 <= len(data["alternatives"]) <= 5
+    for option in data["alternatives"]:
+        PhiNetConfig.from_dict(option["config"])
+        assert option["params"] <= estimates["params"]
+        assert option["macs"] <= budgets["macs"] and option["peak_ram_bytes"] <= budgets["ram_bytes"]
+
+
+def test_overrides_set_the_budgets_and_are_labelled(recommend_json):
+    code, data = recommend_json("--board", "stm32h7", "--flash", "64KB", "--ram", "200KB",
+                                "--latency-ms", "50")
+    assert code == 0
+    budgets = data["budgets"]
+    assert budgets["flash_bytes"] == 64 * 1024 and budgets["ram_bytes"] == 200 * 1024
+    board = load_board("stm32h7")
+    assert budgets["macs"] == board.mac_budget(50)
+    assert budgets["sources"]["flash_bytes"] == "command line"
+    assert budgets["sources"]["ram_bytes"] == "command line"
+    assert data["estimates"]["flash_bytes"] <= 64 * 1024
+    assert data["estimates"]["peak_ram_bytes"] <= 200 * 1024
+
+
+def test_arduino_uno_nothing_fits_exit_3_with_json_and_a_fix(advisor, recommend_json):
+    code, data = recommend_json("--board", "arduino-uno")
+    assert code == 3 and data["fits"] is False
+    assert "ram" in data["over_budget"]
+    assert data["smallest_need"]["peak_ram_bytes"] > data["budgets"]["ram_bytes"]
+    largest = data["largest_fitting_resolution"]
+    assert largest is not None and 1 <= largest < 160
+    # the suggested resolution really fits, and one pixel more does not
+    assert recommend_json("--board", "arduino-uno", "--resolution", str(largest))[0] == 0
+    assert recommend_json("--board", "arduino-uno", "--resolution", str(largest + 1))[0] == 3
+    code, out, err = advisor("recommend", "--board", "arduino-uno")
+    assert code == 3
+    assert "no PhiNet fits arduino-uno" in err and f"--resolution {largest}" in err
+
+
+@pytest.mark.parametrize("args, words", [
+    (("--board", "no-such-board"), "unknown board"),
+    (("--board", "stm32h7", "--flash", "-5KB"), "negative"),
+    (("--board", "stm32h7", "--ram", "0"), "positive"),
+    (("--board", "stm32h7", "--macs", "-1"), "positive"),
+    (("--board", "stm32h7", "--latency-ms", "-3"), "positive"),
+    (("--board", "stm32h7", "--resolution", "0"), "resolution"),
+    (("--board", "stm32h7", "--classes", "0"), "num_classes"),
+    (("--board", "stm32h7", "--search-resolution", "32,0"), "search-resolution"),
+    (("--board", "stm32h7", "--prior", "no-such-prior"), "prior"),
+    ((), "no board given"),
+])
+def test_bad_input_is_a_clear_error_with_exit_2(advisor, args, words):
+    code, out, err = advisor("recommend", *args)
+    assert code == 2
+    assert words in err
+    assert "Traceback" not in err and out == ""
+
+
+def test_search_resolution_picks_the_fitting_one_nearest_the_regime(recommend_json):
+    code, data = recommend_json("--board", "arduino-uno", "--search-resolution", "8,16,32,64")
+    assert code == 0
+    rows = {row["resolution"]: row for row in data["resolutions"]}
+    assert set(rows) == {8, 16, 32, 64}
+    fitting = [r for r, row in rows.items() if row["fits"]]
+    assert data["config"]["resolution"] == max(fitting)  # nearest to the prior's 160
+    assert any("resolution" in warning for warning in data["warnings"])
+
+
+def test_table_output_names_the_sources(advisor):
+    code, out, err = advisor("recommend", "--board", "stm32h7")
+    assert code == 0
+    assert "cost model" in out and "board profile" in out
+    assert "binding constraint" in out

@@ -1,0 +1,96 @@
+"""The solver's search and N rule against brute force and against the properties it promises."""
+
+import math
+
+import numpy as np
+import pytest
+
+from advisor.boards import load_board
+from advisor.scaling import Curve, Prior, load_prior
+from advisor.scaling.segmentation import Interval
+from advisor.solver.budgets import Budgets, budgets_for
+from advisor.solver.n_rule import choose_num_layers
+from advisor.solver.search import evaluate, widest_fitting
+from advisor.solver.solve import solve
+from advisor.solver.space import SearchSpace
+
+PUBLISHED = [Interval(0, 2500, 4), Interval(2500, 10_000, 5), Interval(10_000, 1_000_000, 7),
+             Interval(1_000_000, math.inf, 9)]
+
+
+def curves_prior() -> Prior:
+    """A prior with fitted-looking curves: deeper nets have higher asymptotes, shallower ones
+    win at small sizes (as in the study)."""
+    curves = {n: Curve(n, a=30.0 * n ** 3, phi=0.5 + 0.01 * n, c=80.0 + 2.0 * n, std=0.8,
+                       params_low=1e4, params_high=1e7, n_points=40, source="test")
+              for n in range(4, 10)}
+    return Prior("test-curves", "test", {"dataset": "CIFAR-10", "resolution": 160, "epochs": 110},
+                 PUBLISHED, curves)
+
+
+def budgets(flash=2**21, ram=2**19, macs=10**7) -> Budgets:
+    return Budgets(flash, ram, macs, latency_ms=100.0, clock_hz=480_000_000, macs_per_cycle=0.22)
+
+
+@pytest.mark.parametrize("limits", [dict(), dict(ram=60_000), dict(flash=20_000, macs=10**9),
+                                    dict(macs=2 * 10**6)])
+def test_bisection_finds_the_brute_force_optimum(limits):
+    space = SearchSpace(96, num_layers=(7,)).coarse(every=3)
+    found = widest_fitting(space, budgets(**limits), 7)
+    alpha, beta, t0 = (grid.ravel() for grid in np.meshgrid(space.alphas, space.betas, space.t0s,
+                                                            indexing="ij"))
+    every = evaluate(space, 7, alpha, beta, t0)
+    fits = budgets(**limits).fits(every["flash_bytes"], every["peak_ram_bytes"], every["macs"])
+    assert fits.any()
+    assert found["params"].max() == every["params"][fits].max()
+    assert budgets(**limits).fits(found["flash_bytes"], found["peak_ram_bytes"], found["macs"]).all()
+
+
+@pytest.mark.parametrize("prior_factory", [lambda: load_prior("study-published"), curves_prior])
+def test_more_flash_never_lowers_the_objective(prior_factory):
+    prior = prior_factory()
+    board = load_board("stm32h7")
+    space = SearchSpace(64, num_layers=tuple(prior.candidate_ns))
+    previous = -math.inf
+    for flash in np.geomspace(4_000, 4_000_000, 16).astype(int):
+        result = solve(board, budgets_for(board, flash=int(flash), ram="16MB", macs=10**9), space,
+                       prior)
+        if not result.fits:
+            assert previous == -math.inf, "fitted at less flash, not at more"
+            continue
+        objective = (result.accuracy.accuracy if prior.has_curves else result.costs["params"])
+        assert objective >= previous - 1e-9, f"flash {flash}: objective fell to {objective}"
+        previous = objective
+    assert previous > -math.inf
+
+
+def test_curves_prior_predicts_accuracy_and_labels_it():
+    board = load_board("stm32h7")
+    result = solve(board, budgets_for(board), SearchSpace(160, num_layers=tuple(range(4, 10))),
+                   curves_prior())
+    data = result.to_dict()
+    assert data["estimates"]["accuracy"] is not None and data["estimates"]["accuracy_std"] == 0.8
+    assert "test-curves" in data["sources"]["accuracy"]
+    predicted = data["n_rule"]["predicted_accuracy"]
+    assert data["config"]["num_layers"] == int(max(predicted, key=predicted.get))
+
+
+def test_n_rule_uses_the_reachable_size_not_the_flash_budget():
+    prior = load_prior("study-published")
+    # flash alone would say N=9 (2 MB), but RAM/MACs let each N reach far less
+    choice = choose_num_layers({4: 3_000, 5: 6_000, 7: 40_000, 9: 90_000}, prior, 2_000_000)
+    assert choice.flash_rule_num_layers == 9
+    assert choice.num_layers == 7  # 40k lies in N=7's interval; 9 reaches only 90k (< 1 M)
+    choice = choose_num_layers({4: 1_500, 5: 2_400, 7: 9_000, 9: 20_000}, prior, 2_000_000)
+    assert choice.num_layers == 4  # only N=4 is the best N at its own reachable size
+    # no fixed point: the N whose size lies nearest its own interval
+    choice = choose_num_layers({4: 3_000, 5: 12_000, 7: 5_000, 9: None}, prior, 2_000_000)
+    assert choice.num_layers == 5 and "nearest" in choice.rule
+
+
+def test_regime_mismatch_is_warned():
+    board = load_board("stm32h7")
+    result = solve(board, budgets_for(board), SearchSpace(32, num_layers=(4, 5, 7, 9)),
+                   load_prior("study-published"))
+    assert any("32x32" in warning for warning in result.warnings)
+    assert any("32x32" in warning for warning in result.to_dict()["warnings"])
