@@ -45,7 +45,7 @@ def recommend(board: str | None, board_file: str | None, resolution: int,
     """
     from advisor.scaling import load_prior
     from advisor.solver.budgets import budgets_for
-    from advisor.solver.solve import solve, solve_resolutions
+    from advisor.solver.recommendation import solve, solve_resolutions
     from advisor.solver.space import SearchSpace
 
     target = resolve_board(board, board_file)

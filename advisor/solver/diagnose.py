@@ -45,7 +45,7 @@ def largest_fitting_resolution(space: SearchSpace, budgets: Budgets) -> int | No
 
 def diagnose(board, budgets: Budgets, space: SearchSpace, warnings: list[str]):
     from advisor.boards import list_boards
-    from advisor.solver.solve import Infeasible
+    from advisor.solver.recommendation import Infeasible
 
     smallest = smallest_needs(space)
     over = [name for name, key, budget in (("flash", "flash_bytes", budgets.flash_bytes),

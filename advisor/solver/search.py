@@ -32,28 +32,51 @@ def evaluate(space: SearchSpace, num_layers: int, alpha, beta, t0) -> dict[str, 
 
 def widest_fitting(space: SearchSpace, budgets: Budgets, num_layers: int) -> dict[str, np.ndarray]:
     """For every (beta, t0) of the grid, the largest alpha of the grid that fits all three
-    budgets at depth `num_layers`, found by bisection (costs never fall as alpha grows).
-    Lines where even the smallest alpha does not fit are left out."""
+    budgets at depth `num_layers`. Lines where even the smallest alpha does not fit are left
+    out.
+
+    Costs never fall as alpha, beta or t0 grow, so the lines of least and most (beta, t0)
+    bracket every other line's answer; each line's bracket then shrinks by a k-ary search
+    (k probes per line and call, k chosen to keep a call near `_POINTS_PER_CALL`: a call of
+    the cost model costs about as much as a thousand extra configurations)."""
     alphas = np.asarray(space.alphas)
     betas, t0s = (grid.ravel() for grid in np.meshgrid(space.betas, space.t0s, indexing="ij"))
-    fitting = np.full(betas.shape, -1)  # largest alpha index known to fit, -1: none yet
-    failing = np.full(betas.shape, len(alphas))  # smallest alpha index known not to fit
-    best: dict[str, np.ndarray] | None = None
+    count = len(alphas)
+    extremes = evaluate(space, num_layers, np.concatenate([alphas, alphas]),
+                        np.repeat([space.betas[0], space.betas[-1]], count),
+                        np.repeat([space.t0s[0], space.t0s[-1]], count))
+    fits = budgets.fits(extremes["flash_bytes"], extremes["peak_ram_bytes"], extremes["macs"])
+    upper, lower = _fitting_prefix(fits[:count]), _fitting_prefix(fits[count:])
+    if upper < 0:
+        return {name: column[:0] for name, column in extremes.items()}
+    fitting = np.full(betas.shape, lower)  # largest alpha index known to fit (-1: none)
+    failing = np.full(betas.shape, upper + 1)  # smallest alpha index known not to fit
     while True:
         open_lines = np.flatnonzero(failing - fitting > 1)
         if open_lines.size == 0:
             break
-        middle = (fitting[open_lines] + failing[open_lines]) // 2
-        table = evaluate(space, num_layers, alphas[middle], betas[open_lines], t0s[open_lines])
-        fits = budgets.fits(table["flash_bytes"], table["peak_ram_bytes"], table["macs"])
-        fitting[open_lines[fits]] = middle[fits]
-        failing[open_lines[~fits]] = middle[~fits]
-        if best is None:
-            best = {name: np.zeros(betas.shape, column.dtype) for name, column in table.items()}
-        for name, column in table.items():
-            best[name][open_lines[fits]] = column[fits]
-    found = fitting >= 0
-    return {name: column[found] for name, column in best.items()}
+        probes_per_line = int(np.clip(_POINTS_PER_CALL // open_lines.size, 1, 63))
+        low, high = fitting[open_lines, None], failing[open_lines, None]
+        steps = np.arange(1, probes_per_line + 1)[None, :]
+        probes = np.clip(low + (high - low) * steps // (probes_per_line + 1), low + 1, high - 1)
+        table = evaluate(space, num_layers, alphas[probes].ravel(),
+                         np.repeat(betas[open_lines], probes_per_line),
+                         np.repeat(t0s[open_lines], probes_per_line))
+        fits = budgets.fits(table["flash_bytes"], table["peak_ram_bytes"],
+                            table["macs"]).reshape(probes.shape)
+        fitting[open_lines] = np.max(np.where(fits, probes, low), axis=1)
+        failing[open_lines] = np.maximum(np.min(np.where(fits, high, probes), axis=1),
+                                         fitting[open_lines] + 1)
+    found = np.flatnonzero(fitting >= 0)
+    return evaluate(space, num_layers, alphas[fitting[found]], betas[found], t0s[found])
+
+
+def _fitting_prefix(fits: np.ndarray) -> int:
+    """Index of the last True of the leading run of True (-1 when the first is False)."""
+    return int(np.argmin(fits)) - 1 if not fits.all() else len(fits) - 1
+
+
+_POINTS_PER_CALL = 1200
 
 
 def concat(tables: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -250,8 +250,11 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
     coarse = space.coarse()
     tables = [per_depth[n] for n in depths]
     for n in depths:
+        # no alpha above the widest that fits on any line can fit
+        widest = per_depth[n]["alpha"].max() if per_depth[n]["alpha"].size else 0.0
+        alphas = [alpha for alpha in coarse.alphas if alpha <= widest]
         alpha, beta, t0 = (grid.ravel() for grid in np.meshgrid(
-            coarse.alphas, coarse.betas, coarse.t0s, indexing="ij"))
+            alphas, coarse.betas, coarse.t0s, indexing="ij"))
         table = evaluate(space, n, alpha, beta, t0)
         fits = budgets.fits(table["flash_bytes"], table["peak_ram_bytes"], table["macs"])
         tables.append({name: column[fits] for name, column in table.items()})
