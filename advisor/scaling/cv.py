@@ -3,14 +3,17 @@ the 30 %; mean and spread per model per N, then the mean over N.
 
 All models see the same splits (a paired comparison). Each fold's fit starts from the
 full-data fit of that N (same p_ref) and falls back to one data-driven restart when that
-fails. Failed folds (a fit that did not converge or sits on a bound, or a prediction outside
+fails (only when the full-data fit itself succeeded: a model that fails on all of an N's
+data is tried once per fold, from where its full-data fit stopped). Failed folds (a fit that did not converge or sits on a bound, or a prediction outside
 the model's domain) are counted and left out of the mean.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import re
+from collections import Counter
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,6 +30,7 @@ class ModelCV:
     """One model's fold RMSEs: rmse[n] has one entry per fold, NaN where the fold failed."""
 
     rmse: dict[int, np.ndarray]
+    failure_reasons: dict[int, Counter] = field(default_factory=dict)
 
     def mean_by_n(self) -> dict[int, float]:
         return {n: _nanmean(v) for n, v in self.rmse.items()}
@@ -70,6 +74,7 @@ class CVResult:
                     "rmse_by_n": {str(n): clean(v) for n, v in cv.mean_by_n().items()},
                     "rmse_std_by_n": {str(n): clean(v) for n, v in cv.std_by_n().items()},
                     "failed_folds_by_n": {str(n): v for n, v in cv.failed_by_n().items()},
+                    "failure_reasons": dict(sum(cv.failure_reasons.values(), Counter())),
                     "rmse_mean": clean(cv.mean()),
                 }
                 for name, cv in self.models.items()
@@ -106,35 +111,43 @@ def cross_validate(
                 "tested. Add networks or drop that N from the table."
             )
     rmse = {m: {} for m in models}
+    reasons = {m: {} for m in models}
     for n, (params, accuracy) in groups.items():
         splits = split_indices(len(params), folds, rng)
         for name in models:
-            rmse[name][n] = fold_rmses(name, params, accuracy, splits)
+            rmse[name][n], reasons[name][n] = fold_rmses(name, params, accuracy, splits)
     return CVResult(
-        {m: ModelCV(rmse[m]) for m in models}, folds, seed,
+        {m: ModelCV(rmse[m], reasons[m]) for m in models}, folds, seed,
         {n: len(p) for n, (p, _) in groups.items()},
     )
 
 
 def fold_rmses(name: str, params: np.ndarray, accuracy: np.ndarray,
-               splits: list[np.ndarray]) -> np.ndarray:
-    """Test RMSE of one model on each split (NaN where the fold failed)."""
+               splits: list[np.ndarray]) -> tuple[np.ndarray, Counter]:
+    """Test RMSE of one model on each split (NaN where the fold failed) and why folds failed."""
     n_train = round(TRAIN_FRACTION * len(params))
     full = fit_curve(name, params, accuracy)
     values = np.full(len(splits), np.nan)
+    reasons = Counter()
     for k, order in enumerate(splits):
-        values[k] = _fold_rmse(name, params, accuracy, order[:n_train], order[n_train:], full)
-    return values
+        values[k], reason = _fold_rmse(name, params, accuracy, order[:n_train],
+                                       order[n_train:], full)
+        if reason:
+            reasons[reason] += 1
+    return values, reasons
 
 
-def _fold_rmse(name, params, accuracy, train, test, full) -> float:
+def _fold_rmse(name, params, accuracy, train, test, full) -> tuple[float, str]:
     start = full.theta if np.all(np.isfinite(full.theta)) else None
     fit = fit_curve(name, params[train], accuracy[train], p_ref=full.p_ref, start=start,
-                    restarts=1)
+                    restarts=1 if full.ok else 0)
     if not fit.ok:
-        return math.nan
+        # "beta=1e-20 (lower bound 0)" -> "beta at lower bound": countable across folds
+        return math.nan, re.sub(r"=\S+ \((lower|upper) bound [^)]*\)", r" at \1 bound", fit.reason)
     error = fit.predict(params[test]) - accuracy[test]
-    return float(np.sqrt(np.mean(error**2))) if np.all(np.isfinite(error)) else math.nan
+    if not np.all(np.isfinite(error)):
+        return math.nan, "prediction undefined at a test point (outside the model's domain)"
+    return float(np.sqrt(np.mean(error**2))), ""
 
 
 def _nanmean(values: np.ndarray) -> float:

@@ -235,7 +235,8 @@ def fit_prior(
         if not fit.ok:
             skipped.append(f"N={n}: fit failed ({fit.reason})")
             continue
-        rmse = fold_rmses(CURVE_MODEL, params, accuracy, split_indices(len(params), folds, rng))
+        rmse, _ = fold_rmses(CURVE_MODEL, params, accuracy,
+                             split_indices(len(params), folds, rng))
         if not np.isfinite(rmse).any():
             skipped.append(f"N={n}: every cross-validation fold failed")
             continue
