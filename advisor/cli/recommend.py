@@ -88,7 +88,6 @@ def _show_recommendation(data: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from advisor import sources
     from advisor.boards import format_size
 
     console = Console()
@@ -101,7 +100,8 @@ def _show_recommendation(data: dict) -> None:
              f"{config['num_classes']} classes")
     table = Table(title=title, title_justify="left")
     for column in ("figure", "estimate", "budget", "use", "source (estimate / budget)"):
-        table.add_column(column, justify="left" if column.startswith(("figure", "source")) else "right")
+        table.add_column(column, justify="left" if column.startswith(("figure", "source")) else "right",
+                         no_wrap=not column.startswith("source"))
 
     def source(name: str, budget_name: str) -> str:
         return f"{figures[name]} / {budgets['sources'][budget_name]}"
@@ -116,7 +116,7 @@ def _show_recommendation(data: dict) -> None:
     table.add_row("MACs", f"{estimates['macs']:,}", f"{budgets['macs']:,}", f"{use['macs']:.1f} %",
                   source("macs", "macs"))
     table.add_row("latency", f"{estimates['latency_ms']:.1f} ms", f"{budgets['latency_ms']:g} ms", "",
-                  f"{sources.COST_MODEL} + {sources.BOARD_PROFILE} / {budgets['sources']['latency_ms']}")
+                  f"MACs / (clock x MACs per cycle) / {budgets['sources']['latency_ms']}")
     if estimates["accuracy"] is None:
         table.add_row("accuracy", "unavailable", "", "", "see below")
     else:
@@ -138,15 +138,20 @@ def _show_recommendation(data: dict) -> None:
         alternatives = Table(title="Cheaper alternatives, caps relative to the recommendation (Pareto set: "
                              + ("predicted accuracy" if estimates["accuracy"] is not None else "parameters")
                              + " vs latency and RAM; cost model)", title_justify="left")
-        for column in ("trade", "alpha", "beta", "t0", "N", "params", "peak RAM", "latency", "accuracy"):
-            alternatives.add_column(column, justify="left" if column == "trade" else "right")
+        with_accuracy = estimates["accuracy"] is not None
+        columns = ("trade", "alpha", "beta", "t0", "N", "params", "peak RAM", "latency")
+        for column in columns + (("accuracy",) if with_accuracy else ()):
+            alternatives.add_column(column, justify="left" if column == "trade" else "right",
+                                    no_wrap=True)
         for option in data["alternatives"]:
             c = option["config"]
-            accuracy = "n/a" if option["accuracy"] is None else f"{option['accuracy']:.1f} %"
-            alternatives.add_row(option["trade"], f"{c['alpha']:g}", f"{c['beta']:g}", f"{c['t0']:g}",
-                                 str(c["num_layers"]), f"{option['params']:,}",
-                                 format_size(option["peak_ram_bytes"]), f"{option['latency_ms']:.1f} ms",
-                                 accuracy)
+            cells = [option["trade"], f"{c['alpha']:g}", f"{c['beta']:g}", f"{c['t0']:g}",
+                     str(c["num_layers"]), f"{option['params']:,}",
+                     format_size(option["peak_ram_bytes"]), f"{option['latency_ms']:.1f} ms"]
+            if with_accuracy:
+                cells.append("n/a" if option["accuracy"] is None
+                             else f"{option['accuracy']:.1f} ± {option['accuracy_std']:.1f} %")
+            alternatives.add_row(*cells)
         console.print(alternatives)
     console.print("save with --json > rec.json, then `advisor train --config rec.json`", style="dim")
 
@@ -163,7 +168,8 @@ def _show_infeasible(data: dict) -> None:
                         f"{data['resolution']}x{data['resolution']}: the smallest PhiNet's needs",
                   title_justify="left")
     for column in ("budget", "smallest need", "available", "fits", "source"):
-        table.add_column(column, justify="left" if column in ("budget", "source") else "right")
+        table.add_column(column, justify="left" if column in ("budget", "source") else "right",
+                         no_wrap=column != "source")
     for name, label, key, budget_key, fmt in (
             ("flash", "int8 flash", "flash_bytes", "flash_bytes", format_size),
             ("ram", "peak RAM", "peak_ram_bytes", "ram_bytes", format_size),
@@ -181,7 +187,7 @@ def _show_resolutions(console, rows: list[dict]) -> None:
 
     table = Table(title="Resolutions searched (cost model)", title_justify="left")
     for column in ("resolution", "fits", "N", "alpha", "beta", "t0", "params", "binding"):
-        table.add_column(column, justify="right")
+        table.add_column(column, justify="right", no_wrap=True)
     for entry in rows:
         if entry["fits"]:
             table.add_row(str(entry["resolution"]), "yes", str(entry["num_layers"]),

@@ -63,7 +63,7 @@ class SearchSpace:
                            self.alphas, self.betas, self.t0s)
 
     def coarse(self, every: int = 4) -> "SearchSpace":
-        """Every `every`-th alpha and every other beta and t0: for surveys such as the
-        alternatives, where the exact optimum is not needed."""
+        """Every `every`-th value of each grid (alpha 0.02, beta 0.2, t0 1 apart by default):
+        for surveys such as the alternatives, where the exact optimum is not needed."""
         return SearchSpace(self.resolution, self.in_channels, self.num_classes, self.num_layers,
-                           self.alphas[::every], self.betas[::2], self.t0s[::2])
+                           self.alphas[::every], self.betas[::every], self.t0s[::every])

@@ -119,3 +119,17 @@ def test_table_output_names_the_sources(advisor):
     assert code == 0
     assert "cost model" in out and "board profile" in out
     assert "binding constraint" in out
+
+
+def test_a_fitted_prior_file_gives_accuracy_labelled_with_its_source(recommend_json, curves_prior,
+                                                                      tmp_path):
+    path = curves_prior.save(tmp_path / "test-curves.json")
+    code, data = recommend_json("--board", "stm32h7", "--prior", str(path))
+    assert code == 0
+    estimates = data["estimates"]
+    assert estimates["accuracy"] is not None and estimates["accuracy_std"] == pytest.approx(0.8)
+    assert "test-curves" in data["sources"]["accuracy"]
+    assert data["prior"]["name"] == "test-curves" and data["prior"]["has_curves"]
+    for option in data["alternatives"]:
+        assert option["accuracy"] is not None
+        assert option["accuracy"] <= estimates["accuracy"] + 1e-9

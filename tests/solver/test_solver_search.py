@@ -6,27 +6,12 @@ import numpy as np
 import pytest
 
 from advisor.boards import load_board
-from advisor.scaling import Curve, Prior, load_prior
-from advisor.scaling.segmentation import Interval
+from advisor.scaling import load_prior
 from advisor.solver.budgets import Budgets, budgets_for
 from advisor.solver.n_rule import choose_num_layers
 from advisor.solver.search import evaluate, widest_fitting
 from advisor.solver.recommendation import solve
 from advisor.solver.space import SearchSpace
-
-PUBLISHED = [Interval(0, 2500, 4), Interval(2500, 10_000, 5), Interval(10_000, 1_000_000, 7),
-             Interval(1_000_000, math.inf, 9)]
-
-
-def curves_prior() -> Prior:
-    """A prior with fitted-looking curves: deeper nets have higher asymptotes, shallower ones
-    win at small sizes (as in the study)."""
-    curves = {n: Curve(n, a=30.0 * n ** 3, phi=0.5 + 0.01 * n, c=80.0 + 2.0 * n, std=0.8,
-                       params_low=1e4, params_high=1e7, n_points=40, source="test")
-              for n in range(4, 10)}
-    return Prior("test-curves", "test", {"dataset": "CIFAR-10", "resolution": 160, "epochs": 110},
-                 PUBLISHED, curves)
-
 
 def budgets(flash=2**21, ram=2**19, macs=10**7) -> Budgets:
     return Budgets(flash, ram, macs, latency_ms=100.0, clock_hz=480_000_000, macs_per_cycle=0.22)
@@ -35,7 +20,7 @@ def budgets(flash=2**21, ram=2**19, macs=10**7) -> Budgets:
 @pytest.mark.parametrize("limits", [dict(), dict(ram=60_000), dict(flash=40_000, macs=10**9),
                                     dict(macs=2 * 10**6)])
 def test_bisection_finds_the_brute_force_optimum(limits):
-    space = SearchSpace(96, num_layers=(7,)).coarse(every=3)
+    space = SearchSpace(96, num_layers=(7,)).coarse(every=2)
     found = widest_fitting(space, budgets(**limits), 7)
     alpha, beta, t0 = (grid.ravel() for grid in np.meshgrid(space.alphas, space.betas, space.t0s,
                                                             indexing="ij"))
@@ -46,13 +31,13 @@ def test_bisection_finds_the_brute_force_optimum(limits):
     assert budgets(**limits).fits(found["flash_bytes"], found["peak_ram_bytes"], found["macs"]).all()
 
 
-@pytest.mark.parametrize("prior_factory", [lambda: load_prior("study-published"), curves_prior])
-def test_more_flash_never_lowers_the_objective(prior_factory):
-    prior = prior_factory()
+@pytest.mark.parametrize("fitted", [False, True])
+def test_more_flash_never_lowers_the_objective(fitted, curves_prior):
+    prior = curves_prior if fitted else load_prior("study-published")
     board = load_board("stm32h7")
     space = SearchSpace(64, num_layers=tuple(prior.candidate_ns))
     previous = -math.inf
-    for flash in np.geomspace(4_000, 4_000_000, 16).astype(int):
+    for flash in np.geomspace(4_000, 4_000_000, 12).astype(int):
         result = solve(board, budgets_for(board, flash=int(flash), ram="16MB", macs=10**9), space,
                        prior)
         if not result.fits:
@@ -64,10 +49,10 @@ def test_more_flash_never_lowers_the_objective(prior_factory):
     assert previous > -math.inf
 
 
-def test_curves_prior_predicts_accuracy_and_labels_it():
+def test_curves_prior_predicts_accuracy_and_labels_it(curves_prior):
     board = load_board("stm32h7")
     result = solve(board, budgets_for(board), SearchSpace(160, num_layers=tuple(range(4, 10))),
-                   curves_prior())
+                   curves_prior)
     data = result.to_dict()
     assert data["estimates"]["accuracy"] is not None and data["estimates"]["accuracy_std"] == 0.8
     assert "test-curves" in data["sources"]["accuracy"]
