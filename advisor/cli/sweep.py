@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from advisor.errors import AdvisorError
-from advisor.sources import TRAINING
+from advisor.sources import COST_MODEL, TRAINING
 
 
 @click.command()
@@ -16,6 +16,8 @@ from advisor.sources import TRAINING
               help="'study' (the study's 270 configs) or a TOML/JSON grid file.")
 @click.option("--data", type=click.Path(), default=None,
               help="Data set: an image folder or zip (root/<split>/<class>/*), or CIFAR as training accepts it.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Where decoded images are cached (default: training's cache folder).")
 @click.option("--dataset-name", default=None,
               help="Label of the data set in the regime (default: the data path's name).")
 @click.option("--resolution", type=int, default=None, help="Training resolution (side in pixels).")
@@ -45,7 +47,7 @@ from advisor.sources import TRAINING
 @click.option("--export", "export_csv", type=click.Path(dir_okay=False), default=None,
               help="Write the store's finished runs as CSV and exit (trains nothing).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON summary on stdout.")
-def sweep(grid_spec, data, dataset_name, resolution, epochs, warmup_epochs, batch_size, lr, seed,
+def sweep(grid_spec, data, cache_dir, dataset_name, resolution, epochs, warmup_epochs, batch_size, lr, seed,
           store, runs_dir, executor, workers, threads, address, cpus_per_run, gpus_per_run, device,
           limit, order, retry_failed, allow_mixed_regimes, export_csv, as_json):
     """Train a grid of PhiNets into a SQLite store; rerun to resume where it stopped."""
@@ -70,6 +72,8 @@ def sweep(grid_spec, data, dataset_name, resolution, epochs, warmup_epochs, batc
         if value is not None and value < 1:
             raise AdvisorError(f"{flag} must be at least 1, got {value}")
 
+    from advisor.training.data import default_cache_dir
+
     from advisor.sweep.executors import make_executor
     from advisor.sweep.grid import load_grid
     from advisor.sweep.regime import Regime
@@ -84,7 +88,8 @@ def sweep(grid_spec, data, dataset_name, resolution, epochs, warmup_epochs, batc
     with SweepStore(store) as opened:
         opened.check_regime(regime, allow_mixed=allow_mixed_regimes)
         plan = plan_sweep(points, regime, recipe, str(data), opened, runs_dir, order=order,
-                          limit=limit, retry_failed=retry_failed, device=device)
+                          limit=limit, retry_failed=retry_failed, device=device,
+                          data_options={"cache_dir": str(cache_dir or default_cache_dir())})
         if plan.tasks:
             runner = make_executor(executor, workers, address, threads, cpus_per_run, gpus_per_run)
             progress = _run_with_view(plan, opened, runner, regime)
@@ -122,9 +127,10 @@ def _run_with_view(plan, store, executor, regime):
     from advisor.sweep.runner import run_sweep
 
     console = Console(stderr=True)
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(),
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(bar_width=16),
                TextColumn("{task.fields[counts]}"), TimeElapsedColumn(),
                TextColumn("ETA {task.fields[eta]}"))
+    console.print(f"params: {COST_MODEL}; accuracy and seconds: {TRAINING}", style="dim")
     with Progress(*columns, console=console, transient=False) as view:
         bar = view.add_task(regime.label(), total=plan.total, completed=plan.done,
                             counts="", eta="?")
@@ -144,10 +150,10 @@ def _run_with_view(plan, store, executor, regime):
 
 
 def _run_line(row: dict) -> str:
-    name = (f"alpha {row['alpha']:g} beta {row['beta']:g} t0 {row['t0']:g} N {row['num_layers']}")
+    name = f"alpha {row['alpha']:g} beta {row['beta']:g} t0 {row['t0']:g} N {row['num_layers']}"
     if row["status"] == "done":
-        return (f"[green]done[/] {name}: {row['params']:,} params (cost model), test top-1 "
-                f"{row['accuracy']:.2f} % (measured: training run), {row['seconds']:.0f} s")
+        return (f"[green]done[/] {name}: {row['params']:,} params, "
+                f"{row['accuracy']:.2f} % test top-1, {row['seconds']:.0f} s")
     from rich.markup import escape
 
     first_line = (row.get("error") or "unknown error").splitlines()[0]

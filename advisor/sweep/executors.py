@@ -16,7 +16,7 @@ from typing import Any
 
 from advisor.errors import AdvisorError
 from advisor.sweep.store import FAILED
-from advisor.sweep.worker import RunTask, execute, now, set_threads
+from advisor.sweep.worker import RunTask, execute, init_worker, now
 
 
 def failed_row(task: RunTask, error: str) -> dict[str, Any]:
@@ -24,18 +24,31 @@ def failed_row(task: RunTask, error: str) -> dict[str, Any]:
 
 
 class SequentialExecutor:
-    """Runs each task in the driver process, one after another (data loaded once)."""
+    """Runs each task in the driver process, one after another (data loaded once).
+
+    ``threads``: torch threads while a run trains; the driver's setting is restored after.
+    """
 
     capacity = 1
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
+        self._threads = threads
         self._queue: list[RunTask] = []
 
     def submit(self, task: RunTask) -> None:
         self._queue.append(task)
 
     def wait(self) -> list[dict[str, Any]]:
-        return [execute(self._queue.pop(0))]
+        if not self._threads:
+            return [execute(self._queue.pop(0))]
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(self._threads)
+        try:
+            return [execute(self._queue.pop(0))]
+        finally:
+            torch.set_num_threads(before)
 
     def close(self) -> None:
         self._queue.clear()
@@ -59,7 +72,7 @@ class ProcessExecutor:
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn: a fork of a driver that already imported torch can deadlock in its thread pools
         return ProcessPoolExecutor(self.capacity, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=set_threads, initargs=(self._threads,))
+                                   initializer=init_worker, initargs=(self._threads, os.getpid()))
 
     def submit(self, task: RunTask) -> None:
         self._futures[self._pool.submit(execute, task)] = task
@@ -140,9 +153,7 @@ def make_executor(kind: str, workers: int | None = None, address: str | None = N
                   threads: int | None = None, cpus_per_run: float = 1, gpus_per_run: float = 0):
     if kind == "local":
         if (workers or 1) == 1:
-            if threads:
-                set_threads(threads)
-            return SequentialExecutor()
+            return SequentialExecutor(threads)
         return ProcessExecutor(workers, threads)
     if kind == "ray":
         return RayExecutor(address, workers, cpus_per_run, gpus_per_run)

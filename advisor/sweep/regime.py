@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from advisor.sweep.grid import GridPoint
+from advisor.sweep.recipe import NOT_REGIME
 
 
 def _digest(data: Any, length: int) -> str:
@@ -22,7 +23,8 @@ def _digest(data: Any, length: int) -> str:
 
 @dataclass(frozen=True)
 class Regime:
-    """Data set label plus every recipe setting except the seed (which is per run)."""
+    """Data set label plus every recipe setting that shapes what is learned, except the seed
+    (which is per run)."""
 
     dataset: str
     resolution: int
@@ -31,7 +33,8 @@ class Regime:
 
     @classmethod
     def from_recipe(cls, dataset: str, recipe_dict: Mapping[str, Any]) -> "Regime":
-        settings = {key: value for key, value in recipe_dict.items() if key != "seed"}
+        settings = {key: value for key, value in recipe_dict.items()
+                    if key != "seed" and key not in NOT_REGIME}
         return cls(dataset=dataset, resolution=int(settings["resolution"]),
                    epochs=int(settings["epochs"]), recipe=settings)
 

@@ -6,8 +6,11 @@ the store: it returns the finished row to the driver, the store's one writer.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,7 +22,7 @@ from advisor.sweep.grid import GridPoint
 from advisor.sweep.regime import Regime
 from advisor.sweep.store import DONE, FAILED
 
-# (data source, resolution, split, seed) -> DataSplits, one per worker process
+# (data source, resolution, loading options) -> DataSplits, kept for the worker's lifetime
 _DATASETS: dict[tuple, Any] = {}
 
 
@@ -63,20 +66,41 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def init_worker(threads: int | None, driver_pid: int) -> None:
+    """Process-pool initializer: split the cores between workers, and die with the driver.
+
+    A driver killed with SIGKILL cannot stop its pool; an orphaned worker would go on
+    training (and writing the run's folder) beside the rerun that replaces it.
+    """
+    set_threads(threads)
+    watchdog = threading.Thread(target=_exit_when_orphaned, args=(driver_pid,), daemon=True)
+    watchdog.start()
+
+
 def set_threads(threads: int | None) -> None:
-    """Process-pool initializer: split the cores between the workers."""
     if threads:
         import torch
 
         torch.set_num_threads(threads)
 
 
+def _exit_when_orphaned(driver_pid: int) -> None:
+    while os.getppid() == driver_pid:
+        time.sleep(1)
+    os._exit(1)
+
+
 def dataset(task: RunTask):
+    """The task's data set, decoded and split once per worker process."""
     from advisor.training.data import load_dataset
 
-    key = (task.data, task.regime.resolution, tuple(sorted(task.data_options.items())))
+    recipe = task.recipe
+    options = {"split": recipe["split"], "seed": int(recipe["seed"]),
+               "val_fraction": recipe["val_fraction"], "num_workers": recipe["num_workers"],
+               **task.data_options}
+    key = (task.data, task.regime.resolution, json.dumps(options, sort_keys=True, default=str))
     if key not in _DATASETS:
-        _DATASETS[key] = load_dataset(task.data, task.regime.resolution, **task.data_options)
+        _DATASETS[key] = load_dataset(task.data, task.regime.resolution, **options)
     return _DATASETS[key]
 
 
@@ -95,15 +119,19 @@ def execute(task: RunTask) -> dict[str, Any]:
 
 def _train(task: RunTask) -> dict[str, Any]:
     from advisor.cost import estimate
-    from advisor.training import train
     from advisor.training.recipe import Recipe
+    from advisor.training.trainer import train
 
     data = dataset(task)
     config = task.point.config(task.regime.resolution, num_classes=data.num_classes)
     out_dir = Path(task.out_dir)
-    resume = _has_checkpoint(out_dir)
-    result = train(config, data, out_dir, Recipe(**task.recipe), resume=resume,
+    # a run in flight when an earlier sweep died continues from its last epoch
+    resume = (out_dir / "last.pt").is_file()
+    result = train(config, data, out_dir, Recipe.from_dict(task.recipe), resume=resume,
                    device=task.device, progress=False)
+    if result.test_accuracy is None:
+        raise RuntimeError(f"training stopped after {result.epochs_completed} of "
+                           f"{task.regime.epochs} epochs; no test accuracy")
     costs = estimate(config).to_dict()
     return {
         "config": config.to_dict(),
@@ -111,19 +139,11 @@ def _train(task: RunTask) -> dict[str, Any]:
         "macs": int(costs["macs"]),
         "peak_ram_bytes": int(costs["peak_ram_bytes"]),
         "flash_bytes": int(costs["flash_bytes"]),
-        "accuracy": _percent(result.test_accuracy),
-        "val_accuracy": _percent(result.best_val_accuracy),
+        "accuracy": 100.0 * result.test_accuracy,
+        "val_accuracy": 100.0 * result.best_val_accuracy,
         "seconds": float(result.seconds),
         "images_per_second": float(result.images_per_second),
         "epochs_completed": int(result.epochs_completed),
-        "device": str(result.device),
+        "device": result.device,
         "checkpoint": str(result.checkpoint),
     }
-
-
-def _has_checkpoint(out_dir: Path) -> bool:
-    return out_dir.is_dir() and any(out_dir.glob("*.pt"))
-
-
-def _percent(value: float) -> float:
-    return float(value)
