@@ -1,0 +1,79 @@
+"""`advisor check`: the real entry point, its JSON and its exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from advisor.boards import load_board
+from advisor.cli import main
+
+
+@pytest.fixture(autouse=True)
+def only_builtin_boards(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["advisor", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+        raise SystemExit(0)
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+def test_fits_a_large_board_and_reports_measurements(monkeypatch, capsys, int8_path, exported):
+    code, out, _ = run(monkeypatch, capsys, "check", str(int8_path), "--board", "stm32h7", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["model_bytes"] == len(exported.int8)
+    assert result["arena_bytes"] == exported.arena.arena_bytes
+    assert result["firmware_arena_bytes"] > result["arena_bytes"]
+    assert "PAD" in result["ops"] and result["full_int8"] is True
+    board = load_board("stm32h7")
+    [fit] = result["boards"]
+    assert fit == {"id": "stm32h7", "fits": True,
+                   "flash_margin_bytes": board.flash_budget_bytes - len(exported.int8),
+                   "ram_margin_bytes": board.ram_budget_bytes - result["firmware_arena_bytes"]}
+    assert {"model_bytes", "arena_bytes", "boards"} <= result["sources"].keys()
+
+
+def test_does_not_fit_the_uno(monkeypatch, capsys, int8_path):
+    code, out, err = run(monkeypatch, capsys, "check", str(int8_path), "--board", "arduino-uno",
+                         "--board", "stm32h7", "--json")
+    assert code == 1
+    fits = {b["id"]: b["fits"] for b in json.loads(out)["boards"]}
+    assert fits == {"arduino-uno": False, "stm32h7": True}
+    assert "arduino-uno" in err and "over budget" in err
+
+
+def test_table_output(monkeypatch, capsys, int8_path):
+    code, out, _ = run(monkeypatch, capsys, "check", str(int8_path), "--board", "stm32l476")
+    assert code == 0
+    assert "stm32l476" in out and "measured" in out
+
+
+@pytest.mark.parametrize("content, message", [(b"not a model at all", "not a TFLite model"),
+                                              (None, "does not exist")])
+def test_bad_input_exits_2(monkeypatch, capsys, tmp_path, content, message):
+    path = tmp_path / "model.tflite"
+    if content is not None:
+        path.write_bytes(content)
+    code, out, err = run(monkeypatch, capsys, "check", str(path), "--board", "stm32h7")
+    assert code == 2
+    assert message in err and out == ""
+
+
+def test_no_board_exits_2(monkeypatch, capsys, int8_path):
+    code, _, err = run(monkeypatch, capsys, "check", str(int8_path))
+    assert code == 2 and "--board" in err
+
+
+def test_unsupported_op_exits_2_and_is_named(monkeypatch, capsys, tmp_path, unsupported_model):
+    path = tmp_path / "topk.tflite"
+    path.write_bytes(unsupported_model)
+    code, _, err = run(monkeypatch, capsys, "check", str(path), "--board", "stm32h7")
+    assert code == 2 and "TOPK_V2" in err
