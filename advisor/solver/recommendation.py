@@ -17,7 +17,7 @@ import numpy as np
 from advisor import sources
 from advisor.config import PhiNetConfig
 from advisor.solver.alternatives import pareto_alternatives
-from advisor.solver.budgets import Budgets
+from advisor.solver.budgets import COMMAND_LINE, Budgets
 from advisor.solver.n_rule import NChoice, choose_num_layers
 from advisor.solver.search import (concat, evaluate, rank_by_params, row, widest_fitting)
 from advisor.solver.space import STUDIED_RANGES, SearchSpace
@@ -105,19 +105,31 @@ class Infeasible:
     def message(self) -> str:
         needs = "; ".join(f"{BUDGET_NAMES[name]} needs {self.smallest[key]:,} of {budget:,}"
                           for name, key, budget in self._rows() if name in self.over)
+        return (f"no PhiNet fits {self.board.id} at {self.space.resolution}x"
+                f"{self.space.resolution}: even the smallest one ({needs}). Try "
+                + ", or ".join(self.fixes()))
+
+    def fixes(self) -> list[str]:
+        """What would make a PhiNet fit, most specific first."""
         fixes = []
         if self.largest_resolution:
             fixes.append(f"a lower resolution (--resolution {self.largest_resolution} is the "
                          f"largest that fits)")
-        if self.latency_ms_needed is not None and self.over == ["macs"]:
-            fixes.append(f"a longer latency target (--latency-ms {self.latency_ms_needed:g})")
+        options = {"flash": "--flash", "ram": "--ram", "macs": "--macs"}
+        for name, key, _budget in self._rows():
+            if name not in self.over:
+                continue
+            budget_key = "flash_bytes" if name == "flash" else "ram_bytes" if name == "ram" else "macs"
+            if self.budgets.sources.get(budget_key) == COMMAND_LINE:
+                fixes.append(f"a larger {options[name]} (at least {self.smallest[key]:,})")
+            elif name == "macs" and self.latency_ms_needed is not None:
+                fixes.append(f"a longer latency target (--latency-ms {self.latency_ms_needed:g} "
+                             f"or more)")
         if self.boards_that_fit:
             fixes.append(f"another board ({', '.join(self.boards_that_fit[:6])})")
         if not fixes:
             fixes.append("a board with more " + " and ".join(BUDGET_NAMES[n] for n in self.over))
-        return (f"no PhiNet fits {self.board.id} at {self.space.resolution}x"
-                f"{self.space.resolution}: even the smallest one ({needs}). Try "
-                + ", or ".join(fixes))
+        return fixes
 
     def _rows(self):
         return (("flash", "flash_bytes", self.budgets.flash_bytes),
@@ -136,6 +148,7 @@ class Infeasible:
             "largest_fitting_resolution": self.largest_resolution,
             "latency_ms_needed": self.latency_ms_needed,
             "boards_that_fit": self.boards_that_fit,
+            "fixes": self.fixes(),
             "message": self.message(),
             "resolutions": self.resolutions,
             "warnings": self.warnings,

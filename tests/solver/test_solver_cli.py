@@ -133,3 +133,17 @@ def test_a_fitted_prior_file_gives_accuracy_labelled_with_its_source(recommend_j
     for option in data["alternatives"]:
         assert option["accuracy"] is not None
         assert option["accuracy"] <= estimates["accuracy"] + 1e-9
+
+
+def test_a_board_file_is_accepted_and_a_flash_override_shortfall_names_the_option(
+        recommend_json, tmp_path):
+    with open(load_board("stm32h7").path) as builtin:
+        text = builtin.read()
+    path = tmp_path / "my-board.toml"
+    path.write_text(text.replace('id = "stm32h7"', 'id = "my-board"'))
+    code, data = recommend_json("--board-file", str(path))
+    assert code == 0 and data["board"]["id"] == "my-board"
+    code, data = recommend_json("--board-file", str(path), "--flash", "4KB")
+    assert code == 3 and data["over_budget"] == ["flash"]
+    assert data["largest_fitting_resolution"] is None  # flash does not depend on resolution
+    assert any("--flash" in fix for fix in data["fixes"])
