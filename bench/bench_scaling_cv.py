@@ -53,7 +53,9 @@ def baseline(table, folds: int, seed: int):
             train = order[:n_train]
             for model in MODELS.values():
                 fits += 1
-                function = lambda x, *theta, model=model: model.value(np.array(theta), x)  # noqa: E731
+                def function(x, *theta, model=model):
+                    return model.value(np.array(theta), x)
+
                 try:
                     with warnings.catch_warnings(), np.errstate(all="ignore"):
                         warnings.simplefilter("ignore", OptimizeWarning)

@@ -133,7 +133,8 @@ def fit(results: str | None, store: str | None, out: str, name: str | None, fold
 
 
 @scaling.command()
-@click.option("--prior", "prior_name", help="A shipped prior's name, a prior JSON or a results file.")
+@click.option("--prior", "prior_name",
+              help="A shipped prior's name, a prior JSON or a results file.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 def show(prior_name: str | None, as_json: bool) -> None:
     """The active prior: its regime, its rule, its curves and where every number came from."""
@@ -148,7 +149,8 @@ def show(prior_name: str | None, as_json: bool) -> None:
 
 @scaling.command()
 @click.argument("results", type=click.Path(dir_okay=False))
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for figures.")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Directory for figures.")
 def plot(results: str, out: str) -> None:
     """The study's figures (2.2, 2.3, 4.1 b-f, 4.2 a-c) as PNG and SVG."""
     from advisor.scaling import load_results

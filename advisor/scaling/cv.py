@@ -4,8 +4,9 @@ the 30 %; mean and spread per model per N, then the mean over N.
 All models see the same splits (a paired comparison). Each fold's fit starts from the
 full-data fit of that N (same p_ref) and falls back to one data-driven restart when that
 fails (only when the full-data fit itself succeeded: a model that fails on all of an N's
-data is tried once per fold, from where its full-data fit stopped). Failed folds (a fit that did not converge or sits on a bound, or a prediction outside
-the model's domain) are counted and left out of the mean.
+data is tried once per fold, from where its full-data fit stopped). Failed folds (a fit
+that did not converge or sits on a bound, or a prediction outside the model's domain) are
+counted, with their reasons, and left out of the mean.
 """
 
 from __future__ import annotations

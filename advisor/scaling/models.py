@@ -20,13 +20,14 @@ fitted P unless given) and reported in the study's terms:
 5. generalized hyperbolic  acc = -a / P^phi + c,  a, c, phi > 0
    Fitted as  acc = c - alpha x^-phi;  a = alpha p_ref^phi.
 
-Fits are bounded least squares, scipy.optimize.least_squares (trf, analytic Jacobian), inside bounds: the study's
-constraints, the fitted data's domain (P > b) and a numerical box (|u| <= 30, r <= 60 / min x,
-phi <= 5, 0 < c <= 100 where c is an asymptote). Starting points come from a grid over the one
-nonlinear parameter with the linear ones solved by least squares; the best few are tried.
-From each start, MINPACK's unbounded Levenberg-Marquardt runs first (several times faster);
-its answer is kept only when it lies strictly inside the bounds, where it is a local minimum
-of the bounded problem as well; otherwise trf solves the bounded problem.
+Fits are bounded least squares (scipy.optimize.least_squares, trf, analytic Jacobian) inside
+bounds: the study's constraints, the fitted data's domain (P > b) and a numerical box
+(|u| <= 30, r <= 60 / min x, phi <= 5, 0 < c <= 100 where c is an asymptote). Starting
+points come from a grid over the one nonlinear parameter with the linear ones solved by
+least squares; the best few are tried. From each start, MINPACK's unbounded
+Levenberg-Marquardt runs first (several times faster); its answer is kept only when it lies
+strictly inside the bounds, where it is a local minimum of the bounded problem as well;
+otherwise trf solves the bounded problem.
 A fit is `ok` only when the optimizer converged and no parameter sits on a bound (except the
 convex combination's k -> 0); otherwise it is returned with ok=False and the reason.
 """
@@ -37,7 +38,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import least_squares, leastsq
 
 U_MAX = 30.0  # |u|: exp(30) ~ 1e13 percentage points, far beyond any meaningful amplitude
 R_SPAN = 60.0  # r <= R_SPAN / min x: a steeper exponential is flat at every data point
@@ -336,6 +336,8 @@ def _solve(model, x, y, theta0, lo, hi):
     def residuals(theta):
         return model.value(theta, x) - y
 
+    from scipy.optimize import least_squares  # lazily: `advisor recommend` loads priors only
+
     fast = _solve_unbounded(model, x, residuals, theta0, lo, hi)
     if fast is not None:
         return fast
@@ -362,6 +364,8 @@ def _solve_unbounded(model, x, residuals, theta0, lo, hi):
     answer strictly inside the bounds is a local minimum of the bounded problem too, so it is
     accepted; anything else (outside, on a bound, not converged) returns None and the bounded
     trf solver runs from the same start."""
+    from scipy.optimize import leastsq
+
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         theta, _, info, _, status = leastsq(
             residuals, theta0, Dfun=lambda t: model.jacobian(t, x), full_output=True,

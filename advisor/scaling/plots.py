@@ -45,7 +45,8 @@ def write_figures(table: ResultsTable, out_dir: str | Path) -> list[Path]:
     for ax, scale in zip(axes, ("linear", "log")):
         ax.scatter(table.params, table.accuracy, s=12, color="tab:blue")
         ax.set_xscale(scale)
-        ax.set(xlabel=PARAMS_LABEL, ylabel=ACCURACY_LABEL, title=f"accuracy vs parameters ({scale} axis)")
+        ax.set(xlabel=PARAMS_LABEL, ylabel=ACCURACY_LABEL,
+               title=f"accuracy vs parameters ({scale} axis)")
         ax.grid(alpha=0.3)
     save(figure, "accuracy_vs_params")
 
@@ -80,8 +81,10 @@ def write_figures(table: ResultsTable, out_dir: str | Path) -> list[Path]:
     for stem, intervals, title in (
         ("segmentation_raw", raw, "best N per budget from raw data (unsmoothed)"),
         ("segmentation_smoothed", segmentation.smooth(raw),
-         f"best N per budget from raw data, intervals < {segmentation.MIN_WIDTH_DECADES} decades dropped"),
-        ("segmentation_fit", fit_intervals, "best N per budget from generalized hyperbolic fits (smoothed)"),
+         f"best N per budget from raw data, intervals < {segmentation.MIN_WIDTH_DECADES} "
+         "decades dropped"),
+        ("segmentation_fit", fit_intervals,
+         "best N per budget from generalized hyperbolic fits (smoothed)"),
     ):
         figure, ax = plt.subplots(figsize=(7.5, 3.6))
         for interval in intervals:

@@ -43,7 +43,8 @@ EPOCHS_RTOL = 0.1  # epoch counts within 10 % count as the same schedule
 
 @dataclass(frozen=True)
 class Curve:
-    """acc = c - a / P^phi for one N, fitted to networks with params in [params_low, params_high]."""
+    """acc = c - a / P^phi for one N, fitted to networks with params in
+    [params_low, params_high]."""
 
     n: int
     a: float
@@ -126,7 +127,7 @@ class Prior:
         return Prediction(accuracy, curve.std, source, outside)
 
     def regime_mismatch(self, dataset=None, resolution=None, epochs=None) -> list[str]:
-        """Warnings for each way a query's regime differs from the one this prior was measured in."""
+        """Warnings for each way a query's regime differs from this prior's."""
         warnings = []
         mine = self.regime
         if dataset is not None and mine.get("dataset") and _norm(dataset) != _norm(mine["dataset"]):
@@ -134,7 +135,8 @@ class Prior:
                 f"prior '{self.name}' was measured on {mine['dataset']}, not {dataset}: its "
                 "accuracies and N thresholds may not transfer."
             )
-        if resolution is not None and mine.get("resolution") and int(resolution) != int(mine["resolution"]):
+        resolution_differs = resolution is not None and mine.get("resolution")
+        if resolution_differs and int(resolution) != int(mine["resolution"]):
             note = f" ({mine['image_size_note']})" if mine.get("image_size_note") else ""
             warnings.append(
                 f"prior '{self.name}' was measured at {mine['resolution']}x{mine['resolution']}"

@@ -20,7 +20,9 @@ import numpy as np
 
 from advisor.errors import AdvisorError
 
-NUMERIC_COLUMNS = ("alpha", "beta", "t0", "num_layers", "resolution", "epochs", "params", "accuracy")
+NUMERIC_COLUMNS = (
+    "alpha", "beta", "t0", "num_layers", "resolution", "epochs", "params", "accuracy",
+)
 TEXT_COLUMNS = ("dataset", "source")
 REQUIRED_COLUMNS = NUMERIC_COLUMNS + TEXT_COLUMNS
 OPTIONAL_COLUMNS = ("macs", "peak_ram_bytes", "seed", "seconds")
@@ -207,7 +209,9 @@ def _check_ranges(columns: dict, path, row: int) -> None:
         )
     n = columns["num_layers"][-1]
     if n < 1 or n != int(n):
-        raise AdvisorError(f"{path}: row {row}, column num_layers: {n:g} is not a positive integer.")
+        raise AdvisorError(
+            f"{path}: row {row}, column num_layers: {n:g} is not a positive integer."
+        )
 
 
 def _plain(value):

@@ -53,7 +53,9 @@ def budgets(low: float, high: float, count: int = BUDGETS) -> np.ndarray:
     return np.logspace(math.log10(low), math.log10(high), count)
 
 
-def raw_accuracy(table: ResultsTable, grid: np.ndarray, delta: float = DELTA) -> dict[int, np.ndarray]:
+def raw_accuracy(
+    table: ResultsTable, grid: np.ndarray, delta: float = DELTA
+) -> dict[int, np.ndarray]:
     """N -> best accuracy of that N's networks with params in [budget / delta, budget]
     (NaN where it has none)."""
     curves = {}
@@ -120,7 +122,9 @@ def segment_raw(table: ResultsTable, count: int = BUDGETS, delta: float = DELTA)
     return merge(grid, label(raw_accuracy(table, grid, delta)))
 
 
-def segment_fits(fits: dict[int, Fit], low: float, high: float, count: int = BUDGETS) -> list[Interval]:
+def segment_fits(
+    fits: dict[int, Fit], low: float, high: float, count: int = BUDGETS
+) -> list[Interval]:
     """Unsmoothed intervals from fitted curves over [low, high]."""
     if not any(fit.ok for fit in fits.values()):
         raise AdvisorError("no N has a successful fit; cannot segment from fitted curves.")

@@ -37,7 +37,8 @@ def test_same_seed_same_folds_and_json_shape():
     assert entry["failed_folds_by_n"] == {"5": 0, "7": 0}
     hyperbolic = first["models"]["hyperbolic"]  # pinned at b = 0 on every fold
     assert hyperbolic["rmse_mean"] is None
-    assert list(hyperbolic["failure_reasons"]) == ["parameter(s) at their bounds: beta at lower bound"]
+    assert list(hyperbolic["failure_reasons"]) == [
+        "parameter(s) at their bounds: beta at lower bound"]
 
 
 def test_too_few_networks_per_n_is_refused():

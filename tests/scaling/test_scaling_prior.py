@@ -4,7 +4,9 @@ import shutil
 
 import numpy as np
 import pytest
-from scaling_synthetic import TRUE_CROSSOVERS, TRUE_CURVES, generalized_hyperbolic, synthetic_rows, synthetic_table
+from scaling_synthetic import (
+    TRUE_CROSSOVERS, TRUE_CURVES, generalized_hyperbolic, synthetic_rows, synthetic_table,
+)
 
 from advisor.errors import AdvisorError
 from advisor.scaling import fit_prior, load_prior
@@ -52,7 +54,8 @@ def test_fitted_prior_recovers_curves_crossovers_and_uncertainty(fitted):
     for found, true in zip([iv.high for iv in fitted.intervals[:-1]], TRUE_CROSSOVERS):
         assert abs(np.log10(found / true)) < 0.15
     prediction = fitted.predict(7, 1e5)
-    assert prediction.accuracy == pytest.approx(generalized_hyperbolic(1e5, *TRUE_CURVES[7]), abs=0.5)
+    truth = generalized_hyperbolic(1e5, *TRUE_CURVES[7])
+    assert prediction.accuracy == pytest.approx(truth, abs=0.5)
     assert 0.3 < prediction.std < 0.8  # the noise is 0.5
     assert prediction.source.startswith(f"{SCALING_LAW}: synthetic-160")
     assert not prediction.extrapolated
