@@ -176,6 +176,9 @@ def solve(board, budgets: Budgets, space: SearchSpace, prior,
     costs = _confirmed_costs(config, budgets)
     accuracy, unavailable = _accuracy(prior, config.num_layers, costs["params"])
     warnings += _extrapolation_warnings(config, prior)
+    if accuracy is not None and bool(getattr(accuracy, "extrapolated", False)):
+        warnings.append(f"the predicted accuracy extrapolates {prior.name}'s N={config.num_layers} "
+                        f"curve beyond the parameter counts it was fitted on")
     return Recommendation(
         board=board, budgets=budgets, space=space, prior=prior, config=config, costs=costs,
         binding=_binding(space, budgets, best), n_choice=n_choice, accuracy=accuracy,
@@ -214,7 +217,8 @@ def _resolution_summary(result) -> dict:
             "beta": result.config.beta, "t0": result.config.t0,
             "params": result.costs["params"], "macs": result.costs["macs"],
             "peak_ram_bytes": result.costs["peak_ram_bytes"],
-            "binding": result.binding[0] if result.binding else None}
+            "binding": result.binding[0] if result.binding else None,
+            "source": sources.COST_MODEL}
 
 
 def _confirmed_costs(config: PhiNetConfig, budgets: Budgets) -> dict:
@@ -292,6 +296,8 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
             "latency_ms": round(budgets.latency_ms_for(candidate["macs"]), 3),
             "accuracy": None if accuracy is None else round(float(accuracy.accuracy), 3),
             "accuracy_std": None if accuracy is None else round(float(accuracy.std), 3),
+            "sources": {"costs": sources.COST_MODEL,
+                        "accuracy": None if accuracy is None else accuracy.source},
         })
     return out
 
