@@ -1,0 +1,473 @@
+"""``train``: one PhiNet, one data set, one recipe, into a self-describing run directory
+(config.json, recipe.json, data.json, metrics.jsonl, last.pt, best.pt, result.json)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import random
+import signal
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from advisor.config import PhiNetConfig
+from advisor.errors import AdvisorError
+from advisor.sources import TRAINING
+from advisor.training import checkpoint
+from advisor.training.augment import augment, channel_stats, to_input
+from advisor.training.data import DataSplits, default_cache_dir, load_dataset
+from advisor.training.optim import build_optimizer, learning_rate
+from advisor.training.recipe import Recipe
+
+log = logging.getLogger(__name__)
+
+# A callback gets ("step", {epoch, step, global_step}) after every optimiser step and
+# ("epoch", <the metrics.jsonl record>) after every epoch; returning True asks the run to stop
+# (it saves a checkpoint and returns a result with completed=False).
+Callback = Callable[[str, dict], "bool | None"]
+
+TIMING_KEYS = ("epoch_seconds", "images_per_second", "elapsed_seconds")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    accuracy: float  # top-1, a fraction in [0, 1]
+    loss: float  # mean cross-entropy
+    count: int
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a run measured. Accuracies are fractions in [0, 1]; ``test_accuracy`` is the best
+    (by validation accuracy) checkpoint's, and None when the run stopped before its last epoch."""
+
+    config: PhiNetConfig
+    recipe: Recipe
+    best_val_accuracy: float
+    best_epoch: int
+    test_accuracy: float | None
+    epochs_completed: int
+    completed: bool
+    seconds: float
+    images_per_second: float
+    checkpoint: Path
+    last_checkpoint: Path
+    metrics_path: Path
+    out_dir: Path
+    params: int
+    seed: int
+    device: str
+    source: str = TRAINING
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["config"] = self.config.to_dict()
+        data["recipe"] = self.recipe.to_dict()
+        for name in ("checkpoint", "last_checkpoint", "metrics_path", "out_dir"):
+            data[name] = str(data[name])
+        return data
+
+
+@dataclass
+class _Progress:
+    """Where a run stands; saved in last.pt so that a resumed run continues exactly."""
+
+    epoch: int = 0  # epochs completed
+    step: int = 0  # optimiser steps done in the current epoch
+    global_step: int = 0
+    best_val_accuracy: float = -1.0
+    best_epoch: int = 0
+    loss_sum: float = 0.0  # running sums of the current epoch
+    correct: int = 0
+    seen: int = 0
+    seconds: float = 0.0  # wall time of all sessions
+    train_seconds: float = 0.0  # time inside the optimisation loop only
+    train_images: int = 0
+    history: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class _Stop:
+    requested: bool = False
+    by_signal: bool = False
+
+
+def _autocast(device: torch.device, enabled: bool = True):
+    if device.type == "cuda" and enabled:
+        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *,
+             mean: Sequence[float], std: Sequence[float], resolution: int | None = None,
+             batch_size: int = 256, device: str | torch.device | None = None,
+             bf16: bool = True) -> Evaluation:
+    """Top-1 accuracy and mean cross-entropy of ``model`` on uint8 ``images`` (N, C, H, W),
+    normalised with ``mean``/``std`` (0..1 scale, per channel) and resized to ``resolution``
+    (default: the images' size). The model's train/eval mode is restored afterwards."""
+    device = torch.device(device) if device else next(model.parameters()).device
+    resolution = resolution or int(images.shape[-1])
+    if len(labels) == 0:
+        raise AdvisorError("evaluate() got no images")
+    scale, shift = channel_stats(mean, std, device)
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    was_training = model.training
+    model.eval()
+    try:
+        for start in range(0, len(labels), batch_size):
+            x = to_input(images[start:start + batch_size].to(device), scale, shift, resolution)
+            y = labels[start:start + batch_size].to(device)
+            with _autocast(device, bf16):
+                logits = model(x)
+            loss_sum += F.cross_entropy(logits.float(), y, reduction="sum")
+            correct += (logits.argmax(1) == y).sum()
+    finally:
+        model.train(was_training)
+    return Evaluation(correct.item() / len(labels), loss_sum.item() / len(labels), len(labels))
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    _write_text_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def _differences(saved: dict, current: dict) -> list[str]:
+    return [f"{key}: {saved.get(key)!r} -> {current.get(key)!r}"
+            for key in sorted(set(saved) | set(current)) if saved.get(key) != current.get(key)]
+
+
+@contextlib.contextmanager
+def _global_rng_preserved() -> Iterator[None]:
+    """train() seeds the global RNGs (model initialisation, dropout); give the caller theirs back."""
+    saved = checkpoint.rng_states()
+    try:
+        yield
+    finally:
+        checkpoint.set_rng_states(saved)
+
+
+@contextlib.contextmanager
+def _ctrl_c_saves(stop: _Stop) -> Iterator[None]:
+    """First Ctrl-C: finish the current step, save, raise KeyboardInterrupt. Second: at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if stop.by_signal:
+            raise KeyboardInterrupt
+        stop.requested = stop.by_signal = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _Reporter:
+    """A rich progress bar on stderr (loss, accuracy, images/s, ETA) and a line per epoch."""
+
+    def __init__(self, enabled: bool, recipe: Recipe, total_steps: int, done_steps: int):
+        self.enabled, self.recipe = enabled, recipe
+        self.last_update = 0.0
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        self.progress = Progress(
+            TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(),
+            MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}  "
+                                             "{task.fields[speed]} img/s"),
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            console=Console(stderr=True))
+        self.task = self.progress.add_task("train", total=total_steps, completed=done_steps,
+                                           epoch=1, epochs=recipe.epochs, loss="-", acc="-", speed="-")
+        self.progress.start()
+
+    def step(self, epoch: int, global_step: int, running: Callable[[], tuple[float, float]],
+             speed: float) -> None:
+        now = time.perf_counter()
+        if not self.enabled or now - self.last_update < 0.5:
+            return
+        self.last_update = now
+        loss, accuracy = running()
+        self.progress.update(self.task, completed=global_step, epoch=epoch + 1,
+                             loss=f"{loss:.3f}", acc=f"{100 * accuracy:.1f}%", speed=f"{speed:,.0f}")
+
+    def epoch(self, record: dict, global_step: int) -> None:
+        line = (f"epoch {record['epoch']}/{self.recipe.epochs}: train loss {record['train_loss']:.4f} "
+                f"acc {100 * record['train_accuracy']:.2f}%, val loss {record['val_loss']:.4f} "
+                f"acc {100 * record['val_accuracy']:.2f}% (measured: training run), "
+                f"{record['images_per_second']:,.0f} img/s, {record['epoch_seconds']:.1f} s")
+        if not self.enabled:
+            log.info(line)
+            return
+        self.progress.update(self.task, completed=global_step)
+        self.progress.console.print(line)
+
+    def close(self) -> None:
+        if self.enabled:
+            self.progress.stop()
+
+
+def _run_paths(out_dir: Path) -> dict[str, Path]:
+    return {name: out_dir / file for name, file in (
+        ("config", "config.json"), ("recipe", "recipe.json"), ("data", "data.json"),
+        ("metrics", "metrics.jsonl"), ("last", "last.pt"), ("best", "best.pt"),
+        ("result", "result.json"))}
+
+
+def _check_inputs(config: PhiNetConfig, data: DataSplits, recipe: Recipe) -> None:
+    if config.resolution != recipe.resolution:
+        raise AdvisorError(f"the config's resolution ({config.resolution}) differs from the recipe's "
+                           f"({recipe.resolution}); the network is built for one input size, so "
+                           f"set both to the same value")
+    if data.resolution != recipe.resolution:
+        raise AdvisorError(f"the data was loaded for resolution {data.resolution}, the recipe "
+                           f"trains at {recipe.resolution}; load it with resolution={recipe.resolution}")
+    if data.num_classes != config.num_classes:
+        raise AdvisorError(f"the data has {data.num_classes} classes but the config's num_classes is "
+                           f"{config.num_classes}; set num_classes={data.num_classes}")
+    if data.channels != config.in_channels:
+        raise AdvisorError(f"the images have {data.channels} channels but the config's in_channels "
+                           f"is {config.in_channels}")
+    if data.split != recipe.split:
+        raise AdvisorError(f"the data was split {data.split!r}, the recipe asks for {recipe.split!r}")
+    if not config.include_top:
+        raise AdvisorError("training a classifier needs include_top=True in the config")
+
+
+def train(config: PhiNetConfig, data: DataSplits | str | Path, out_dir: str | Path,
+          recipe: Recipe | None = None, resume: bool = False, device: str | None = None,
+          progress: bool = True, callbacks: Sequence[Callback] = (), *,
+          cache_dir: str | Path | None = None, data_dir: str | Path | None = None) -> TrainResult:
+    """Train ``config`` on ``data`` with ``recipe`` (default: the study's) into ``out_dir``.
+
+    ``data`` is a :class:`DataSplits` or a source for :func:`load_dataset` (decoded images are
+    cached in ``cache_dir``, default :func:`default_cache_dir`; CIFAR is read from ``data_dir``).
+    Every epoch writes last.pt (atomically) and a line of metrics.jsonl; the best model by
+    validation accuracy goes to best.pt. ``resume=True`` continues the run in ``out_dir``
+    exactly where its last.pt left it (same weights, metrics and RNG streams as an
+    uninterrupted run). Ctrl-C saves last.pt mid-epoch, then raises KeyboardInterrupt.
+    The caller's global RNG states are left as they were.
+    """
+    recipe = recipe or Recipe()
+    out_dir = Path(out_dir)
+    paths = _run_paths(out_dir)
+    if paths["last"].exists() and not resume:
+        raise AdvisorError(f"{out_dir} already holds a training run ({paths['last'].name}); pass "
+                           f"--resume to continue it, or choose another --out")
+    if resume and not paths["last"].exists():
+        raise AdvisorError(f"nothing to resume: {paths['last']} does not exist; train without "
+                           f"--resume first")
+    saved = checkpoint.read(paths["last"]) if resume else None
+    if saved is not None:
+        changed = (_differences(saved["config"], config.to_dict())
+                   + _differences(saved["recipe"], recipe.to_dict()))
+        if changed:
+            raise AdvisorError(f"the run in {out_dir} was started with another config or recipe "
+                               f"({'; '.join(changed)}); resume with the same settings or use a new --out")
+    if not isinstance(data, DataSplits):
+        data = load_dataset(data, recipe.resolution, recipe.split, recipe.seed,
+                            cache_dir=cache_dir or default_cache_dir(), val_fraction=recipe.val_fraction,
+                            data_dir=data_dir, channels=config.in_channels, num_workers=recipe.num_workers)
+    _check_inputs(config, data, recipe)
+    if saved is not None:
+        identity = ("fingerprint", "split", "seed", "classes", "sizes", "mean", "std")
+        changed = _differences({k: saved["data"][k] for k in identity},
+                               {k: data.describe()[k] for k in identity})
+        if changed:
+            raise AdvisorError(f"the run in {out_dir} was trained on other data ({'; '.join(changed)}); "
+                               f"resume with the same data or use a new --out")
+    device_ = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _global_rng_preserved():
+        return _run(config, data, recipe, paths, saved, device_, progress, callbacks)
+
+
+def _run(config: PhiNetConfig, data: DataSplits, recipe: Recipe, paths: dict[str, Path],
+         saved: dict | None, device: torch.device, progress: bool,
+         callbacks: Sequence[Callback]) -> TrainResult:
+    from advisor.training.phinet import PhiNet
+
+    session_start = time.perf_counter()
+    torch.manual_seed(recipe.seed)  # initial weights and dropout
+    random.seed(recipe.seed)
+    np.random.seed(recipe.seed)
+    model = PhiNet(config).to(device)
+    optimizer = build_optimizer(model, recipe)
+    shuffle = torch.Generator().manual_seed(recipe.seed + 1)
+    augmentation = torch.Generator(device=device).manual_seed(recipe.seed + 2)
+    state = _Progress()
+    if saved is None:
+        _write_json(paths["config"], config.to_dict())
+        _write_json(paths["recipe"], recipe.to_dict())
+        _write_json(paths["data"], data.describe())
+    else:
+        model.load_state_dict(saved["model_state"])
+        optimizer.load_state_dict(saved["optimizer_state"])
+        shuffle.set_state(saved["generators"]["shuffle"])
+        augmentation.set_state(saved["generators"]["augmentation"])
+        checkpoint.set_rng_states(saved["rng"])
+        state = _Progress(**saved["progress"])
+        log.info("resuming %s at epoch %d, step %d", paths["last"].parent, state.epoch, state.step)
+    # metrics.jsonl is rewritten from the checkpoint's history: lines past it are dropped
+    _write_text_atomic(paths["metrics"], "".join(json.dumps(r) + "\n" for r in state.history))
+
+    n = len(data.train_labels)
+    batch = min(recipe.batch_size, n)
+    steps_per_epoch = n // batch  # the last partial batch is dropped (BatchNorm needs > 1 sample)
+    total_steps = steps_per_epoch * recipe.epochs
+    warmup_steps = steps_per_epoch * recipe.warmup_epochs
+    images = data.train_images.to(device)
+    labels = data.train_labels.to(device)
+    scale, shift = channel_stats(data.mean, data.std, device)
+    params = sum(p.numel() for p in model.parameters())
+    stop = _Stop()
+    reporter = _Reporter(progress, recipe, total_steps, state.global_step)
+    epoch_shuffle_state = saved["generators"]["shuffle"] if saved else shuffle.get_state()
+
+    def save_last() -> None:
+        elapsed = time.perf_counter() - session_start
+        payload = {
+            "format": checkpoint.FORMAT, "kind": "last", "model_state": model.state_dict(),
+            "optimizer_state": optimizer.state_dict(), "config": config.to_dict(),
+            "recipe": recipe.to_dict(), "data": data.describe(), "classes": data.classes,
+            "normalization": {"mean": list(data.mean), "std": list(data.std)},
+            "epoch": state.epoch, "val_accuracy": state.history[-1]["val_accuracy"] if state.history else None,
+            "progress": {**state.__dict__, "seconds": state.seconds + elapsed},
+            "generators": {"shuffle": epoch_shuffle_state, "augmentation": augmentation.get_state()},
+            "rng": checkpoint.rng_states(),
+        }
+        checkpoint.save_atomic(payload, paths["last"])
+
+    def save_best(val_accuracy: float) -> None:
+        checkpoint.save_atomic({
+            "format": checkpoint.FORMAT, "kind": "best", "model_state": model.state_dict(),
+            "config": config.to_dict(), "recipe": recipe.to_dict(), "data": data.describe(),
+            "classes": data.classes, "normalization": {"mean": list(data.mean), "std": list(data.std)},
+            "epoch": state.epoch, "val_accuracy": val_accuracy}, paths["best"])
+
+    model.train()
+    try:
+        with _ctrl_c_saves(stop):
+            for epoch in range(state.epoch, recipe.epochs):
+                shuffle.set_state(epoch_shuffle_state)
+                order = torch.randperm(n, generator=shuffle).to(device)
+                loss_sum = torch.tensor(state.loss_sum, dtype=torch.float64, device=device)
+                correct = torch.tensor(state.correct, dtype=torch.int64, device=device)
+                epoch_start = time.perf_counter()
+                first_step, lr = state.step, recipe.lr
+                for step in range(state.step, steps_per_epoch):
+                    index = order[step * batch:(step + 1) * batch]
+                    x = augment(images[index], scale, shift, recipe.resolution, generator=augmentation,
+                                hflip=recipe.hflip, rotation_degrees=recipe.rotation_degrees,
+                                zoom=recipe.zoom)
+                    y = labels[index]
+                    lr = learning_rate(state.global_step, total_steps, warmup_steps, recipe.lr,
+                                       recipe.min_lr)
+                    for group in optimizer.param_groups:
+                        group["lr"] = lr
+                    with _autocast(device, recipe.bf16):
+                        logits = model(x)
+                    loss = F.cross_entropy(logits.float(), y, label_smoothing=recipe.label_smoothing)
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    loss_sum += loss.detach() * len(y)
+                    correct += (logits.detach().argmax(1) == y).sum()
+                    state.seen += len(y)
+                    state.step, state.global_step = step + 1, state.global_step + 1
+                    for callback in callbacks:
+                        if callback("step", {"epoch": epoch, "step": state.step,
+                                             "global_step": state.global_step}):
+                            stop.requested = True
+                    reporter.step(epoch, state.global_step,
+                                  lambda: (loss_sum.item() / state.seen, correct.item() / state.seen),
+                                  (state.step - first_step) * batch / (time.perf_counter() - epoch_start))
+                    if stop.requested and state.step < steps_per_epoch:
+                        break
+                state.loss_sum, state.correct = loss_sum.item(), int(correct.item())  # waits for the device
+                epoch_images = (state.step - first_step) * batch
+                epoch_train_seconds = time.perf_counter() - epoch_start
+                state.train_images += epoch_images
+                state.train_seconds += epoch_train_seconds
+                if stop.requested and state.step < steps_per_epoch:
+                    save_last()
+                    break
+                train_loss, train_accuracy = state.loss_sum / state.seen, state.correct / state.seen
+                val = evaluate(model, data.val_images, data.val_labels, mean=data.mean, std=data.std,
+                               resolution=recipe.resolution, batch_size=recipe.eval_batch_size,
+                               device=device, bf16=recipe.bf16)
+                state.epoch, state.step, state.loss_sum, state.correct, state.seen = epoch + 1, 0, 0.0, 0, 0
+                if val.accuracy > state.best_val_accuracy:
+                    state.best_val_accuracy, state.best_epoch = val.accuracy, epoch + 1
+                    save_best(val.accuracy)
+                record = {"epoch": epoch + 1, "lr": lr, "train_loss": train_loss,
+                          "train_accuracy": train_accuracy, "val_loss": val.loss,
+                          "val_accuracy": val.accuracy, "best_val_accuracy": state.best_val_accuracy,
+                          "best_epoch": state.best_epoch,
+                          "images_per_second": epoch_images / max(epoch_train_seconds, 1e-9),
+                          "epoch_seconds": time.perf_counter() - epoch_start,
+                          "elapsed_seconds": state.seconds + time.perf_counter() - session_start}
+                state.history.append(record)
+                epoch_shuffle_state = shuffle.get_state()
+                save_last()
+                with open(paths["metrics"], "a") as metrics:
+                    metrics.write(json.dumps(record) + "\n")
+                reporter.epoch(record, state.global_step)
+                for callback in callbacks:
+                    if callback("epoch", dict(record)):
+                        stop.requested = True
+                if stop.requested:
+                    break
+    finally:
+        reporter.close()
+    state.seconds += time.perf_counter() - session_start
+    if stop.by_signal:
+        raise KeyboardInterrupt(f"training interrupted; {paths['last']} saved, resume with --resume")
+    completed = state.epoch == recipe.epochs
+    test_accuracy = None
+    if completed:
+        best = checkpoint.read(paths["best"], map_location=device)
+        model.load_state_dict(best["model_state"])
+        test_accuracy = evaluate(model, data.test_images, data.test_labels, mean=data.mean,
+                                 std=data.std, resolution=recipe.resolution,
+                                 batch_size=recipe.eval_batch_size, device=device,
+                                 bf16=recipe.bf16).accuracy
+    result = TrainResult(
+        config=config, recipe=recipe, best_val_accuracy=state.best_val_accuracy,
+        best_epoch=state.best_epoch, test_accuracy=test_accuracy, epochs_completed=state.epoch,
+        completed=completed, seconds=state.seconds,
+        images_per_second=state.train_images / max(state.train_seconds, 1e-9),
+        checkpoint=paths["best"], last_checkpoint=paths["last"], metrics_path=paths["metrics"],
+        out_dir=paths["last"].parent, params=params, seed=recipe.seed, device=str(device))
+    if completed:
+        _write_json(paths["result"], result.to_dict())
+    return result
