@@ -100,7 +100,8 @@ def _show_recommendation(data: dict) -> None:
              f"{config['num_classes']} classes")
     table = Table(title=title, title_justify="left")
     for column in ("figure", "estimate", "budget", "use", "source (estimate / budget)"):
-        table.add_column(column, justify="left" if column.startswith(("figure", "source")) else "right",
+        text = column.startswith(("figure", "source"))
+        table.add_column(column, justify="left" if text else "right",
                          no_wrap=not column.startswith("source"))
 
     def source(name: str, budget_name: str) -> str:
@@ -126,8 +127,9 @@ def _show_recommendation(data: dict) -> None:
     if estimates["accuracy"] is None:
         console.print(f"accuracy: {estimates['accuracy_unavailable']}")
     n_rule = data["n_rule"]
+    also = data["binding_all"][1:]
     console.print(f"binding constraint: [bold]{data['binding'] or 'none'}[/bold]"
-                  + (f" (also {', '.join(data['binding_all'][1:])})" if len(data["binding_all"]) > 1 else ""))
+                  + (f" (also {', '.join(also)})" if also else ""))
     console.print(f"N={n_rule['num_layers']}: {n_rule['rule']}")
     if n_rule["differs_from_flash_only"]:
         console.print(f"the study's flash-only rule would give N={n_rule['flash_only_num_layers']} "
@@ -135,8 +137,9 @@ def _show_recommendation(data: dict) -> None:
     if data["resolutions"]:
         _show_resolutions(console, data["resolutions"])
     if data["alternatives"]:
-        alternatives = Table(title="Cheaper alternatives, caps relative to the recommendation (Pareto set: "
-                             + ("predicted accuracy" if estimates["accuracy"] is not None else "parameters")
+        objective = "predicted accuracy" if estimates["accuracy"] is not None else "parameters"
+        alternatives = Table(title="Cheaper alternatives, caps relative to the recommendation "
+                             f"(Pareto set: {objective}"
                              + " vs latency and RAM; cost model)", title_justify="left")
         with_accuracy = estimates["accuracy"] is not None
         columns = ("trade", "alpha", "beta", "t0", "N", "params", "peak RAM", "latency")

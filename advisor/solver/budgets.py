@@ -56,7 +56,8 @@ def budgets_for(board: Board, *, latency_ms: float | None = None, flash: int | s
     which the MAC budget is derived when `macs` is not given."""
     sources = {name: BOARD_PROFILE for name in ("flash_bytes", "ram_bytes", "macs", "latency_ms")}
     if latency_ms is not None:
-        if isinstance(latency_ms, bool) or not isinstance(latency_ms, (int, float)) or not latency_ms > 0:
+        if (isinstance(latency_ms, bool) or not isinstance(latency_ms, (int, float))
+                or not latency_ms > 0):
             raise AdvisorError(f"latency target must be a positive number of milliseconds, got "
                                f"{latency_ms!r}: e.g. --latency-ms 100")
         sources["latency_ms"] = sources["macs"] = COMMAND_LINE

@@ -1,7 +1,7 @@
 """The three-constraint solver: the PhiNet to build for a board's flash, RAM and MAC budgets.
 
 1. For every candidate N, the largest parameter count any (alpha, beta, t0) of the grid
-   reaches within all three budgets (exact cost model, alpha bisected per (beta, t0)).
+   reaches within all three budgets (exact cost model; `advisor.solver.search`).
 2. N from those reachable sizes and the prior (`advisor.solver.n_rule`).
 3. At that N the configuration with the most parameters (accuracy rises with parameters at
    fixed N in every model the study fits), so also the highest predicted accuracy when the
@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,10 @@ from advisor.solver.n_rule import NChoice, choose_num_layers
 from advisor.solver.search import (concat, evaluate, rank_by_params, row, widest_fitting)
 from advisor.solver.space import STUDIED_RANGES, SearchSpace
 
+if TYPE_CHECKING:
+    from advisor.boards import Board
+    from advisor.scaling import Prediction, Prior
+
 BUDGET_NAMES = {"flash": "flash", "ram": "RAM", "macs": "MACs (latency)"}
 
 
@@ -29,15 +34,15 @@ BUDGET_NAMES = {"flash": "flash", "ram": "RAM", "macs": "MACs (latency)"}
 class Recommendation:
     """A PhiNet that fits, its cost-model figures, why it was chosen and cheaper options."""
 
-    board: object
+    board: Board
     budgets: Budgets
     space: SearchSpace
-    prior: object
+    prior: Prior
     config: PhiNetConfig
     costs: dict
     binding: list[str]
     n_choice: NChoice
-    accuracy: object | None  # the prior's Prediction, or None
+    accuracy: Prediction | None
     accuracy_unavailable: str | None
     alternatives: list[dict]
     warnings: list[str]
@@ -57,7 +62,8 @@ class Recommendation:
             "estimates": {
                 "params": costs["params"], "params_folded": costs["params_folded"],
                 "flash_bytes": costs["flash_bytes"], "peak_ram_bytes": costs["peak_ram_bytes"],
-                "macs": costs["macs"], "latency_ms": round(self.budgets.latency_ms_for(costs["macs"]), 3),
+                "macs": costs["macs"],
+                "latency_ms": round(self.budgets.latency_ms_for(costs["macs"]), 3),
                 "accuracy": None if self.accuracy is None else round(float(self.accuracy.accuracy), 3),
                 "accuracy_std": None if self.accuracy is None else round(float(self.accuracy.std), 3),
                 "accuracy_unavailable": self.accuracy_unavailable,
@@ -89,7 +95,7 @@ class Recommendation:
 class Infeasible:
     """No PhiNet of the search space fits: the smallest needs and what would make one fit."""
 
-    board: object
+    board: Board
     budgets: Budgets
     space: SearchSpace
     smallest: dict  # per budget: the least any PhiNet of the space needs
@@ -156,7 +162,7 @@ class Infeasible:
         }
 
 
-def solve(board, budgets: Budgets, space: SearchSpace, prior,
+def solve(board: Board, budgets: Budgets, space: SearchSpace, prior: Prior,
           dataset: str | None = None) -> Recommendation | Infeasible:
     """The recommendation for one input resolution, or what stands in the way."""
     warnings = list(prior.regime_mismatch(dataset=dataset, resolution=space.resolution))
@@ -187,7 +193,8 @@ def solve(board, budgets: Budgets, space: SearchSpace, prior,
         warnings=warnings)
 
 
-def solve_resolutions(board, budgets: Budgets, space: SearchSpace, prior, resolutions,
+def solve_resolutions(board: Board, budgets: Budgets, space: SearchSpace, prior: Prior,
+                      resolutions: list[int],
                       dataset: str | None = None) -> Recommendation | Infeasible:
     """Solve at each resolution; keep the one nearest the prior's regime resolution among
     those where a PhiNet fits (the prior does not model resolution, so its predictions are
@@ -285,7 +292,8 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
 
     out = []
     for label, candidate, _score in pareto_alternatives(table, best, objective):
-        accuracy = prior.predict(candidate["num_layers"], candidate["params"]) if prior.has_curves else None
+        accuracy = (prior.predict(candidate["num_layers"], candidate["params"])
+                    if prior.has_curves else None)
         out.append({
             "trade": label,
             "config": {name: candidate[name] for name in ("alpha", "beta", "t0", "num_layers")}

@@ -36,7 +36,8 @@ def test_every_board_gets_a_config_the_cost_model_confirms_or_exit_3(board_id, r
 def test_stm32h7_json_shape_and_round_trip(recommend_json):
     code, data = recommend_json("--board", "stm32h7")
     assert code == 0 and data["fits"] is True
-    assert {"alpha", "beta", "t0", "num_layers", "resolution", "num_classes", "in_channels"} <= set(data["config"])
+    assert {"alpha", "beta", "t0", "num_layers", "resolution", "num_classes",
+            "in_channels"} <= set(data["config"])
     assert {"params", "flash_bytes", "peak_ram_bytes", "macs", "latency_ms", "accuracy",
             "accuracy_std"} <= set(data["estimates"])
     assert {"flash_bytes", "ram_bytes", "macs"} <= set(data["budgets"])
