@@ -123,7 +123,8 @@ def fit(results: str | None, store: str | None, out: str, name: str | None, fold
     from advisor.scaling import fit_prior, load_results
 
     if (results is None) == (store is None):
-        raise AdvisorError("give exactly one of RESULTS or --store.")
+        raise AdvisorError("give exactly one of RESULTS or --store, e.g. "
+                           "`advisor scaling fit --store sweep.db --out prior.json`.")
     table = load_results(results or store)
     prior = fit_prior(table, name or Path(out).stem, folds=folds)
     prior.save(out)
