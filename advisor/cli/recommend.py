@@ -9,13 +9,15 @@ import click
 from advisor.cli.boards import board_options, resolve_board
 from advisor.errors import AdvisorError, NothingFits
 
+DEFAULT_RESOLUTION = 160
+
 
 @click.command()
 @board_options
-@click.option("--resolution", type=int, default=160, show_default=True,
-              help="Side of the square input image in pixels (the study used 160).")
+@click.option("--resolution", type=int, help="Side of the square input image in pixels "
+              f"[default: {DEFAULT_RESOLUTION}, the study's].")
 @click.option("--search-resolution", "search_resolution", metavar="R1,R2,...",
-              help="Search these resolutions too, e.g. 32,64,96,128,160; keeps the fitting one "
+              help="Search these resolutions instead of one, e.g. 32,64,96,128,160; keeps the fitting one "
                    "nearest the prior's regime resolution.")
 @click.option("--classes", "num_classes", type=int, default=10, show_default=True,
               help="Number of output classes.")
@@ -34,7 +36,7 @@ from advisor.errors import AdvisorError, NothingFits
 @click.option("--dataset", metavar="NAME", help="Dataset you will train on, checked against the "
               "prior's regime (e.g. cifar10).")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of tables.")
-def recommend(board: str | None, board_file: str | None, resolution: int,
+def recommend(board: str | None, board_file: str | None, resolution: int | None,
               search_resolution: str | None, num_classes: int, in_channels: int,
               latency_ms: float | None, flash: str | None, ram: str | None, macs: str | None,
               prior_name: str | None, dataset: str | None, as_json: bool) -> None:
@@ -51,8 +53,11 @@ def recommend(board: str | None, board_file: str | None, resolution: int,
     target = resolve_board(board, board_file)
     budgets = budgets_for(target, latency_ms=latency_ms, flash=flash, ram=ram, macs=macs)
     resolutions = _parse_resolutions(search_resolution)
+    if resolutions and resolution is not None:
+        raise AdvisorError("give either --resolution or --search-resolution, not both")
     prior = load_prior(prior_name)
-    space = SearchSpace(resolution=resolution, in_channels=in_channels, num_classes=num_classes,
+    space = SearchSpace(resolution=DEFAULT_RESOLUTION if resolution is None else resolution,
+                        in_channels=in_channels, num_classes=num_classes,
                         num_layers=tuple(int(n) for n in prior.candidate_ns))
     if resolutions:
         result = solve_resolutions(target, budgets, space, prior, resolutions, dataset)

@@ -98,6 +98,7 @@ def test_arduino_uno_nothing_fits_exit_3_with_json_and_a_fix(advisor, recommend_
     (("--board", "stm32h7", "--resolution", "0"), "resolution"),
     (("--board", "stm32h7", "--classes", "0"), "num_classes"),
     (("--board", "stm32h7", "--search-resolution", "32,0"), "search-resolution"),
+    (("--board", "stm32h7", "--search-resolution", "32", "--resolution", "64"), "not both"),
     (("--board", "stm32h7", "--prior", "no-such-prior"), "prior"),
     ((), "no board given"),
 ])
