@@ -10,7 +10,7 @@ import torch
 from advisor.errors import AdvisorError
 from advisor.probe.curve import MONOTONE_TOLERANCE, CurveShape, curve_shape
 from advisor.probe.features import block_names, pooled_block_features
-from advisor.probe.logistic import DEFAULT_L2, DEFAULT_MAX_ITER, fit_logistic_probe
+from advisor.probe.logistic import DEFAULT_L2, DEFAULT_MAX_ITER, fit_logistic_probe, one_thread
 
 PROBE_SOURCE = "measured: linear probe on held-out data"
 
@@ -81,13 +81,14 @@ def probe_features(
     blocks = []
     for index, (train, test) in enumerate(zip(train_features, test_features)):
         probe = fit_logistic_probe(train, train_labels, num_classes, l2=l2, max_iter=max_iter)
-        blocks.append(BlockProbe(
-            index=index, name=names[index], channels=int(train.shape[1]),
-            train_loss=probe.loss(train, train_labels),
-            train_accuracy=probe.accuracy(train, train_labels),
-            test_loss=probe.loss(test, test_labels),
-            test_accuracy=probe.accuracy(test, test_labels),
-            iterations=probe.iterations))
+        with one_thread():
+            blocks.append(BlockProbe(
+                index=index, name=names[index], channels=int(train.shape[1]),
+                train_loss=probe.loss(train, train_labels),
+                train_accuracy=probe.accuracy(train, train_labels),
+                test_loss=probe.loss(test, test_labels),
+                test_accuracy=probe.accuracy(test, test_labels),
+                iterations=probe.iterations))
     return ProbeReport(blocks=tuple(blocks), train_images=len(train_labels),
                        test_images=len(test_labels), num_classes=num_classes, l2=l2,
                        max_iter=max_iter, details=dict(details or {}))

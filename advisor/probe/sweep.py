@@ -1,0 +1,92 @@
+"""Probe every model of a sweep store that has a checkpoint, and relate curve shape to
+accuracy and N (advisor.probe.relation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from advisor.errors import AdvisorError
+from advisor.probe.blocks import PROBE_SOURCE, ProbeReport
+from advisor.probe.relation import Correlation, shape_correlations
+
+
+@dataclass
+class SweepProbe:
+    store: str
+    models: list[dict[str, Any]] = field(default_factory=list)  # probed: row facts + shape
+    reports: list[tuple[str, ProbeReport]] = field(default_factory=list)  # (label, report)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # run_id + why
+    correlations: list[Correlation] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        monotone = sum(1 for model in self.models if model["monotone"])
+        return {
+            "store": self.store,
+            "models": self.models,
+            "skipped": self.skipped,
+            "monotone_models": monotone,
+            "correlations": [c.to_dict() for c in self.correlations],
+            "source": PROBE_SOURCE + "; accuracy and params from the sweep store",
+        }
+
+
+def stored_runs(store_path: str | Path) -> list[dict[str, Any]]:
+    """Finished runs of a sweep store, without creating a store where there is none."""
+    from advisor.sweep.store import DONE, SweepStore
+
+    path = Path(store_path)
+    if not path.is_file():
+        raise AdvisorError(f"sweep store {path} does not exist; pass the --store of an "
+                           "earlier `advisor sweep`")
+    with SweepStore(path) as store:
+        return store.rows(DONE)
+
+
+def checkpoint_of(row: dict[str, Any], store_path: Path) -> Path | None:
+    """The run's checkpoint file, resolving a relative path against the store's folder."""
+    if not row.get("checkpoint"):
+        return None
+    path = Path(row["checkpoint"])
+    if not path.is_absolute() and not path.exists():
+        path = store_path.parent / path
+    return path if path.is_file() else None
+
+
+def probe_sweep(
+    store_path: str | Path,
+    probe_checkpoint: Callable[[Path], ProbeReport],
+    *,
+    on_model: Callable[[int, int, str], None] | None = None,
+) -> SweepProbe:
+    """Probe each finished run with ``probe_checkpoint(path)``; runs without a readable
+    checkpoint or whose probe fails on bad input are listed in ``skipped`` with the reason."""
+    store_path = Path(store_path)
+    rows = stored_runs(store_path)
+    result = SweepProbe(store=str(store_path))
+    for position, row in enumerate(rows):
+        label = (f"N={row['num_layers']} a={row['alpha']:g} b={row['beta']:g} "
+                 f"t0={row['t0']:g}")
+        if on_model:
+            on_model(position, len(rows), label)
+        checkpoint = checkpoint_of(row, store_path)
+        if checkpoint is None:
+            reason = ("no checkpoint recorded" if not row.get("checkpoint")
+                      else f"checkpoint {row['checkpoint']} not found")
+            result.skipped.append({"run_id": row["run_id"], "reason": reason})
+            continue
+        try:
+            report = probe_checkpoint(checkpoint)
+        except AdvisorError as err:
+            result.skipped.append({"run_id": row["run_id"], "reason": str(err)})
+            continue
+        shape = report.shape.to_dict()
+        result.models.append({
+            "run_id": row["run_id"], "checkpoint": str(checkpoint),
+            "alpha": row["alpha"], "beta": row["beta"], "t0": row["t0"],
+            "num_layers": row["num_layers"], "params": row["params"], "accuracy": row["accuracy"],
+            "blocks": len(report.blocks), "last_test_loss": report.test_losses[-1], **shape})
+        result.reports.append((label, report))
+    result.correlations = shape_correlations(result.models)
+    return result
