@@ -20,7 +20,7 @@ from advisor.config import PhiNetConfig
 from advisor.solver.alternatives import pareto_alternatives
 from advisor.solver.budgets import COMMAND_LINE, Budgets
 from advisor.solver.n_rule import NChoice, choose_num_layers
-from advisor.solver.search import (concat, evaluate, rank_by_params, row, widest_fitting)
+from advisor.solver.search import concat, evaluate, rank_by_params, row, search_depth
 from advisor.solver.space import STUDIED_RANGES, SearchSpace
 
 if TYPE_CHECKING:
@@ -166,9 +166,9 @@ def solve(board: Board, budgets: Budgets, space: SearchSpace, prior: Prior,
           dataset: str | None = None) -> Recommendation | Infeasible:
     """The recommendation for one input resolution, or what stands in the way."""
     warnings = list(prior.regime_mismatch(dataset=dataset, resolution=space.resolution))
-    per_depth = {n: widest_fitting(space, budgets, n) for n in space.num_layers}
-    best_rows = {n: row(table, int(rank_by_params(table)[0]))
-                 for n, table in per_depth.items() if table["params"].size}
+    per_depth = {n: search_depth(space, budgets, n) for n in space.num_layers}
+    best_rows = {n: row(found.candidates, int(rank_by_params(found.candidates)[0]))
+                 for n, found in per_depth.items() if found.candidates["params"].size}
     if not best_rows:
         from advisor.solver.diagnose import diagnose
 
@@ -272,11 +272,9 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
     without, only the chosen N (parameter counts of different N do not compare)."""
     depths = list(per_depth) if prior.has_curves else [n_choice.num_layers]
     coarse = space.coarse()
-    tables = [per_depth[n] for n in depths]
+    tables = [per_depth[n].candidates for n in depths]
     for n in depths:
-        # no alpha above the widest that fits on any line can fit
-        widest = per_depth[n]["alpha"].max() if per_depth[n]["alpha"].size else 0.0
-        alphas = [alpha for alpha in coarse.alphas if alpha <= widest]
+        alphas = [alpha for alpha in coarse.alphas if alpha <= per_depth[n].widest_alpha]
         alpha, beta, t0 = (grid.ravel() for grid in np.meshgrid(
             alphas, coarse.betas, coarse.t0s, indexing="ij"))
         table = evaluate(space, n, alpha, beta, t0)

@@ -7,6 +7,8 @@ model's params, params_folded, macs, peak_ram_bytes, flash_bytes.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from advisor.solver.budgets import Budgets
@@ -30,15 +32,25 @@ def evaluate(space: SearchSpace, num_layers: int, alpha, beta, t0) -> dict[str, 
     return table
 
 
-def widest_fitting(space: SearchSpace, budgets: Budgets, num_layers: int) -> dict[str, np.ndarray]:
-    """For every (beta, t0) of the grid, the largest alpha of the grid that fits all three
-    budgets at depth `num_layers`. Lines where even the smallest alpha does not fit are left
-    out.
+class DepthSearch(NamedTuple):
+    """What the search found at one depth: `candidates`, a table whose row with the most
+    parameters is the grid's optimum (every other line that might beat it was pruned), and
+    `widest_alpha`, the largest alpha that fits on any line (0.0: none fits)."""
+
+    candidates: dict[str, np.ndarray]
+    widest_alpha: float
+
+
+def search_depth(space: SearchSpace, budgets: Budgets, num_layers: int) -> DepthSearch:
+    """The (alpha, beta, t0) of the grid with the most parameters that fits all three budgets
+    at depth `num_layers`: per (beta, t0) line, the largest fitting alpha.
 
     Costs never fall as alpha, beta or t0 grow, so the lines of least and most (beta, t0)
-    bracket every other line's answer; each line's bracket then shrinks by a k-ary search
+    bracket every other line's answer. Each line's bracket then shrinks by a k-ary search
     (k probes per line and call, k chosen to keep a call near `_POINTS_PER_CALL`: a call of
-    the cost model costs about as much as a thousand extra configurations)."""
+    the cost model costs about as much as a thousand extra configurations). Parameters
+    never fall with alpha either, so a line is dropped once the parameters at its smallest
+    failing alpha are no more than the best any line already reached (branch and bound)."""
     alphas = np.asarray(space.alphas)
     betas, t0s = (grid.ravel() for grid in np.meshgrid(space.betas, space.t0s, indexing="ij"))
     count = len(alphas)
@@ -48,27 +60,41 @@ def widest_fitting(space: SearchSpace, budgets: Budgets, num_layers: int) -> dic
     fits = budgets.fits(extremes["flash_bytes"], extremes["peak_ram_bytes"], extremes["macs"])
     upper, lower = _fitting_prefix(fits[:count]), _fitting_prefix(fits[count:])
     if upper < 0:
-        return {name: column[:0] for name, column in extremes.items()}
+        return DepthSearch({name: column[:0] for name, column in extremes.items()}, 0.0)
     fitting = np.full(betas.shape, lower)  # largest alpha index known to fit (-1: none)
     failing = np.full(betas.shape, upper + 1)  # smallest alpha index known not to fit
+    fitting_params = np.full(betas.shape, -1)  # parameters at `fitting`, -1: not evaluated
+    failing_params = np.full(betas.shape, np.iinfo(np.int64).max)  # at `failing`, max: unknown
+    alive = np.ones(betas.shape, bool)
     while True:
-        open_lines = np.flatnonzero(failing - fitting > 1)
+        open_lines = np.flatnonzero(alive & (failing - fitting > 1))
         if open_lines.size == 0:
             break
-        probes_per_line = int(np.clip(_POINTS_PER_CALL // open_lines.size, 1, 63))
+        per_line = int(np.clip(_POINTS_PER_CALL // open_lines.size, 1, 63))
         low, high = fitting[open_lines, None], failing[open_lines, None]
-        steps = np.arange(1, probes_per_line + 1)[None, :]
-        probes = np.clip(low + (high - low) * steps // (probes_per_line + 1), low + 1, high - 1)
+        steps = np.arange(1, per_line + 1)[None, :]
+        probes = np.clip(low + (high - low) * steps // (per_line + 1), low + 1, high - 1)
         table = evaluate(space, num_layers, alphas[probes].ravel(),
-                         np.repeat(betas[open_lines], probes_per_line),
-                         np.repeat(t0s[open_lines], probes_per_line))
+                         np.repeat(betas[open_lines], per_line), np.repeat(t0s[open_lines], per_line))
         fits = budgets.fits(table["flash_bytes"], table["peak_ram_bytes"],
                             table["macs"]).reshape(probes.shape)
-        fitting[open_lines] = np.max(np.where(fits, probes, low), axis=1)
-        failing[open_lines] = np.maximum(np.min(np.where(fits, high, probes), axis=1),
-                                         fitting[open_lines] + 1)
-    found = np.flatnonzero(fitting >= 0)
-    return evaluate(space, num_layers, alphas[fitting[found]], betas[found], t0s[found])
+        params = table["params"].reshape(probes.shape)
+        rows = np.arange(open_lines.size)
+        last_fit = np.argmax(np.where(fits, probes, -1), axis=1)
+        first_fail = np.argmin(np.where(fits, np.iinfo(np.int64).max, probes), axis=1)
+        any_fit, any_fail = fits.any(axis=1), ~fits.all(axis=1)
+        fitting[open_lines] = np.where(any_fit, probes[rows, last_fit], fitting[open_lines])
+        fitting_params[open_lines] = np.where(any_fit, params[rows, last_fit],
+                                              fitting_params[open_lines])
+        failing[open_lines] = np.where(any_fail, probes[rows, first_fail], failing[open_lines])
+        failing_params[open_lines] = np.where(any_fail, params[rows, first_fail],
+                                              failing_params[open_lines])
+        failing[open_lines] = np.maximum(failing[open_lines], fitting[open_lines] + 1)
+        best = fitting_params.max()
+        alive &= ~((failing_params <= best) & (fitting_params < best))
+    found = np.flatnonzero(alive & (fitting >= 0))
+    candidates = evaluate(space, num_layers, alphas[fitting[found]], betas[found], t0s[found])
+    return DepthSearch(candidates, float(alphas[upper]))
 
 
 def _fitting_prefix(fits: np.ndarray) -> int:

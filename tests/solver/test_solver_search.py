@@ -9,7 +9,7 @@ from advisor.boards import load_board
 from advisor.scaling import load_prior
 from advisor.solver.budgets import Budgets, budgets_for
 from advisor.solver.n_rule import choose_num_layers
-from advisor.solver.search import evaluate, widest_fitting
+from advisor.solver.search import evaluate, search_depth
 from advisor.solver.recommendation import solve
 from advisor.solver.space import SearchSpace
 
@@ -21,7 +21,7 @@ def budgets(flash=2**21, ram=2**19, macs=10**7) -> Budgets:
                                     dict(macs=2 * 10**6)])
 def test_bisection_finds_the_brute_force_optimum(limits):
     space = SearchSpace(96, num_layers=(7,)).coarse(every=2)
-    found = widest_fitting(space, budgets(**limits), 7)
+    found = search_depth(space, budgets(**limits), 7).candidates
     alpha, beta, t0 = (grid.ravel() for grid in np.meshgrid(space.alphas, space.betas, space.t0s,
                                                             indexing="ij"))
     every = evaluate(space, 7, alpha, beta, t0)
