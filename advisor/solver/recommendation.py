@@ -210,8 +210,8 @@ def solve_resolutions(board: Board, budgets: Budgets, space: SearchSpace, prior:
                                f"{list(resolutions)}: the fitting one nearest the prior's "
                                f"regime resolution ({target}); the prior does not predict how "
                                f"accuracy changes with resolution")
-    else:
-        chosen = max(results, key=lambda r: r.space.resolution)
+    else:  # the smallest resolution needs least: report its shortfall
+        chosen = min(results, key=lambda r: r.space.resolution)
     chosen.resolutions = summary
     return chosen
 

@@ -163,3 +163,11 @@ def test_recommend_imports_no_heavy_package():
              f"print(sorted(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)\n")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
+
+
+def test_search_resolution_where_nothing_fits_reports_the_smallest(recommend_json):
+    code, data = recommend_json("--board", "arduino-uno", "--search-resolution", "128,64")
+    assert code == 3 and data["fits"] is False
+    assert data["resolution"] == 64
+    assert [row["fits"] for row in data["resolutions"]] == [False, False]
+    assert data["largest_fitting_resolution"] < 64

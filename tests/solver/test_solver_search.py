@@ -69,7 +69,7 @@ def test_n_rule_uses_the_reachable_size_not_the_flash_budget():
     choice = choose_num_layers({4: 1_500, 5: 2_400, 7: 9_000, 9: 20_000}, prior, 2_000_000)
     assert choice.num_layers == 4  # only N=4 is the best N at its own reachable size
     # no fixed point: the N whose size lies nearest its own interval
-    choice = choose_num_layers({4: 3_000, 5: 12_000, 7: 5_000, 9: None}, prior, 2_000_000)
+    choice = choose_num_layers({4: 3_500, 5: 12_000, 7: 5_000, 9: None}, prior, 2_000_000)
     assert choice.num_layers == 5 and "nearest" in choice.rule
 
 
