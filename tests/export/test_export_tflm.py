@@ -37,7 +37,7 @@ def test_worker_survives_an_arena_that_crashes_tflm(exported):
 def test_int8_agrees_with_tflite_reference_and_pytorch(exported):
     result = verify_int8(exported.int8, exported.test_images, exported.test_logits,
                          exported.arena.arena_bytes, labels=exported.test_logits.argmax(1))
-    assert result.samples == 16
+    assert result.samples == result.reference_samples == 16
     assert result.tflm_tflite_equal_fraction == 1.0
     assert result.tflm_tflite_max_abs_diff == 0
     assert result.tflm_torch_top1_agreement >= 0.75

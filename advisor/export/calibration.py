@@ -1,0 +1,89 @@
+"""Measured vs estimated: convert PhiNets (random weights: sizes do not depend on the
+values), measure .tflite bytes and the TFLite Micro arena, and put the cost model's
+estimates beside them. The cost model's deployment constants are calibrated on this."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Iterable
+
+import numpy as np
+
+from advisor.config import PhiNetConfig
+
+# Configurations spanning the study's grid (alpha, beta, t0, N) at several resolutions,
+# kept small enough to convert in seconds on a laptop CPU.
+CALIBRATION_CONFIGS = (
+    PhiNetConfig(alpha=0.15, beta=0.75, t0=4, num_layers=4, resolution=32),
+    PhiNetConfig(alpha=0.15, beta=1.35, t0=6, num_layers=9, resolution=32),
+    PhiNetConfig(alpha=0.25, beta=1.0, t0=5, num_layers=7, resolution=32),
+    PhiNetConfig(alpha=0.3, beta=1.05, t0=5, num_layers=6, resolution=48),
+    PhiNetConfig(alpha=0.35, beta=1.0, t0=6, num_layers=7, resolution=64),
+    PhiNetConfig(alpha=0.5, beta=0.75, t0=4, num_layers=5, resolution=40),
+    PhiNetConfig(alpha=0.5, beta=1.35, t0=6, num_layers=8, resolution=32),
+    PhiNetConfig(alpha=0.75, beta=1.0, t0=6, num_layers=5, resolution=32),
+    PhiNetConfig(alpha=0.9, beta=1.05, t0=4, num_layers=7, resolution=24),
+    PhiNetConfig(alpha=0.2, beta=1.2, t0=3, num_layers=5, resolution=96),
+    PhiNetConfig(alpha=1.5, beta=0.75, t0=5, num_layers=4, resolution=32),
+    PhiNetConfig(alpha=0.3, beta=1.0, t0=4, num_layers=6, resolution=33, h_swish=False,
+                 squeeze_excite=False),
+)
+
+
+@dataclass(frozen=True)
+class CalibrationRow:
+    config: PhiNetConfig
+    model_bytes: int  # measured: .tflite size
+    arena_bytes: int  # measured: smallest TFLM arena
+    head_bytes: int
+    tail_bytes: int
+    flash_estimate: int  # cost model
+    ram_estimate: int  # cost model
+
+    @property
+    def flash_ratio(self) -> float:
+        return self.flash_estimate / self.model_bytes
+
+    @property
+    def ram_ratio(self) -> float:
+        return self.ram_estimate / self.arena_bytes
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["config"] = self.config.to_dict()
+        data["flash_ratio"] = round(self.flash_ratio, 4)
+        data["ram_ratio"] = round(self.ram_ratio, 4)
+        return data
+
+
+def random_state_dict(config: PhiNetConfig, seed: int = 0) -> dict:
+    import torch
+
+    from advisor.training.phinet import PhiNet
+
+    torch.manual_seed(seed)
+    return PhiNet(config).eval().state_dict()
+
+
+def measure(config: PhiNetConfig, calibration_images: int = 4, seed: int = 0) -> CalibrationRow:
+    from advisor.cost import estimate
+    from advisor.export.convert import to_tflite
+    from advisor.export.tflm import minimal_arena
+
+    rng = np.random.default_rng(seed)
+    r = config.resolution
+    images = rng.normal(0, 1, (calibration_images, config.in_channels, r, r)).astype(np.float32)
+    model = to_tflite(config, random_state_dict(config, seed), images)
+    arena = minimal_arena(model)
+    cost = estimate(config)
+    return CalibrationRow(config, len(model), arena.arena_bytes, arena.head_bytes,
+                          arena.tail_bytes, cost.flash_bytes, _ram_estimate(cost))
+
+
+def _ram_estimate(cost) -> int:
+    """The cost model's estimate of the whole TFLM arena."""
+    return int(getattr(cost, "arena_bytes", cost.peak_ram_bytes))
+
+
+def measure_all(configs: Iterable[PhiNetConfig] = CALIBRATION_CONFIGS) -> list[CalibrationRow]:
+    return [measure(config) for config in configs]

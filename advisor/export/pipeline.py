@@ -1,0 +1,125 @@
+"""Export a trained PhiNet and prove it: int8 TFLite + ONNX, float check, TFLite Micro
+arena and agreement, firmware bundle, board verdicts. Used by ``advisor build``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from advisor import sources
+from advisor.config import PhiNetConfig
+from advisor.errors import AdvisorError
+from advisor.export.convert import run_onnx, to_onnx, to_tflite
+from advisor.export.firmware import firmware_arena_size, tflm_version, write_firmware
+from advisor.export.fit import BoardFit, judge
+from advisor.export.tflite_file import read_tflite
+from advisor.export.tflm import ArenaMeasurement, minimal_arena
+from advisor.export.verify import FLOAT_TOLERANCE, Int8Verification, float_max_abs_diff, verify_int8
+
+# How many test images the float TFLite and ONNX graphs are compared with PyTorch on.
+FLOAT_CHECK_IMAGES = 8
+
+
+@dataclass
+class ExportResult:
+    tflite_path: Path
+    onnx_path: Path
+    firmware_dir: Path
+    model_bytes: int
+    arena: ArenaMeasurement
+    firmware_arena_bytes: int
+    ops: tuple[str, ...]
+    float_tflite_max_abs_diff: float
+    onnx_max_abs_diff: float
+    verification: Int8Verification
+    calibration_images: int
+    fits: list[BoardFit] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def fits_all(self) -> bool:
+        return all(fit.fits for fit in self.fits)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every figure, each with its source."""
+        return {
+            "files": {"tflite": str(self.tflite_path), "onnx": str(self.onnx_path),
+                      "firmware": str(self.firmware_dir)},
+            "model_bytes": {"value": self.model_bytes, "source": sources.CONVERTER},
+            "arena_bytes": {"value": self.arena.arena_bytes,
+                            "source": f"{sources.TFLITE_MICRO} (tflite-micro {tflm_version()}, "
+                                      "x86-64 host build: an upper bound for a 32-bit MCU)"},
+            "arena_head_bytes": {"value": self.arena.head_bytes, "source": sources.TFLITE_MICRO},
+            "arena_tail_bytes": {"value": self.arena.tail_bytes, "source": sources.TFLITE_MICRO},
+            "arena_pointer_structs_bytes": {"value": self.arena.pointer_structs_bytes,
+                                            "source": sources.TFLITE_MICRO},
+            "firmware_arena_bytes": {"value": self.firmware_arena_bytes,
+                                     "source": f"{sources.TFLITE_MICRO} + margin max(1 KiB, 5 %)"},
+            "ops": {"value": list(self.ops), "source": sources.CONVERTER},
+            "float_tflite_max_abs_diff": {"value": self.float_tflite_max_abs_diff,
+                                          "limit": FLOAT_TOLERANCE,
+                                          "source": "measured: float TFLite vs PyTorch logits"},
+            "onnx_max_abs_diff": {"value": self.onnx_max_abs_diff,
+                                  "source": "measured: onnxruntime vs PyTorch logits"},
+            "verification": {**self.verification.to_dict(),
+                             "source": f"{sources.TFLITE_MICRO} vs tf.lite reference kernels vs "
+                                       "PyTorch, on the test images"},
+            "calibration_images": self.calibration_images,
+            "boards": [{**fit.to_dict(), "source": sources.BOARD_PROFILE} for fit in self.fits],
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def export_and_verify(model: Any, config: PhiNetConfig, out_dir: str | Path, *,
+                      calibration: np.ndarray, test_images: np.ndarray,
+                      test_labels: np.ndarray | None = None, labels: Sequence[str] | None = None,
+                      boards: Sequence[Any] = (), preprocessing: str = "",
+                      name: str = "model") -> ExportResult:
+    """Export ``model`` (a PyTorch PhiNet in eval mode) and verify it.
+
+    ``calibration`` and ``test_images`` are (N, C, H, W) float arrays preprocessed exactly as
+    the model saw them in training. Raises AdvisorError when the float TFLite graph differs
+    from PyTorch by more than FLOAT_TOLERANCE (the int8 model would not be trustworthy).
+    """
+    import torch
+
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    state_dict = model.state_dict()
+    with torch.no_grad():
+        test_logits = np.concatenate([model(torch.from_numpy(test_images[i:i + 256])).numpy()
+                                      for i in range(0, len(test_images), 256)])
+
+    check = slice(0, FLOAT_CHECK_IMAGES)
+    float_diff = float_max_abs_diff(to_tflite(config, state_dict), test_images[check],
+                                    test_logits[check])
+    if not float_diff < FLOAT_TOLERANCE:
+        raise AdvisorError(f"the TFLite graph rebuilt from the weights differs from PyTorch by "
+                           f"{float_diff:.2e} (limit {FLOAT_TOLERANCE:.0e}); the export does not "
+                           "reproduce this model, so no int8 model was written")
+
+    int8 = to_tflite(config, state_dict, calibration)
+    tflite_path = out_dir / f"{name}.tflite"
+    tflite_path.write_bytes(int8)
+    onnx_path = to_onnx(model, config, out_dir / f"{name}.onnx")
+    onnx_diff = float(np.abs(run_onnx(onnx_path, test_images[check]) - test_logits[check]).max())
+
+    arena = minimal_arena(int8)
+    verification = verify_int8(int8, test_images, test_logits, arena.arena_bytes, test_labels)
+    firmware = write_firmware(out_dir / "firmware", int8, arena, labels,
+                              model_name=tflite_path.name, preprocessing=preprocessing)
+    firmware_arena = firmware_arena_size(arena.arena_bytes)
+    return ExportResult(
+        tflite_path=tflite_path, onnx_path=onnx_path, firmware_dir=firmware.directory,
+        model_bytes=len(int8), arena=arena, firmware_arena_bytes=firmware_arena,
+        ops=read_tflite(int8).op_types, float_tflite_max_abs_diff=float_diff,
+        onnx_max_abs_diff=onnx_diff, verification=verification,
+        calibration_images=len(calibration),
+        fits=[judge(board, len(int8), firmware_arena) for board in boards],
+        seconds=time.perf_counter() - started)

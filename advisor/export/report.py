@@ -1,0 +1,111 @@
+"""report.json and report.md of ``advisor build``: every figure with its source."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from advisor import sources
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f} %"
+
+
+def _bytes(value: int | None) -> str:
+    return "-" if value is None else f"{value:,} B"
+
+
+def write_reports(out_dir: str | Path, report: dict[str, Any]) -> tuple[Path, Path]:
+    """Write ``report`` (see ``advisor.cli.build``) as JSON and as a Markdown summary."""
+    out_dir = Path(out_dir)
+    json_path = out_dir / "report.json"
+    json_path.write_text(json.dumps(report, indent=2) + "\n")
+    md_path = out_dir / "report.md"
+    md_path.write_text(markdown(report))
+    return json_path, md_path
+
+
+def markdown(report: dict[str, Any]) -> str:
+    config = report["config"]
+    export = report["export"]
+    estimate = report["cost_model"]
+    training = report["training"]
+    verification = export["verification"]
+    board = report["board"]
+    fit = export["boards"][0] if export["boards"] else None
+    status = "fits" if report["fits"] else "DOES NOT FIT"
+    lines = [
+        f"# PhiNet for {board['name']} ({board['id']}): {status}",
+        "",
+        f"alpha {config['alpha']:g}, beta {config['beta']:g}, t0 {config['t0']:g}, "
+        f"N {config['num_layers']}, {config['resolution']}x{config['resolution']}x"
+        f"{config['in_channels']}, {config['num_classes']} classes "
+        f"(source: {report['config_source']}).",
+        "",
+        "## Memory: estimated vs measured",
+        "",
+        "| figure | cost model estimate | measured | source of the measurement | board budget |",
+        "|---|---|---|---|---|",
+        f"| flash (model bytes) | {_bytes(estimate['flash_bytes'])} | "
+        f"{_bytes(export['model_bytes']['value'])} | {export['model_bytes']['source']} | "
+        f"{_bytes(board['flash_budget_bytes'])} ({sources.BOARD_PROFILE}) |",
+        f"| RAM (tensor arena) | {_bytes(estimate['peak_ram_bytes'])} | "
+        f"{_bytes(export['arena_bytes']['value'])} | {export['arena_bytes']['source']} | "
+        f"{_bytes(board['ram_budget_bytes'])} ({sources.BOARD_PROFILE}) |",
+        f"| arena declared in firmware | | {_bytes(export['firmware_arena_bytes']['value'])} | "
+        f"{export['firmware_arena_bytes']['source']} | |",
+        "",
+        f"Parameters {estimate['params']:,} and MACs {estimate['macs']:,} ({sources.COST_MODEL}).",
+    ]
+    if fit is not None:
+        lines += ["", f"Flash margin {fit['flash_margin_bytes']:,} B, RAM margin "
+                      f"{fit['ram_margin_bytes']:,} B ({sources.BOARD_PROFILE} budgets minus the "
+                      "measured model bytes and the firmware's arena)."]
+    lines += [
+        "",
+        "## Accuracy",
+        "",
+        "| figure | value | source |",
+        "|---|---|---|",
+        f"| validation top-1 (best epoch {training['best_epoch']}) | "
+        f"{_percent(training['best_val_accuracy'])} | {sources.TRAINING} |",
+        f"| test top-1, PyTorch float, all test images | {_percent(training['test_accuracy'])} | "
+        f"{sources.TRAINING} |",
+        f"| test top-1, PyTorch float, {verification['samples']} verified images | "
+        f"{_percent(verification['float_top1'])} | {sources.TRAINING} |",
+        f"| test top-1, int8 in TFLite Micro, same images | {_percent(verification['int8_top1'])} | "
+        f"{sources.TFLITE_MICRO} |",
+        f"| float -> int8 drop | {_drop(verification)} | difference of the two rows above |",
+        f"| top-1 agreement TFLM int8 vs PyTorch | "
+        f"{_percent(verification['tflm_torch_top1_agreement'])} | {sources.TFLITE_MICRO} |",
+        f"| int8 outputs equal, TFLM vs tf.lite reference kernels "
+        f"({verification['reference_samples']} images) | "
+        f"{_percent(verification['tflm_tflite_equal_fraction'])} (max diff "
+        f"{verification['tflm_tflite_max_abs_diff']} steps) | {sources.TFLITE_MICRO} |",
+        f"| float TFLite vs PyTorch, max abs logit diff | "
+        f"{export['float_tflite_max_abs_diff']['value']:.2e} (limit "
+        f"{export['float_tflite_max_abs_diff']['limit']:.0e}) | "
+        f"{export['float_tflite_max_abs_diff']['source']} |",
+        f"| ONNX vs PyTorch, max abs logit diff | {export['onnx_max_abs_diff']['value']:.2e} | "
+        f"{export['onnx_max_abs_diff']['source']} |",
+        "",
+        f"Calibration: {export['calibration_images']} training images. Ops: "
+        f"{', '.join(export['ops']['value'])}.",
+        "",
+        "## Files",
+        "",
+        *[f"- {name}: `{path}`" for name, path in export["files"].items()],
+        "- firmware/main.cc is an example to build with TensorFlow Lite Micro for the board.",
+        "",
+    ]
+    if report.get("warnings"):
+        lines += ["## Warnings", "", *[f"- {w}" for w in report["warnings"]], ""]
+    return "\n".join(lines)
+
+
+def _drop(verification: dict) -> str:
+    if verification["float_top1"] is None:
+        return "-"
+    return f"{100 * (verification['float_top1'] - verification['int8_top1']):.2f} points"

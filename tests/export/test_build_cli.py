@@ -1,0 +1,85 @@
+"""`advisor build` end to end on a tiny generated image folder: train, export, verify,
+bundle; a board it does not fit gives exit 1 and keeps every file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from advisor.cli import main
+from advisor.export.firmware import read_array
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
+from training_helpers import write_image_folder  # noqa: E402
+
+pytest.importorskip("PIL")
+
+TINY = {"alpha": 0.25, "beta": 1.0, "t0": 3, "num_layers": 4, "resolution": 16}
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("build-inputs")
+    data = write_image_folder(root / "shapes", {"train": 24, "test": 8})
+    config = root / "config.json"
+    config.write_text(json.dumps(TINY))
+    return data, config, root / "cache"
+
+
+def run_build(monkeypatch, capsys, inputs, out: Path, board: str) -> int:
+    data, config, cache = inputs
+    monkeypatch.setattr(sys, "argv", [
+        "advisor", "build", "--board", board, "--data", str(data), "--config", str(config),
+        "--epochs", "2", "--out", str(out), "--calibration-images", "16", "--verify-images", "0",
+        "--split", "test+val", "--cache-dir", str(cache), "--json"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+        raise SystemExit(0)
+    return exit_info.value.code
+
+
+def test_build_bundles_a_verified_model(monkeypatch, capsys, inputs, tmp_path):
+    out = tmp_path / "build"
+    assert run_build(monkeypatch, capsys, inputs, out, "stm32h7") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report == json.loads((out / "report.json").read_text())
+    assert report["fits"] is True
+    tflite = (out / "model.tflite").read_bytes()
+    export = report["export"]
+    assert export["model_bytes"]["value"] == len(tflite)
+    assert read_array(out / "firmware" / "model_data.cc") == tflite
+    assert (out / "model.onnx").stat().st_size > 0
+    assert export["float_tflite_max_abs_diff"]["value"] < 1e-4
+    verification = export["verification"]
+    assert verification["samples"] == 24  # every test image (--verify-images 0)
+    assert verification["tflm_tflite_equal_fraction"] == 1.0
+    assert verification["tflm_torch_top1_agreement"] >= 0.8
+    assert report["config"]["num_classes"] == 3  # from the data
+    assert sorted(report["classes"]) == ["blue", "green", "red"]
+    assert "measured: TFLite Micro" in export["arena_bytes"]["source"]
+    markdown = (out / "report.md").read_text()
+    assert "fits" in markdown and f"{len(tflite):,} B" in markdown
+
+
+def test_build_that_does_not_fit_exits_1_and_keeps_files(monkeypatch, capsys, inputs, tmp_path):
+    out = tmp_path / "uno"
+    assert run_build(monkeypatch, capsys, inputs, out, "arduino-uno") == 1
+    captured = capsys.readouterr()
+    assert "does not fit arduino-uno" in captured.err
+    report = json.loads((out / "report.json").read_text())
+    assert report["fits"] is False and report["export"]["boards"][0]["fits"] is False
+    assert (out / "model.tflite").is_file() and (out / "firmware" / "model_config.h").is_file()
