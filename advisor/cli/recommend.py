@@ -9,13 +9,11 @@ import click
 from advisor.cli.boards import board_options, resolve_board
 from advisor.errors import AdvisorError, NothingFits
 
-DEFAULT_RESOLUTION = 160
-
 
 @click.command()
 @board_options
 @click.option("--resolution", type=int, help="Side of the square input image in pixels "
-              f"[default: {DEFAULT_RESOLUTION}, the study's].")
+              "[default: 160, the study's].")
 @click.option("--search-resolution", "search_resolution", metavar="R1,R2,...",
               help="Search these resolutions instead of one, e.g. 32,64,96,128,160; keeps the fitting one "
                    "nearest the prior's regime resolution.")
@@ -45,24 +43,13 @@ def recommend(board: str | None, board_file: str | None, resolution: int | None,
 
     Exit codes: 0 a recommendation, 2 bad input, 3 nothing fits (the output says what would).
     """
-    from advisor.scaling import load_prior
-    from advisor.solver.budgets import budgets_for
-    from advisor.solver.recommendation import solve, solve_resolutions
-    from advisor.solver.space import SearchSpace
+    from advisor.solver import recommend as solver_recommend
 
-    target = resolve_board(board, board_file)
-    budgets = budgets_for(target, latency_ms=latency_ms, flash=flash, ram=ram, macs=macs)
-    resolutions = _parse_resolutions(search_resolution)
-    if resolutions and resolution is not None:
-        raise AdvisorError("give either --resolution or --search-resolution, not both")
-    prior = load_prior(prior_name)
-    space = SearchSpace(resolution=DEFAULT_RESOLUTION if resolution is None else resolution,
-                        in_channels=in_channels, num_classes=num_classes,
-                        num_layers=tuple(int(n) for n in prior.candidate_ns))
-    if resolutions:
-        result = solve_resolutions(target, budgets, space, prior, resolutions, dataset)
-    else:
-        result = solve(target, budgets, space, prior, dataset)
+    result = solver_recommend(
+        resolve_board(board, board_file), resolution=resolution,
+        search_resolutions=_parse_resolutions(search_resolution), in_channels=in_channels,
+        num_classes=num_classes, latency_ms=latency_ms, flash=flash, ram=ram, macs=macs,
+        prior=prior_name, dataset=dataset)
     for warning in result.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     if as_json:

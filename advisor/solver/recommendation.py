@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -17,8 +18,9 @@ import numpy as np
 
 from advisor import sources
 from advisor.config import PhiNetConfig
+from advisor.errors import AdvisorError
 from advisor.solver.alternatives import pareto_alternatives
-from advisor.solver.budgets import COMMAND_LINE, Budgets
+from advisor.solver.budgets import COMMAND_LINE, Budgets, budgets_for
 from advisor.solver.n_rule import NChoice, choose_num_layers
 from advisor.solver.search import concat, evaluate, rank_by_params, row, search_depth
 from advisor.solver.space import STUDIED_RANGES, SearchSpace
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from advisor.boards import Board
     from advisor.scaling import Prediction, Prior
 
+DEFAULT_RESOLUTION = 160  # the study's (CIFAR-10 upscaled x5)
 BUDGET_NAMES = {"flash": "flash", "ram": "RAM", "macs": "MACs (latency)"}
 
 
@@ -160,6 +163,30 @@ class Infeasible:
             "warnings": self.warnings,
             "sources": {"smallest_need": sources.COST_MODEL, "budgets": dict(self.budgets.sources)},
         }
+
+
+def recommend(board: Board, *, resolution: int | None = None,
+              search_resolutions: list[int] | None = None, in_channels: int = 3,
+              num_classes: int = 10, latency_ms: float | None = None,
+              flash: int | str | None = None, ram: int | str | None = None,
+              macs: int | str | None = None, prior: str | Prior | None = None,
+              dataset: str | None = None) -> Recommendation | Infeasible:
+    """The recommendation for `board`, its budgets overridden as `budgets_for` takes them, at
+    one `resolution` (default 160) or the best of `search_resolutions`; `prior` is a Prior,
+    a shipped prior's name or a path (default: the default prior)."""
+    from advisor.scaling import load_prior
+
+    if search_resolutions and resolution is not None:
+        raise AdvisorError("give either --resolution or --search-resolution, not both")
+    budgets = budgets_for(board, latency_ms=latency_ms, flash=flash, ram=ram, macs=macs)
+    if prior is None or isinstance(prior, (str, os.PathLike)):
+        prior = load_prior(prior)
+    space = SearchSpace(resolution=DEFAULT_RESOLUTION if resolution is None else resolution,
+                        in_channels=in_channels, num_classes=num_classes,
+                        num_layers=tuple(int(n) for n in prior.candidate_ns))
+    if search_resolutions:
+        return solve_resolutions(board, budgets, space, prior, search_resolutions, dataset)
+    return solve(board, budgets, space, prior, dataset)
 
 
 def solve(board: Board, budgets: Budgets, space: SearchSpace, prior: Prior,

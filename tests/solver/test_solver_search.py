@@ -79,3 +79,13 @@ def test_regime_mismatch_is_warned():
                    load_prior("study-published"))
     assert any("32x32" in warning for warning in result.warnings)
     assert any("32x32" in warning for warning in result.to_dict()["warnings"])
+
+
+def test_python_api_takes_a_prior_object_and_overrides(curves_prior):
+    from advisor.solver import recommend
+
+    result = recommend(load_board("nano33ble"), resolution=96, ram="128KB", prior=curves_prior)
+    assert result.fits and result.config.resolution == 96
+    assert result.budgets.ram_bytes == 128 * 1024
+    assert result.costs["peak_ram_bytes"] <= 128 * 1024
+    assert result.accuracy is not None
