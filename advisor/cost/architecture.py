@@ -2,8 +2,9 @@
 
 This is the one place the architecture rules live: the PyTorch module
 (:mod:`advisor.training.phinet`) and the cost model both read their widths from here.
-Every function takes numpy arrays (or Python scalars) for ``alpha``, ``beta`` and ``t0``,
-broadcast together, so the cost model can evaluate thousands of configurations at once.
+Every function takes Python numbers or numpy arrays for ``alpha``, ``beta`` and ``t0``
+(broadcast together), so the cost model evaluates one configuration in Python ints or
+thousands at once in int64 arrays, with the same code.
 
 micromind evaluates each width as ``_make_divisible(int(<float expression>), divisor)``.
 The float expressions below are written in the same order as micromind's, so the float64
@@ -13,6 +14,7 @@ products (``48 * 0.35 = 16.799...``) and their truncation agree bit for bit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -24,22 +26,31 @@ KERNEL_SIZE = 3  # conv5_percent = 0, so every depthwise kernel is 3x3
 FIRST_CONV_STRIDE = 2
 
 
-def make_divisible(value, divisor: int) -> np.ndarray:
-    """micromind's ``_make_divisible(v, divisor)`` for integer ``v`` (arrays allowed).
+def _trunc(value):
+    """int(value) of micromind's code: toward zero, on a Python number or an array."""
+    if isinstance(value, np.ndarray):
+        return np.trunc(value).astype(np.int64)
+    return int(value)
+
+
+def _maximum(low: int, value):
+    return np.maximum(low, value) if isinstance(value, np.ndarray) else max(low, value)
+
+
+def make_divisible(value, divisor: int):
+    """micromind's ``_make_divisible(v, divisor)`` for integer ``v`` (an int or an int array).
 
     Rounds half up to a multiple of ``divisor``, never below ``divisor``, and adds one
     ``divisor`` when rounding went more than 10 % below ``v``.
     """
-    value = np.asarray(value, dtype=np.int64)
     # int(v + divisor / 2) truncates toward zero, then // floors (v may be negative).
-    rounded = np.trunc(value + divisor / 2).astype(np.int64) // divisor * divisor
-    rounded = np.maximum(divisor, rounded)
-    return np.where(rounded < 0.9 * value, rounded + divisor, rounded)
+    rounded = _maximum(divisor, _trunc(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor * (rounded < 0.9 * value)
 
 
-def width(product, divisor: int) -> np.ndarray:
+def width(product, divisor: int):
     """``_make_divisible(int(product), divisor)``: the width of a layer from its float product."""
-    return make_divisible(np.trunc(product).astype(np.int64), divisor)
+    return make_divisible(_trunc(product), divisor)
 
 
 def expansion_factor(t0, beta, block_id: int, num_layers: int):
@@ -62,18 +73,18 @@ def downsampled(size: int) -> int:
 class BlockSpec:
     """One PhiNet block. Block 0 has no expansion and no squeeze-excite; blocks 1..N do.
 
-    Widths are int64 arrays (0-d for scalar inputs) broadcast over the configurations.
+    Widths are ints for one configuration, int64 arrays broadcast over many.
     ``expanded`` is the depthwise width (``in_channels`` for block 0); ``se_channels``
-    is None without squeeze-excite; ``residual`` is a bool array.
+    is None without squeeze-excite; ``residual`` is a bool (array).
     """
 
     index: int
-    in_channels: np.ndarray
-    expanded: np.ndarray
-    se_channels: np.ndarray | None
-    out_channels: np.ndarray
+    in_channels: Any
+    expanded: Any
+    se_channels: Any
+    out_channels: Any
     stride: int
-    residual: np.ndarray
+    residual: Any
 
     @property
     def has_expansion(self) -> bool:
@@ -84,11 +95,11 @@ class BlockSpec:
 class Widths:
     """Stem width and every block of one (or many, broadcast) PhiNet configuration."""
 
-    stem_channels: np.ndarray
+    stem_channels: Any
     blocks: tuple[BlockSpec, ...]
 
     @property
-    def last_channels(self) -> np.ndarray:
+    def last_channels(self) -> Any:
         """Width the classifier sees (micromind's ``int(block_filters * alpha)``)."""
         return self.blocks[-1].out_channels
 
@@ -101,23 +112,21 @@ def _block(index: int, in_channels, out_channels, stride: int, t0, beta, num_lay
     else:
         factor = expansion_factor(t0, beta, index, num_layers)
         expanded = width(factor * in_channels, divisor)
-        se_channels = (make_divisible(np.maximum(1, np.trunc(expanded / 6).astype(np.int64)), divisor)
+        se_channels = (make_divisible(_maximum(1, _trunc(expanded / 6)), divisor)
                        if squeeze_excite else None)
-    residual = np.asarray(residuals and stride == 1) & (in_channels == out_channels)
+    residual = (in_channels == out_channels) & (residuals and stride == 1)
     return BlockSpec(index, in_channels, expanded, se_channels, out_channels, stride, residual)
 
 
 def phinet_widths(alpha, beta, t0, num_layers: int, *, divisor: int = 1,
                   downsampling_layers=(5, 7), squeeze_excite: bool = True,
                   residuals: bool = True) -> Widths:
-    """All widths of PhiNet(alpha, beta, t0, N); alpha, beta, t0 may be arrays.
+    """All widths of PhiNet(alpha, beta, t0, N); alpha, beta, t0 are Python numbers or
+    float64 arrays (broadcast together).
 
     Blocks 1-3 are always built (even for N < 3); blocks 4..N follow, a stride-2 block at
     every index in ``downsampling_layers``, where the base width 48 doubles.
     """
-    alpha = np.asarray(alpha, dtype=np.float64)
-    beta = np.asarray(beta, dtype=np.float64)
-    t0 = np.asarray(t0, dtype=np.float64)
     common = dict(t0=t0, beta=beta, num_layers=num_layers, divisor=divisor,
                   squeeze_excite=squeeze_excite, residuals=residuals)
     stem = width(FIRST_CONV_FILTERS * alpha, divisor)

@@ -11,9 +11,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from micromind_reference import load_phinet_module, reference_phinet  # noqa: E402
+from micromind_reference import load_phinet_module, one_torch_thread, reference_phinet  # noqa: E402,F401
 
 from advisor.config import PhiNetConfig  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 from advisor.training.phinet import BN_EPS, PhiNet, SqueezeExcite  # noqa: E402
 
 EXPORTABLE = (torch.nn.Conv2d, torch.nn.BatchNorm2d, torch.nn.ZeroPad2d, torch.nn.Hardswish,

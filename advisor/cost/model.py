@@ -1,0 +1,344 @@
+"""The exact cost model: parameters, MACs, int8 peak RAM and flash of a PhiNet.
+
+One implementation serves one configuration (:func:`estimate`, with a per-layer
+breakdown) and thousands at once (:func:`estimate_totals`, numpy arrays for alpha, beta
+and t0): the graph below is written with arithmetic that works on Python ints and on
+numpy arrays alike.
+
+Conventions (the tests check each against micromind 0.2.1's PhiNet):
+
+- ``params``: PyTorch's count, ``sum(p.numel() for p in model.parameters())`` (BatchNorm
+  weight and bias included, running statistics not).
+- ``params_folded``: what an int8 deployment stores after folding each BatchNorm into the
+  convolution before it: conv / linear weights plus one bias per output channel of every
+  layer that has a bias or a BatchNorm (the bias-free stem depthwise and squeeze-excite
+  convs stay bias-free here; the flash estimate adds the converter's zero biases).
+- ``macs``: torchinfo's ``total_mult_adds``, which micromind's ``get_MAC()`` reports
+  (9,817,670 for ``PhiNet((3, 224, 224))``): every convolution
+  ``out_h * out_w * out_c * in_c / groups * k * k``, every linear ``in * out + out`` (the
+  bias counts), every BatchNorm ``2 * channels``. Activations, padding, pooling, the
+  squeeze-excite multiply and residual adds count nothing.
+- ``peak_ram_bytes``: the largest set of int8 tensors alive at once while some op runs, as
+  TFLite Micro's planner sees the graph of :mod:`advisor.cost.deployment`: the op's inputs
+  and output plus every tensor kept for a later op (a residual block's input until its
+  ADD, the squeeze-excite input until its MUL). The model input counts. Scratch buffers
+  and the planner's fragmentation do not.
+- ``flash_bytes``: an estimate of the .tflite size from the constants in
+  :mod:`advisor.cost.deployment`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from advisor.config import PhiNetConfig
+from advisor.cost import deployment as dp
+from advisor.cost.architecture import KERNEL_SIZE, BlockSpec, downsampled, phinet_widths, stem_padding
+from advisor.errors import AdvisorError
+from advisor.sources import COST_MODEL
+
+TOTALS = ("params", "params_folded", "macs", "peak_ram_bytes", "flash_bytes")
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """One op of the int8 graph. Shapes are (H, W, C); ``input_shape`` is the first input's.
+
+    ``params`` and ``macs`` include the BatchNorm folded into the op; ``live_bytes`` is
+    every tensor alive while it runs; ``flash_bytes`` its weights, biases, quantization data
+    and flatbuffer entries (the model's fixed bytes and input tensor are not in any layer).
+    """
+
+    name: str
+    op: str
+    input_shape: tuple[int, int, int]
+    output_shape: tuple[int, int, int]
+    params: int
+    params_folded: int
+    macs: int
+    live_bytes: int
+    flash_bytes: int
+
+
+@dataclass(frozen=True)
+class CostReport:
+    """Cost of one PhiNet configuration, every figure from the cost model."""
+
+    config: PhiNetConfig
+    params: int
+    params_folded: int
+    macs: int
+    peak_ram_bytes: int
+    flash_bytes: int
+    layers: list[LayerCost]
+
+    @property
+    def peak_layer(self) -> LayerCost:
+        """The op whose live tensors set ``peak_ram_bytes`` (the first one if tied)."""
+        return max(self.layers, key=lambda layer: layer.live_bytes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "config": self.config.to_dict(),
+            **{name: getattr(self, name) for name in TOTALS},
+            "layers": [asdict(layer) for layer in self.layers],
+            "source": COST_MODEL,
+        }
+
+
+_WEIGHTED_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
+_OPERATOR_FLASH = dp.OPERATOR_BYTES + dp.TENSOR_BYTES  # the op and its output tensor
+_CONSTANT_FLASH = dp.TENSOR_BYTES + dp.CONSTANT_BUFFER_BYTES  # one constant, data aside
+
+
+class _Tensor:
+    __slots__ = ("shape", "bytes")
+
+    def __init__(self, shape):
+        self.shape = shape
+        self.bytes = (shape[0] * shape[1] * dp.ACTIVATION_BYTES) * shape[2]
+
+
+@dataclass
+class _Op:
+    name: str
+    op: str
+    input: _Tensor
+    output: _Tensor
+    params: Any
+    params_folded: Any
+    macs: Any
+    live_bytes: Any
+    flash_bytes: Any
+    present: Any  # bool, or a bool array: a residual ADD exists only where widths match
+
+
+class _Graph:
+    """Appends ops in execution order and works out what each one costs."""
+
+    def __init__(self, h_swish: bool, vectorized: bool):
+        self.h_swish = h_swish
+        self.vectorized = vectorized
+        self.ops: list[_Op] = []
+        self._kept: list[tuple[_Tensor, Any]] = []  # (tensor, where it is kept)
+
+    def keep(self, tensor: _Tensor, where=True) -> None:
+        self._kept.append((tensor, where))
+
+    def release(self, tensor: _Tensor) -> None:
+        self._kept = [(t, where) for t, where in self._kept if t is not tensor]
+
+    def add(self, name: str, op: str, inputs: list[_Tensor], output_shape, *, weights=0,
+            channels=0, has_bias=False, batchnorm=False, constant_bytes=None,
+            present=True) -> _Tensor:
+        """Append one op. ``weights`` and ``channels`` (its output channels) describe a
+        CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED; ``batchnorm``: one is folded in."""
+        # Branches on Python bools keep numpy work to what each op needs (speed).
+        output = _Tensor(output_shape)
+        live = output.bytes
+        for tensor in inputs:
+            live = live + tensor.bytes
+        for tensor, where in self._kept:
+            if all(tensor is not other for other in inputs):
+                live = live + (tensor.bytes if where is True else tensor.bytes * where)
+        flash = _OPERATOR_FLASH
+        if op in _WEIGHTED_OPS:
+            spatial = output_shape[0] * output_shape[1]
+            if has_bias:
+                params = params_folded = weights + channels
+                macs = params * spatial
+            elif batchnorm:
+                params_folded = weights + channels
+                params = params_folded + channels
+                macs = weights * spatial + 2 * channels
+            else:
+                params = params_folded = weights
+                macs = weights * spatial
+            per_channel = dp.QUANT_BYTES_PER_CHANNEL * channels
+            flash = flash + _CONSTANT_FLASH + per_channel + weights * dp.WEIGHT_BYTES
+            if has_bias or batchnorm or (dp.EVERY_CONV_HAS_BIAS and op != "FULLY_CONNECTED"):
+                flash = flash + _CONSTANT_FLASH + per_channel + channels * dp.BIAS_BYTES
+        else:
+            params = params_folded = macs = 0
+        if constant_bytes is not None:
+            flash = flash + _CONSTANT_FLASH + constant_bytes
+        if present is not True:
+            params, params_folded, macs, live, flash = (
+                value * present for value in (params, params_folded, macs, live, flash))
+        self.ops.append(_Op(name, op, inputs[0], output, params, params_folded, macs, live,
+                            flash, present))
+        return output
+
+    def activation(self, name: str, x: _Tensor) -> _Tensor:
+        """h-swish as its own op; ReLU6 is fused into the op before it."""
+        if self.h_swish and dp.HARD_SWISH_IS_SEPARATE_OP:
+            return self.add(name, "HARD_SWISH", [x], x.shape)
+        return x
+
+
+def _stem(graph: _Graph, x: _Tensor, resolution: int, stem_channels) -> _Tensor:
+    in_channels = x.shape[2]
+    if dp.STEM_PAD_IS_SEPARATE_OP:
+        left, right, top, bottom = stem_padding(resolution)
+        x = graph.add("stem.pad", "PAD", [x], (resolution + top + bottom,
+                                               resolution + left + right, in_channels),
+                      constant_bytes=dp.PAD_PADDINGS_BYTES)
+    side = downsampled(resolution)
+    x = graph.add("stem.depthwise", "DEPTHWISE_CONV_2D", [x], (side, side, in_channels),
+                  weights=in_channels * KERNEL_SIZE * KERNEL_SIZE, channels=in_channels)
+    x = graph.add("stem.pointwise", "CONV_2D", [x], (side, side, stem_channels),
+                  weights=in_channels * stem_channels, channels=stem_channels, batchnorm=True)
+    return graph.activation("stem.activation", x)
+
+
+def _squeeze_excite(graph: _Graph, name: str, x: _Tensor, reduced) -> _Tensor:
+    channels = x.shape[2]
+    graph.keep(x)
+    s = graph.add(f"{name}.mean", "MEAN", [x], (1, 1, channels),
+                  constant_bytes=dp.MEAN_AXES_BYTES)
+    s = graph.add(f"{name}.reduce", "CONV_2D", [s], (1, 1, reduced),
+                  weights=channels * reduced, channels=reduced)
+    s = graph.activation(f"{name}.activation", s)
+    s = graph.add(f"{name}.expand", "CONV_2D", [s], (1, 1, channels),
+                  weights=reduced * channels, channels=channels)
+    s = graph.add(f"{name}.sigmoid", "LOGISTIC", [s], s.shape)
+    y = graph.add(f"{name}.mul", "MUL", [x, s], x.shape)
+    graph.release(x)
+    return y
+
+
+def _block(graph: _Graph, spec: BlockSpec, x: _Tensor) -> _Tensor:
+    name = f"block{spec.index}"
+    side, expanded = x.shape[0], spec.expanded
+    may_add = spec.stride == 1 and bool(np.any(spec.residual))
+    if may_add:
+        graph.keep(x, spec.residual)
+    y = x
+    if spec.has_expansion:
+        y = graph.add(f"{name}.expand", "CONV_2D", [y], (side, side, expanded),
+                      weights=spec.in_channels * expanded, channels=expanded, batchnorm=True)
+        y = graph.activation(f"{name}.expand_activation", y)
+    if spec.stride == 2:
+        if dp.BLOCK_STRIDE2_PAD_IS_SEPARATE_OP:
+            pad = KERNEL_SIZE // 2
+            y = graph.add(f"{name}.pad", "PAD", [y], (side + 2 * pad, side + 2 * pad, expanded),
+                          constant_bytes=dp.PAD_PADDINGS_BYTES)
+        side = downsampled(side)
+    y = graph.add(f"{name}.depthwise", "DEPTHWISE_CONV_2D", [y], (side, side, expanded),
+                  weights=expanded * KERNEL_SIZE * KERNEL_SIZE, channels=expanded,
+                  batchnorm=True)
+    y = graph.activation(f"{name}.depthwise_activation", y)
+    if spec.se_channels is not None:
+        y = _squeeze_excite(graph, f"{name}.se", y, spec.se_channels)
+    y = graph.add(f"{name}.project", "CONV_2D", [y], (side, side, spec.out_channels),
+                  weights=expanded * spec.out_channels, channels=spec.out_channels,
+                  batchnorm=True)
+    if may_add:
+        y = graph.add(f"{name}.add", "ADD", [y, x], y.shape, present=spec.residual)
+        graph.release(x)
+    return y
+
+
+def _graph(alpha, beta, t0, *, num_layers: int, resolution: int, in_channels: int,
+           num_classes: int, divisor: int, downsampling_layers, squeeze_excite: bool,
+           h_swish: bool, residuals: bool, include_top: bool) -> _Graph:
+    widths = phinet_widths(alpha, beta, t0, num_layers, divisor=divisor,
+                           downsampling_layers=downsampling_layers,
+                           squeeze_excite=squeeze_excite, residuals=residuals)
+    graph = _Graph(h_swish, vectorized=isinstance(widths.stem_channels, np.ndarray))
+    x = _stem(graph, _Tensor((resolution, resolution, in_channels)), resolution,
+              widths.stem_channels)
+    for spec in widths.blocks:
+        x = _block(graph, spec, x)
+    if include_top:
+        channels = x.shape[2]
+        x = graph.add("head.mean", "MEAN", [x], (1, 1, channels),
+                      constant_bytes=dp.MEAN_AXES_BYTES)
+        graph.add("head.fc", "FULLY_CONNECTED", [x], (1, 1, num_classes),
+                  weights=channels * num_classes, channels=num_classes, has_bias=True)
+    return graph
+
+
+def _totals(graph: _Graph) -> dict[str, Any]:
+    ops = graph.ops
+    live = [op.live_bytes for op in ops]
+    return {
+        "params": sum(op.params for op in ops),
+        "params_folded": sum(op.params_folded for op in ops),
+        "macs": sum(op.macs for op in ops),
+        "peak_ram_bytes": (functools.reduce(np.maximum, live) if graph.vectorized else max(live)),
+        "flash_bytes": dp.MODEL_BYTES + dp.TENSOR_BYTES + sum(op.flash_bytes for op in ops),
+    }
+
+
+_STRUCTURE = ("num_layers", "resolution", "in_channels", "num_classes", "divisor",
+              "downsampling_layers", "squeeze_excite", "h_swish", "residuals", "include_top")
+
+
+def _structure(config: PhiNetConfig) -> dict[str, Any]:
+    """Every field but alpha, beta and t0."""
+    return {name: getattr(config, name) for name in _STRUCTURE}
+
+
+def estimate(config: PhiNetConfig) -> CostReport:
+    """Parameters, MACs, int8 peak RAM, flash estimate and per-op breakdown of ``config``."""
+    if not isinstance(config, PhiNetConfig):
+        raise AdvisorError(f"estimate() takes a PhiNetConfig, got {type(config).__name__}; "
+                           "build one with PhiNetConfig(...) or PhiNetConfig.from_dict(...)")
+    graph = _graph(config.alpha, config.beta, config.t0, **_structure(config))
+    # One configuration runs on Python ints all the way: no conversion needed.
+    layers = [
+        LayerCost(op.name, op.op, op.input.shape, op.output.shape, op.params,
+                  op.params_folded, op.macs, op.live_bytes, op.flash_bytes)
+        for op in graph.ops if op.present
+    ]
+    totals = {name: int(value) for name, value in _totals(graph).items()}
+    return CostReport(config=config, layers=layers, **totals)
+
+
+def _positive_array(name: str, value) -> np.ndarray:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise AdvisorError(f"{name} must be a number or an array of numbers, got {value!r}") from None
+    if not np.all(np.isfinite(array) & (array > 0)):
+        raise AdvisorError(f"every {name} must be a finite positive number; "
+                           f"got {array[~(np.isfinite(array) & (array > 0))][:3].tolist()}")
+    return array
+
+
+def estimate_totals(alpha, beta, t0, num_layers: int, resolution: int, in_channels: int = 3,
+                    num_classes: int = 10, **options: Any) -> dict[str, np.ndarray]:
+    """Totals for many configurations at once: ``alpha``, ``beta``, ``t0`` are arrays (or
+    scalars) broadcast together; the rest are scalars; ``options`` are the other
+    :class:`~advisor.config.PhiNetConfig` fields (divisor, downsampling_layers,
+    squeeze_excite, h_swish, residuals, include_top).
+
+    Returns int64 arrays of the broadcast shape under the keys of :data:`TOTALS`; element
+    ``i`` equals ``estimate(PhiNetConfig(alpha[i], beta[i], t0[i], ...))``.
+    """
+    arrays = [_positive_array(name, value) for name, value in
+              (("alpha", alpha), ("beta", beta), ("t0", t0))]
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        raise AdvisorError(f"alpha, beta and t0 must broadcast together; got shapes "
+                           f"{[a.shape for a in arrays]}") from None
+    try:
+        # Validates the scalar fields once (alpha, beta, t0 are stand-ins, checked above).
+        structure = PhiNetConfig(1.0, 1.0, 1.0, num_layers=num_layers, resolution=resolution,
+                                 in_channels=in_channels, num_classes=num_classes, **options)
+    except TypeError as err:
+        raise AdvisorError(f"unknown PhiNet option: {err}; options are divisor, "
+                           "downsampling_layers, squeeze_excite, h_swish, residuals, "
+                           "include_top") from None
+    arrays = [np.broadcast_to(a, shape) for a in arrays]
+    if not shape:
+        arrays = [a.reshape(1) for a in arrays]
+    totals = _totals(_graph(*arrays, **_structure(structure)))
+    return {name: np.broadcast_to(np.asarray(value, dtype=np.int64), arrays[0].shape).reshape(shape)
+            for name, value in totals.items()}
