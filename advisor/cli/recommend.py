@@ -123,6 +123,9 @@ def _show_recommendation(data: dict) -> None:
     console.print(f"binding constraint: [bold]{data['binding'] or 'none'}[/bold]"
                   + (f" (also {', '.join(also)})" if also else ""))
     console.print(f"N={n_rule['num_layers']}: {n_rule['rule']}")
+    reach = ", ".join(f"N={n}: {'none' if p is None else f'{p:,}'}"
+                      for n, p in n_rule["reachable_params"].items())
+    console.print(f"most parameters each N reaches within the budgets (cost model): {reach}")
     if n_rule["differs_from_flash_only"]:
         console.print(f"the study's flash-only rule would give N={n_rule['flash_only_num_layers']} "
                       f"(flash budget {budgets['flash_bytes']:,} B read as int8 parameters)")
