@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 TARGET_S = 0.5
 
@@ -40,10 +41,13 @@ def main() -> None:
     commands = {"python -c pass": ([sys.executable, "-c", "pass"], (0,)),
                 "python -c 'import advisor.scaling'": (
                     [sys.executable, "-c", "import advisor.scaling"], (0,))}
+    # the installed console script, as a user runs it; `python -m advisor` without one
+    script = Path(sys.executable).with_name("advisor")
+    advisor = [str(script)] if script.exists() else [sys.executable, "-m", "advisor"]
     for board in args.boards.split(","):
         # exit 3 (nothing fits) is a valid answer, e.g. for the Arduino UNO
         commands[f"advisor recommend --board {board}"] = (
-            [sys.executable, "-m", "advisor", "recommend", "--board", board, "--json"], (0, 3))
+            [*advisor, "recommend", "--board", board, "--json"], (0, 3))
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(args.runs):
         for name, (command, ok_codes) in commands.items():
