@@ -32,14 +32,15 @@ def test_bisection_finds_the_brute_force_optimum(limits):
 
 
 @pytest.mark.parametrize("fitted", [False, True])
-def test_more_flash_never_lowers_the_objective(fitted, curves_prior):
+@pytest.mark.parametrize("others", [dict(ram="16MB", macs=10**9), dict()],
+                         ids=["flash-binds", "board-ram-and-macs"])
+def test_more_flash_never_lowers_the_objective(fitted, others, curves_prior):
     prior = curves_prior if fitted else load_prior("study-published")
     board = load_board("stm32h7")
     space = SearchSpace(64, num_layers=tuple(prior.candidate_ns))
     previous = -math.inf
     for flash in np.geomspace(4_000, 4_000_000, 12).astype(int):
-        result = solve(board, budgets_for(board, flash=int(flash), ram="16MB", macs=10**9), space,
-                       prior)
+        result = solve(board, budgets_for(board, flash=int(flash), **others), space, prior)
         if not result.fits:
             assert previous == -math.inf, "fitted at less flash, not at more"
             continue
