@@ -11,7 +11,7 @@ import click
 from advisor.errors import AdvisorError
 
 # Kept equal to advisor.probe.logistic's defaults without importing torch for --help.
-DEFAULT_EPOCHS = 200
+DEFAULT_EPOCHS = 500
 DEFAULT_L2 = 1e-3
 
 

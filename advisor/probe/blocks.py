@@ -25,6 +25,7 @@ class BlockProbe:
     test_loss: float
     test_accuracy: float
     iterations: int
+    converged: bool
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def probe_features(
                 train_accuracy=probe.accuracy(train, train_labels),
                 test_loss=probe.loss(test, test_labels),
                 test_accuracy=probe.accuracy(test, test_labels),
-                iterations=probe.iterations))
+                iterations=probe.iterations, converged=probe.converged))
     return ProbeReport(blocks=tuple(blocks), train_images=len(train_labels),
                        test_images=len(test_labels), num_classes=num_classes, l2=l2,
                        max_iter=max_iter, details=dict(details or {}))

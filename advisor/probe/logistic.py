@@ -21,7 +21,7 @@ from scipy.optimize import minimize
 from advisor.errors import AdvisorError
 
 DEFAULT_L2 = 1e-3
-DEFAULT_MAX_ITER = 200
+DEFAULT_MAX_ITER = 500
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class LogisticProbe:
     weight: torch.Tensor  # (channels, classes)
     bias: torch.Tensor  # (classes,)
     iterations: int
+    converged: bool  # False: stopped at max_iter before the optimum
 
     def logits(self, features: torch.Tensor) -> torch.Tensor:
         standardized = (features.to(torch.float64) - self.mean) / self.scale
@@ -106,8 +107,9 @@ def fit_logistic_probe(
     with one_thread():
         result = minimize(objective, np.zeros(channels * num_classes + num_classes), jac=True,
                           method="L-BFGS-B",
-                          options={"maxiter": max_iter, "gtol": 1e-9, "ftol": 1e-13})
+                          options={"maxiter": max_iter, "gtol": 1e-7, "ftol": 1e-11})
     theta = torch.from_numpy(result.x)
     return LogisticProbe(mean=mean, scale=scale,
                          weight=theta[:channels * num_classes].view(channels, num_classes).clone(),
-                         bias=theta[channels * num_classes:].clone(), iterations=int(result.nit))
+                         bias=theta[channels * num_classes:].clone(), iterations=int(result.nit),
+                         converged=bool(result.success))

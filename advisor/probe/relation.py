@@ -47,7 +47,7 @@ def shape_correlations(models: Sequence[Mapping[str, float]]) -> list[Correlatio
             n = len(points)
             rho = p_value = None
             if n < MIN_MODELS:
-                verdict = f"too few models to conclude (n = {n} < {MIN_MODELS})"
+                verdict = f"too few models to conclude (n = {n}, need {MIN_MODELS})"
             elif len({x for x, _ in points}) < 2 or len({y for _, y in points}) < 2:
                 verdict = f"undefined: {metric if len({x for x, _ in points}) < 2 else target} " \
                           "is the same for every model"

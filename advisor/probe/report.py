@@ -6,6 +6,7 @@ from rich.table import Table
 
 from advisor.probe.blocks import PROBE_SOURCE, ProbeReport
 from advisor.probe.curve import MONOTONE_TOLERANCE
+from advisor.probe.relation import MIN_MODELS
 from advisor.probe.sweep import SweepProbe
 
 
@@ -35,18 +36,22 @@ def sweep_table(result: SweepProbe) -> Table:
     table = Table(title=f"Probe-loss curves of {len(result.models)} models in {result.store}",
                   caption=f"{monotone} of {len(result.models)} curves fall monotonically. "
                           f"Curves: {PROBE_SOURCE}; accuracy: the sweep store's (test top-1).")
-    for column in ("run", "N", "params", "accuracy", "blocks", "area", "plateau",
-                   "monotone", "last loss"):
+    for column in ("run", "N", "params", "acc", "blocks", "area", "plateau", "mono", "last loss"):
         table.add_column(column, justify="right")
     for model in sorted(result.models, key=lambda m: (m["num_layers"], m["params"] or 0)):
-        table.add_row(model["run_id"][:8], str(model["num_layers"]), str(model["params"]),
+        table.add_row(model["run_id"][:6], str(model["num_layers"]), str(model["params"]),
                       _number(model["accuracy"], 2), str(model["blocks"]),
                       _number(model["normalized_area"], 2), _number(model["plateau_depth"], 2),
                       "yes" if model["monotone"] else "no", _number(model["last_test_loss"]))
     return table
 
 
-def correlation_table(result: SweepProbe) -> Table:
+def correlation_table(result: SweepProbe) -> Table | str:
+    """The Spearman table, or one sentence when there are too few models for any of it."""
+    if all(c.rho is None and c.n < MIN_MODELS for c in result.correlations):
+        return (f"Too few models to conclude whether the curve's shape relates to accuracy or N: "
+                f"{len(result.models)} probed, a rank correlation needs at least {MIN_MODELS}. "
+                "(The study found no clear link.)")
     table = Table(title="Does the curve's shape relate to accuracy or N? (Spearman)",
                   caption="The study found no clear link between probe-loss curves and the best N.")
     for column in ("shape metric", "vs", "n", "rho", "p", "verdict"):

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from advisor.errors import AdvisorError
 from advisor.probe.blocks import PROBE_SOURCE, ProbeReport
-from advisor.probe.relation import Correlation, shape_correlations
+from advisor.probe.relation import MIN_MODELS, Correlation, shape_correlations
 
 
 @dataclass
@@ -27,6 +27,8 @@ class SweepProbe:
             "models": self.models,
             "skipped": self.skipped,
             "monotone_models": monotone,
+            "enough_models": len(self.models) >= MIN_MODELS,
+            "min_models": MIN_MODELS,
             "correlations": [c.to_dict() for c in self.correlations],
             "source": PROBE_SOURCE + "; accuracy and params from the sweep store",
         }

@@ -87,6 +87,14 @@ def test_probe_over_a_sweep_store(monkeypatch, capsys, tiny_checkpoint, colour_d
     assert sorted(m["run_id"] for m in result["models"]) == ["a", "b"]
     assert {m["run_id"]: m["blocks"] for m in result["models"]} == {"a": 6, "b": 7}
     assert result["skipped"] == [{"run_id": "c", "reason": "no checkpoint recorded"}]
-    assert len(result["correlations"]) == 12
+    assert result["enough_models"] is False and len(result["correlations"]) == 12
     assert all(c["n"] == 2 and c["rho"] is None and c["verdict"].startswith("too few models")
                for c in result["correlations"])
+
+
+def test_cli_defaults_are_the_probe_defaults():
+    from advisor.cli import probe as cli_probe
+    from advisor.probe import logistic
+
+    assert (cli_probe.DEFAULT_EPOCHS, cli_probe.DEFAULT_L2) == (logistic.DEFAULT_MAX_ITER,
+                                                               logistic.DEFAULT_L2)
