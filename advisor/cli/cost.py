@@ -11,8 +11,9 @@ from advisor import sources
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
 
-FLASH_NOTE = ("estimate: int8 weights, int32 biases, quantization data and flatbuffer "
-              "overhead from the constants in advisor/cost/deployment.py")
+FLASH_NOTE = ("estimate: int8 weights, int32 biases and quantization data, plus flatbuffer "
+              "overhead fitted to converted models (within ~1.3 %; "
+              "advisor/cost/deployment.py)")
 
 # option name -> PhiNetConfig field
 _FIELDS = {"alpha": "alpha", "beta": "beta", "t0": "t0", "layers": "num_layers",

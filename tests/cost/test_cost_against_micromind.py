@@ -105,7 +105,8 @@ class Int8Graph:
 
     def _se_start(self, module, args):
         self._se_inputs.append(self.current)
-        self.emit("MEAN", [self.current], (1, 1, args[0].shape[1]))
+        if args[0].shape[2] * args[0].shape[3] > 1 or not deployment.SE_MEAN_DROPPED_AT_1X1:
+            self.emit("MEAN", [self.current], (1, 1, args[0].shape[1]))
 
     def _se_end(self, module, args, output):
         self.emit("LOGISTIC", [self.current], self.current.shape)
@@ -119,9 +120,9 @@ class Int8Graph:
             if deployment.STEM_PAD_IS_SEPARATE_OP:
                 self.emit("PAD", [self.current], _hwc(output.shape))
         elif isinstance(module, nn.Conv2d):
-            if module.stride[0] == 2 and module.padding[0] > 0 and \
-                    deployment.BLOCK_STRIDE2_PAD_IS_SEPARATE_OP:
-                h, w, c = self.current.shape
+            h, w, c = self.current.shape
+            if module.stride[0] == 2 and module.padding[0] > 0 and h % 2 == 0 and \
+                    deployment.PAD_OP_FOR_EVEN_STRIDE2_INPUT:
                 self.emit("PAD", [self.current], (h + 2 * module.padding[0],
                                                   w + 2 * module.padding[1], c))
             depthwise = module.groups == module.in_channels and module.groups > 1 or \
