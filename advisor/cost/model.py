@@ -142,7 +142,7 @@ class _Graph:
         for tensor in inputs:
             live = live + tensor.bytes
         for tensor, where in self._kept:
-            if all(tensor is not other for other in inputs):
+            if tensor not in inputs:  # _Tensor compares by identity
                 live = live + (tensor.bytes if where is True else tensor.bytes * where)
         flash = _ACTIVATION_FLASH
         if op in _WEIGHTED_OPS:
@@ -326,10 +326,12 @@ def estimate_totals(alpha, beta, t0, num_layers: int, resolution: int, in_channe
     except ValueError:
         raise AdvisorError(f"alpha, beta and t0 must broadcast together; got shapes "
                            f"{[a.shape for a in arrays]}") from None
+    integers = {name: int(value) if isinstance(value, np.integer) else value for name, value in
+                (("num_layers", num_layers), ("resolution", resolution),
+                 ("in_channels", in_channels), ("num_classes", num_classes))}
     try:
         # Validates the scalar fields once (alpha, beta, t0 are stand-ins, checked above).
-        structure = PhiNetConfig(1.0, 1.0, 1.0, num_layers=num_layers, resolution=resolution,
-                                 in_channels=in_channels, num_classes=num_classes, **options)
+        structure = PhiNetConfig(1.0, 1.0, 1.0, **integers, **options)
     except TypeError as err:
         raise AdvisorError(f"unknown PhiNet option: {err}; options are divisor, "
                            "downsampling_layers, squeeze_excite, h_swish, residuals, "
@@ -338,5 +340,5 @@ def estimate_totals(alpha, beta, t0, num_layers: int, resolution: int, in_channe
     if not shape:
         arrays = [a.reshape(1) for a in arrays]
     totals = _totals(_graph(*arrays, **_structure(structure)))
-    return {name: np.broadcast_to(np.asarray(value, dtype=np.int64), arrays[0].shape).reshape(shape)
+    return {name: np.array(np.broadcast_to(value, arrays[0].shape), dtype=np.int64).reshape(shape)
             for name, value in totals.items()}
