@@ -58,7 +58,7 @@ def plan_sweep(points: Sequence[GridPoint], regime: Regime, recipe: Mapping[str,
     seed = int(recipe.get("seed", 0))
     statuses = store.statuses()
     if order == "small-first":
-        points = sorted(points, key=lambda point: _size(point, regime.resolution))
+        points = small_first(points, regime.resolution)
     tasks, done, failed = [], 0, 0
     for point in points:
         rid = run_id(point, regime, seed)
@@ -74,12 +74,25 @@ def plan_sweep(points: Sequence[GridPoint], regime: Regime, recipe: Mapping[str,
     return SweepPlan(kept, len(points), done, failed, len(tasks) - len(kept))
 
 
-def _size(point: GridPoint, resolution: int) -> tuple[int, int]:
-    """Training time follows MACs; smaller networks first give a usable prior soonest."""
+def small_first(points: Sequence[GridPoint], resolution: int) -> list[GridPoint]:
+    """Fewest MACs first (training time follows MACs), taking the depths N in turn.
+
+    The smallest network of every N, then the second smallest of every N, and so on: a sweep
+    stopped early has a few points on every N's curve rather than many on the shallow ones.
+    """
     from advisor.cost import estimate
 
-    costs = estimate(point.config(resolution)).to_dict()
-    return (int(costs["macs"]), int(costs["params"]))
+    def size(point: GridPoint) -> tuple[int, int]:
+        costs = estimate(point.config(resolution)).to_dict()
+        return (int(costs["macs"]), int(costs["params"]))
+
+    by_size = sorted(points, key=size)
+    rank: dict[GridPoint, int] = {}
+    seen: dict[int, int] = {}
+    for point in by_size:
+        rank[point] = seen.get(point.num_layers, 0)
+        seen[point.num_layers] = rank[point] + 1
+    return sorted(by_size, key=lambda point: (rank[point], size(point)))
 
 
 def run_sweep(plan: SweepPlan, store: SweepStore, executor,

@@ -59,3 +59,18 @@ def test_bad_grid_files_name_the_file_and_the_key(tmp_path, name, text, message)
 def test_missing_grid_file_is_a_clear_error(tmp_path):
     with pytest.raises(AdvisorError, match="does not exist"):
         load_grid(tmp_path / "nope.toml")
+
+
+def test_small_first_takes_every_depth_in_turn_from_the_fewest_macs():
+    from advisor.cost import estimate
+    from advisor.sweep.runner import small_first
+
+    ordered = small_first(study_grid(), resolution=32)
+    assert sorted(ordered) == sorted(study_grid())
+    # the first 54 are the 9 smallest of each of the 6 depths: all of alpha 0.15
+    first = ordered[:54]
+    assert {p.alpha for p in first} == {0.15}
+    assert [p.num_layers for p in ordered[:6]] == [4, 5, 6, 7, 8, 9]
+    for n in range(4, 10):
+        macs = [estimate(p.config(32)).macs for p in ordered if p.num_layers == n]
+        assert macs == sorted(macs)
