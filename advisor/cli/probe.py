@@ -27,7 +27,7 @@ DEFAULT_L2 = 1e-3
 @click.option("--max-images", type=click.IntRange(min=10), default=2000, show_default=True,
               help="Images per split (train and held-out), a seeded random subset.")
 @click.option("--epochs", type=click.IntRange(min=1), default=DEFAULT_EPOCHS, show_default=True,
-              help="Full-batch L-BFGS iterations per probe (each a pass over the cached features).")
+              help="Most full-batch L-BFGS iterations per probe, on the cached features.")
 @click.option("--l2", type=click.FloatRange(min=0), default=DEFAULT_L2, show_default=True,
               help="L2 penalty on the probe weights (features are standardized).")
 @click.option("--split", "eval_split", type=click.Choice(["test", "val"]), default="test",
@@ -57,6 +57,9 @@ def _probe_one(prober, checkpoint: Path, out: Path | None, as_json: bool) -> Non
 
     report = prober(checkpoint)
     data = report.to_dict()
+    if data.get("same_data_as_training") is False:
+        click.echo(f"warning: {checkpoint} was trained on other data than --data; its held-out "
+                   "split may hold training images", err=True)
     files = _write_outputs(out, [(checkpoint.name, report)], data, "probe")
     if files:
         data["files"] = files
