@@ -23,7 +23,6 @@ FIRST_CONV_FILTERS = 48
 BLOCK1_FILTERS = 24
 BLOCK2_FILTERS = 48
 KERNEL_SIZE = 3  # conv5_percent = 0, so every depthwise kernel is 3x3
-FIRST_CONV_STRIDE = 2
 
 
 def _trunc(value):

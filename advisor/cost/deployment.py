@@ -14,7 +14,9 @@ activations are int8, one byte per element.
 Flash: weights, biases and quantization data are counted exactly; ``TENSOR_BYTES`` and
 ``MODEL_BYTES`` are fitted to real .tflite files (see below). Not modelled: the converter
 stores identical buffers once, so equal-length all-zero biases (stem depthwise,
-squeeze-excite convs) share storage; this estimate counts each (at most ~1 % high).
+squeeze-excite convs) share storage; this estimate counts each (the fit absorbs the
+average; residuals stay within +-1.3 %). The measurements are in
+tests/cost/tflite_measurements.json, with tests that fail when the model drifts from them.
 """
 
 # --- element sizes -----------------------------------------------------------------------
