@@ -21,11 +21,14 @@ def block_table(report: ProbeReport, title: str) -> Table:
         f"{report.test_images} held-out images. Loss falls monotonically: "
         f"{'yes' if shape.monotone else 'no'} (tolerance {MONOTONE_TOLERANCE} nats); "
         f"normalized area {_number(shape.to_dict()['normalized_area'], 2)}, "
-        f"plateau at relative depth {shape.plateau_depth:.2f}."))
+        f"plateau at relative depth {shape.plateau_depth:.2f}."
+        + ("" if all(b.converged for b in report.blocks) else
+           f" * stopped at {report.max_iter} L-BFGS iterations before converging: raise --epochs.")))
     for column in ("#", "output", "channels", "train loss", "test loss", "test acc %"):
         table.add_column(column, justify="left" if column == "output" else "right")
     for block in report.blocks:
-        table.add_row(str(block.index), block.name, str(block.channels),
+        table.add_row(str(block.index), block.name + ("" if block.converged else " *"),
+                      str(block.channels),
                       f"{block.train_loss:.3f}", f"{block.test_loss:.3f}",
                       f"{100 * block.test_accuracy:.1f}")
     return table
