@@ -71,8 +71,9 @@ def _print_tables(report, per_layer: bool) -> None:
         layers = Table(title="per op of the int8 graph", caption=f"all figures: {sources.COST_MODEL}")
         for column in ("op", "name", "input HxWxC", "output HxWxC", "params", "MACs",
                        "live bytes"):
-            layers.add_column(column, justify="right" if column in
-                              ("params", "MACs", "live bytes") else "left")
+            numeric = column in ("params", "MACs", "live bytes")
+            layers.add_column(column, justify="right" if numeric else "left",
+                              overflow="fold", no_wrap=numeric)
         for layer in report.layers:
             layers.add_row(layer.op, layer.name, "x".join(map(str, layer.input_shape)),
                            "x".join(map(str, layer.output_shape)), f"{layer.params:,}",
