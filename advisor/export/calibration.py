@@ -38,7 +38,7 @@ class CalibrationRow:
     head_bytes: int
     tail_bytes: int
     flash_estimate: int  # cost model
-    ram_estimate: int  # cost model
+    ram_estimate: int  # cost model: peak_ram_bytes
 
     @property
     def flash_ratio(self) -> float:
@@ -77,12 +77,7 @@ def measure(config: PhiNetConfig, calibration_images: int = 4, seed: int = 0) ->
     arena = minimal_arena(model)
     cost = estimate(config)
     return CalibrationRow(config, len(model), arena.arena_bytes, arena.head_bytes,
-                          arena.tail_bytes, cost.flash_bytes, _ram_estimate(cost))
-
-
-def _ram_estimate(cost) -> int:
-    """The cost model's estimate of the whole TFLM arena."""
-    return int(getattr(cost, "arena_bytes", cost.peak_ram_bytes))
+                          arena.tail_bytes, cost.flash_bytes, cost.peak_ram_bytes)
 
 
 def measure_all(configs: Iterable[PhiNetConfig] = CALIBRATION_CONFIGS) -> list[CalibrationRow]:
