@@ -30,7 +30,8 @@ def _override(recipe_dict: dict, **values) -> dict:
                    "one. With --resume, defaults to the run's data.")
 @click.option("--data-dir", type=click.Path(file_okay=False),
               help="Where CIFAR's python-format archive is, or is downloaded to.")
-@click.option("--no-download", is_flag=True, help="Never download CIFAR; fail if it is not in --data-dir.")
+@click.option("--no-download", is_flag=True,
+              help="Never download CIFAR; fail if it is not in --data-dir.")
 @click.option("--cache-dir", type=click.Path(file_okay=False),
               help="Decoded-image cache (default $MCU_ADVISOR_CACHE or ~/.cache/mcu-advisor).")
 @click.option("--split", type=click.Choice(["70/15/15", "test+val"]),
@@ -56,10 +57,9 @@ def _override(recipe_dict: dict, **values) -> dict:
               help="Run directory: config, recipe, metrics.jsonl, checkpoints.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in --out.")
 @click.option("--json", "as_json", is_flag=True, help="The result as JSON on stdout.")
-@click.pass_context
-def train(ctx: click.Context, config_path, alpha, beta, t0, num_layers, data, data_dir, no_download,
-          cache_dir, split, val_fraction, epochs, warmup_epochs, batch_size, lr, weight_decay,
-          optimizer, resolution, seed, no_augment, device, threads, out_dir, resume, as_json) -> None:
+def train(config_path, alpha, beta, t0, num_layers, data, data_dir, no_download, cache_dir,
+          split, val_fraction, epochs, warmup_epochs, batch_size, lr, weight_decay, optimizer,
+          resolution, seed, no_augment, device, threads, out_dir, resume, as_json) -> None:
     """Train a PhiNet with the study's recipe (Lamb, lr 0.01, warm-up then cosine decay,
     flips / rotations / zoom), keeping the best model by validation accuracy.
 
@@ -117,11 +117,13 @@ def train(ctx: click.Context, config_path, alpha, beta, t0, num_layers, data, da
             raise AdvisorError("no data given: pass --data cifar10|cifar100|FOLDER|ZIP")
         data = json.loads((out / "data.json").read_text())["source"]
     splits = load_dataset(data, recipe.resolution, recipe.split, recipe.seed,
-                          cache_dir=cache_dir or default_cache_dir(), val_fraction=recipe.val_fraction,
-                          data_dir=data_dir, download=not no_download, channels=config.in_channels,
+                          cache_dir=cache_dir or default_cache_dir(),
+                          val_fraction=recipe.val_fraction, data_dir=data_dir,
+                          download=not no_download, channels=config.in_channels,
                           num_workers=recipe.num_workers)
-    click.echo(f"data: {splits.source}: {len(splits.train_labels)} train / {len(splits.val_labels)} "
-               f"val / {len(splits.test_labels)} test images, {splits.num_classes} classes, "
+    click.echo(f"data: {splits.source}: {len(splits.train_labels)} train / "
+               f"{len(splits.val_labels)} val / {len(splits.test_labels)} test images, "
+               f"{splits.num_classes} classes, "
                f"{len(splits.skipped)} unreadable skipped, loaded in {splits.decode_seconds:.1f} s"
                f"{' (decode cache)' if splits.from_cache else ''}", err=True)
     changes = {}
@@ -129,17 +131,18 @@ def train(ctx: click.Context, config_path, alpha, beta, t0, num_layers, data, da
         changes["resolution"] = recipe.resolution
     if config.num_classes != splits.num_classes:
         changes["num_classes"] = splits.num_classes
-    if changes:
-        click.echo(f"note: training the config with {changes} (the data and --resolution decide "
-                   f"them); its costs change with them", err=True)
-        config = replace(config, **changes)
+    if changes and config_path:
+        click.echo(f"note: training {config_path} with {changes} (the data and --resolution "
+                   f"decide them); its costs change with them", err=True)
+    config = replace(config, **changes)
 
     try:
-        result = run_training(config, splits, out, recipe, resume=resume, device=device, progress=True)
+        result = run_training(config, splits, out, recipe, resume=resume, device=device,
+                              progress=True)
     except KeyboardInterrupt:
         click.echo(f"interrupted: the run is saved in {out / 'last.pt'}; continue it with "
                    f"`advisor train --out {out} --resume`", err=True)
-        ctx.exit(130)
+        raise SystemExit(130) from None  # not ctx.exit: main() drops its status
 
     if as_json:
         click.echo(json.dumps({**result.to_dict(), "sources": {

@@ -45,7 +45,8 @@ def read(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
     except Exception as err:  # torch raises many types for a torn or foreign file
         raise AdvisorError(f"checkpoint {path} cannot be read ({type(err).__name__}: {err}); "
                            f"it is corrupt or not an advisor checkpoint") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT or "model_state" not in payload:
+    if not (isinstance(payload, dict) and payload.get("format") == FORMAT
+            and "model_state" in payload):
         raise AdvisorError(f"{path} is not an advisor training checkpoint (format {FORMAT})")
     return payload
 

@@ -110,7 +110,8 @@ def locate(name: str, data_dir: Path, allow_download: bool = True, url: str | No
     if not archive.is_file():
         if not allow_download:
             raise AdvisorError(f"{name} is not in {data_dir} (neither {release.folder}/ nor "
-                               f"{release.archive}); allow the download or pass --data-dir with a copy")
+                               f"{release.archive}); allow the download or pass --data-dir with "
+                               f"a copy")
         download(url or release.url, archive, release.md5)
     else:
         actual = file_md5(archive)
@@ -153,5 +154,6 @@ def read(name: str, folder: Path) -> dict[str, object]:
     pools = {}
     for split, files in (("train", release.train_files), ("test", release.test_files)):
         parts = [_read_batch(folder / f, release) for f in files]
-        pools[split] = (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+        pools[split] = (np.concatenate([images for images, _ in parts]),
+                        np.concatenate([labels for _, labels in parts]))
     return {"classes": classes, "pools": pools}

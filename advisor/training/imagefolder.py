@@ -160,7 +160,8 @@ def decode(listing: Listing, size: int, channels: int = 3, workers: int = 2
     def load(key: str) -> np.ndarray | None:
         try:
             return _decode(listing.read(key), size, mode)
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, zipfile.BadZipFile) as err:
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
+                zipfile.BadZipFile) as err:
             log.warning("skipping unreadable image %s: %s", key, err)
             return None
 
@@ -179,8 +180,8 @@ def decode(listing: Listing, size: int, channels: int = 3, workers: int = 2
                 raise AdvisorError(f"no image of split {split!r} in {listing.source} could be read")
             if len({image.shape for image in images}) > 1:
                 images = _upsample(images, size)
-            result[split] = (np.stack(images), np.asarray([labels[i] for i in kept], dtype=np.int64),
-                             list(classes))
+            kept_labels = np.asarray([labels[i] for i in kept], dtype=np.int64)
+            result[split] = (np.stack(images), kept_labels, list(classes))
     if listing.skipped:
         log.warning("skipped %d unreadable images in %s", len(listing.skipped), listing.source)
     return result

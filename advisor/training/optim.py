@@ -28,15 +28,17 @@ def build_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
         try:
             from torch_optimizer import Lamb
         except ImportError:
-            raise AdvisorError("the Lamb optimizer needs the torch-optimizer package: "
-                               "pip install torch-optimizer==0.3.0 (or use --optimizer adamw)") from None
+            raise AdvisorError("the Lamb optimizer needs the torch-optimizer package: pip "
+                               "install torch-optimizer==0.3.0 (or use --optimizer adamw)"
+                               ) from None
         return Lamb(groups, lr=recipe.lr, betas=(0.9, 0.999), eps=1e-6)
     if recipe.optimizer == "adamw":
         return torch.optim.AdamW(groups, lr=recipe.lr)
     return torch.optim.SGD(groups, lr=recipe.lr, momentum=0.9, nesterov=True)
 
 
-def learning_rate(step: int, total_steps: int, warmup_steps: int, lr: float, min_lr: float) -> float:
+def learning_rate(step: int, total_steps: int, warmup_steps: int, lr: float,
+                  min_lr: float) -> float:
     """Linear warm-up to ``lr`` over ``warmup_steps``, then a cosine down to ``min_lr`` at
     ``total_steps``. ``step`` counts from 0."""
     if step < warmup_steps:

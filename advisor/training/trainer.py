@@ -161,7 +161,7 @@ def _differences(saved: dict, current: dict) -> list[str]:
 
 @contextlib.contextmanager
 def _global_rng_preserved() -> Iterator[None]:
-    """train() seeds the global RNGs (model initialisation, dropout); give the caller theirs back."""
+    """train() seeds the global RNGs (initialisation, dropout); the caller gets theirs back."""
     saved = checkpoint.rng_states()
     try:
         yield
@@ -207,7 +207,8 @@ class _Reporter:
             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
             console=Console(stderr=True))
         self.task = self.progress.add_task("train", total=total_steps, completed=done_steps,
-                                           epoch=1, epochs=recipe.epochs, loss="-", acc="-", speed="-")
+                                           epoch=1, epochs=recipe.epochs, loss="-", acc="-",
+                                           speed="-")
         self.progress.start()
 
     def step(self, epoch: int, global_step: int, running: Callable[[], tuple[float, float]],
@@ -218,10 +219,12 @@ class _Reporter:
         self.last_update = now
         loss, accuracy = running()
         self.progress.update(self.task, completed=global_step, epoch=epoch + 1,
-                             loss=f"{loss:.3f}", acc=f"{100 * accuracy:.1f}%", speed=f"{speed:,.0f}")
+                             loss=f"{loss:.3f}", acc=f"{100 * accuracy:.1f}%",
+                             speed=f"{speed:,.0f}")
 
     def epoch(self, record: dict, global_step: int) -> None:
-        line = (f"epoch {record['epoch']}/{self.recipe.epochs}: train loss {record['train_loss']:.4f} "
+        line = (f"epoch {record['epoch']}/{self.recipe.epochs}: "
+                f"train loss {record['train_loss']:.4f} "
                 f"acc {100 * record['train_accuracy']:.2f}%, val loss {record['val_loss']:.4f} "
                 f"acc {100 * record['val_accuracy']:.2f}% (measured: training run), "
                 f"{record['images_per_second']:,.0f} img/s, {record['epoch_seconds']:.1f} s")
@@ -245,20 +248,23 @@ def _run_paths(out_dir: Path) -> dict[str, Path]:
 
 def _check_inputs(config: PhiNetConfig, data: DataSplits, recipe: Recipe) -> None:
     if config.resolution != recipe.resolution:
-        raise AdvisorError(f"the config's resolution ({config.resolution}) differs from the recipe's "
-                           f"({recipe.resolution}); the network is built for one input size, so "
-                           f"set both to the same value")
+        raise AdvisorError(f"the config's resolution ({config.resolution}) differs from the "
+                           f"recipe's ({recipe.resolution}); the network is built for one input "
+                           f"size, so set both to the same value")
     if data.resolution != recipe.resolution:
         raise AdvisorError(f"the data was loaded for resolution {data.resolution}, the recipe "
-                           f"trains at {recipe.resolution}; load it with resolution={recipe.resolution}")
+                           f"trains at {recipe.resolution}; load it with "
+                           f"resolution={recipe.resolution}")
     if data.num_classes != config.num_classes:
-        raise AdvisorError(f"the data has {data.num_classes} classes but the config's num_classes is "
-                           f"{config.num_classes}; set num_classes={data.num_classes}")
+        raise AdvisorError(f"the data has {data.num_classes} classes but the config's "
+                           f"num_classes is {config.num_classes}; set "
+                           f"num_classes={data.num_classes}")
     if data.channels != config.in_channels:
         raise AdvisorError(f"the images have {data.channels} channels but the config's in_channels "
                            f"is {config.in_channels}")
     if data.split != recipe.split:
-        raise AdvisorError(f"the data was split {data.split!r}, the recipe asks for {recipe.split!r}")
+        raise AdvisorError(f"the data was split {data.split!r}, the recipe asks for "
+                           f"{recipe.split!r}; load it with split={recipe.split!r}")
     if not config.include_top:
         raise AdvisorError("training a classifier needs include_top=True in the config")
 
@@ -292,155 +298,191 @@ def train(config: PhiNetConfig, data: DataSplits | str | Path, out_dir: str | Pa
                    + _differences(saved["recipe"], recipe.to_dict()))
         if changed:
             raise AdvisorError(f"the run in {out_dir} was started with another config or recipe "
-                               f"({'; '.join(changed)}); resume with the same settings or use a new --out")
+                               f"({'; '.join(changed)}); resume with the same settings or use a "
+                               f"new --out")
     if not isinstance(data, DataSplits):
         data = load_dataset(data, recipe.resolution, recipe.split, recipe.seed,
-                            cache_dir=cache_dir or default_cache_dir(), val_fraction=recipe.val_fraction,
-                            data_dir=data_dir, channels=config.in_channels, num_workers=recipe.num_workers)
+                            cache_dir=cache_dir or default_cache_dir(),
+                            val_fraction=recipe.val_fraction, data_dir=data_dir,
+                            channels=config.in_channels, num_workers=recipe.num_workers)
     _check_inputs(config, data, recipe)
     if saved is not None:
         identity = ("fingerprint", "split", "seed", "classes", "sizes", "mean", "std")
         changed = _differences({k: saved["data"][k] for k in identity},
                                {k: data.describe()[k] for k in identity})
         if changed:
-            raise AdvisorError(f"the run in {out_dir} was trained on other data ({'; '.join(changed)}); "
-                               f"resume with the same data or use a new --out")
+            raise AdvisorError(f"the run in {out_dir} was trained on other data "
+                               f"({'; '.join(changed)}); resume with the same data or use a new "
+                               f"--out")
     device_ = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     out_dir.mkdir(parents=True, exist_ok=True)
     with _global_rng_preserved():
         return _run(config, data, recipe, paths, saved, device_, progress, callbacks)
 
 
+class _Run:
+    """The state of one training session: model, optimiser, RNG streams and progress."""
+
+    def __init__(self, config: PhiNetConfig, data: DataSplits, recipe: Recipe,
+                 paths: dict[str, Path], saved: dict | None, device: torch.device):
+        from advisor.training.phinet import PhiNet
+
+        self.config, self.data, self.recipe = config, data, recipe
+        self.paths, self.device = paths, device
+        self.session_start = time.perf_counter()
+        torch.manual_seed(recipe.seed)  # initial weights and dropout
+        random.seed(recipe.seed)
+        np.random.seed(recipe.seed)
+        self.model = PhiNet(config).to(device)
+        self.optimizer = build_optimizer(self.model, recipe)
+        self.shuffle = torch.Generator().manual_seed(recipe.seed + 1)
+        self.augmentation = torch.Generator(device=device).manual_seed(recipe.seed + 2)
+        self.state = _Progress()
+        if saved is not None:
+            self.model.load_state_dict(saved["model_state"])
+            self.optimizer.load_state_dict(saved["optimizer_state"])
+            self.shuffle.set_state(saved["generators"]["shuffle"])
+            self.augmentation.set_state(saved["generators"]["augmentation"])
+            checkpoint.set_rng_states(saved["rng"])
+            self.state = _Progress(**saved["progress"])
+        # the shuffle generator's state before this epoch's permutation: resuming mid-epoch
+        # draws the same permutation again
+        self.epoch_shuffle_state = self.shuffle.get_state()
+        n = len(data.train_labels)
+        self.batch = min(recipe.batch_size, n)
+        # the last partial batch is dropped (BatchNorm needs more than one sample)
+        self.steps_per_epoch = n // self.batch
+        self.total_steps = self.steps_per_epoch * recipe.epochs
+        self.warmup_steps = self.steps_per_epoch * recipe.warmup_epochs
+        self.images = data.train_images.to(device)
+        self.labels = data.train_labels.to(device)
+        self.scale, self.shift = channel_stats(data.mean, data.std, device)
+
+    def _payload(self, kind: str) -> dict[str, Any]:
+        return {"format": checkpoint.FORMAT, "kind": kind, "model_state": self.model.state_dict(),
+                "config": self.config.to_dict(), "recipe": self.recipe.to_dict(),
+                "data": self.data.describe(), "classes": self.data.classes,
+                "normalization": {"mean": list(self.data.mean), "std": list(self.data.std)},
+                "epoch": self.state.epoch}
+
+    def save_last(self) -> None:
+        state = self.state
+        elapsed = time.perf_counter() - self.session_start
+        checkpoint.save_atomic({
+            **self._payload("last"), "optimizer_state": self.optimizer.state_dict(),
+            "val_accuracy": state.history[-1]["val_accuracy"] if state.history else None,
+            "progress": {**state.__dict__, "seconds": state.seconds + elapsed},
+            "generators": {"shuffle": self.epoch_shuffle_state,
+                           "augmentation": self.augmentation.get_state()},
+            "rng": checkpoint.rng_states()}, self.paths["last"])
+
+    def save_best(self, val_accuracy: float) -> None:
+        checkpoint.save_atomic({**self._payload("best"), "val_accuracy": val_accuracy},
+                               self.paths["best"])
+
+    def evaluate(self, images: torch.Tensor, labels: torch.Tensor) -> Evaluation:
+        return evaluate(self.model, images, labels, mean=self.data.mean, std=self.data.std,
+                        resolution=self.recipe.resolution, batch_size=self.recipe.eval_batch_size,
+                        device=self.device, bf16=self.recipe.bf16)
+
+    def train_epoch(self, epoch: int, stop: _Stop, callbacks: Sequence[Callback],
+                    reporter: _Reporter) -> tuple[int, float, float]:
+        """Optimiser steps from state.step to the end of the epoch, or until a stop is asked.
+        Returns (images seen, loop seconds, last learning rate)."""
+        recipe, state, batch = self.recipe, self.state, self.batch
+        self.shuffle.set_state(self.epoch_shuffle_state)
+        order = torch.randperm(len(self.labels), generator=self.shuffle).to(self.device)
+        loss_sum = torch.tensor(state.loss_sum, dtype=torch.float64, device=self.device)
+        correct = torch.tensor(state.correct, dtype=torch.int64, device=self.device)
+        start, first_step, lr = time.perf_counter(), state.step, recipe.lr
+
+        def running() -> tuple[float, float]:
+            return loss_sum.item() / state.seen, correct.item() / state.seen
+
+        for step in range(state.step, self.steps_per_epoch):
+            index = order[step * batch:(step + 1) * batch]
+            x = augment(self.images[index], self.scale, self.shift, recipe.resolution,
+                        generator=self.augmentation, hflip=recipe.hflip,
+                        rotation_degrees=recipe.rotation_degrees, zoom=recipe.zoom)
+            y = self.labels[index]
+            lr = learning_rate(state.global_step, self.total_steps, self.warmup_steps, recipe.lr,
+                               recipe.min_lr)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            with _autocast(self.device, recipe.bf16):
+                logits = self.model(x)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=recipe.label_smoothing)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            loss_sum += loss.detach() * len(y)
+            correct += (logits.detach().argmax(1) == y).sum()
+            state.seen += len(y)
+            state.step, state.global_step = step + 1, state.global_step + 1
+            for callback in callbacks:
+                if callback("step", {"epoch": epoch, "step": state.step,
+                                     "global_step": state.global_step}):
+                    stop.requested = True
+            reporter.step(epoch, state.global_step, running,
+                          (state.step - first_step) * batch / (time.perf_counter() - start))
+            if stop.requested:
+                break
+        state.loss_sum, state.correct = loss_sum.item(), int(correct.item())  # waits for the device
+        images, seconds = (state.step - first_step) * batch, time.perf_counter() - start
+        state.train_images += images
+        state.train_seconds += seconds
+        return images, seconds, lr
+
+    def finish_epoch(self, epoch: int, images: int, seconds: float, lr: float,
+                     epoch_start: float) -> dict[str, Any]:
+        """Validate, keep the best model, write last.pt and a metrics.jsonl line."""
+        state = self.state
+        train_loss, train_accuracy = state.loss_sum / state.seen, state.correct / state.seen
+        val = self.evaluate(self.data.val_images, self.data.val_labels)
+        state.epoch, state.step, state.loss_sum, state.correct, state.seen = epoch + 1, 0, 0.0, 0, 0
+        if val.accuracy > state.best_val_accuracy:
+            state.best_val_accuracy, state.best_epoch = val.accuracy, epoch + 1
+            self.save_best(val.accuracy)
+        record = {"epoch": epoch + 1, "lr": lr, "train_loss": train_loss,
+                  "train_accuracy": train_accuracy, "val_loss": val.loss,
+                  "val_accuracy": val.accuracy, "best_val_accuracy": state.best_val_accuracy,
+                  "best_epoch": state.best_epoch,
+                  "images_per_second": images / max(seconds, 1e-9),
+                  "epoch_seconds": time.perf_counter() - epoch_start,
+                  "elapsed_seconds": state.seconds + time.perf_counter() - self.session_start}
+        state.history.append(record)
+        self.epoch_shuffle_state = self.shuffle.get_state()
+        self.save_last()
+        with open(self.paths["metrics"], "a") as metrics:
+            metrics.write(json.dumps(record) + "\n")
+        return record
+
+
 def _run(config: PhiNetConfig, data: DataSplits, recipe: Recipe, paths: dict[str, Path],
          saved: dict | None, device: torch.device, progress: bool,
          callbacks: Sequence[Callback]) -> TrainResult:
-    from advisor.training.phinet import PhiNet
-
-    session_start = time.perf_counter()
-    torch.manual_seed(recipe.seed)  # initial weights and dropout
-    random.seed(recipe.seed)
-    np.random.seed(recipe.seed)
-    model = PhiNet(config).to(device)
-    optimizer = build_optimizer(model, recipe)
-    shuffle = torch.Generator().manual_seed(recipe.seed + 1)
-    augmentation = torch.Generator(device=device).manual_seed(recipe.seed + 2)
-    state = _Progress()
+    run = _Run(config, data, recipe, paths, saved, device)
+    state = run.state
     if saved is None:
         _write_json(paths["config"], config.to_dict())
         _write_json(paths["recipe"], recipe.to_dict())
         _write_json(paths["data"], data.describe())
     else:
-        model.load_state_dict(saved["model_state"])
-        optimizer.load_state_dict(saved["optimizer_state"])
-        shuffle.set_state(saved["generators"]["shuffle"])
-        augmentation.set_state(saved["generators"]["augmentation"])
-        checkpoint.set_rng_states(saved["rng"])
-        state = _Progress(**saved["progress"])
         log.info("resuming %s at epoch %d, step %d", paths["last"].parent, state.epoch, state.step)
     # metrics.jsonl is rewritten from the checkpoint's history: lines past it are dropped
     _write_text_atomic(paths["metrics"], "".join(json.dumps(r) + "\n" for r in state.history))
-
-    n = len(data.train_labels)
-    batch = min(recipe.batch_size, n)
-    steps_per_epoch = n // batch  # the last partial batch is dropped (BatchNorm needs > 1 sample)
-    total_steps = steps_per_epoch * recipe.epochs
-    warmup_steps = steps_per_epoch * recipe.warmup_epochs
-    images = data.train_images.to(device)
-    labels = data.train_labels.to(device)
-    scale, shift = channel_stats(data.mean, data.std, device)
-    params = sum(p.numel() for p in model.parameters())
     stop = _Stop()
-    reporter = _Reporter(progress, recipe, total_steps, state.global_step)
-    epoch_shuffle_state = saved["generators"]["shuffle"] if saved else shuffle.get_state()
-
-    def save_last() -> None:
-        elapsed = time.perf_counter() - session_start
-        payload = {
-            "format": checkpoint.FORMAT, "kind": "last", "model_state": model.state_dict(),
-            "optimizer_state": optimizer.state_dict(), "config": config.to_dict(),
-            "recipe": recipe.to_dict(), "data": data.describe(), "classes": data.classes,
-            "normalization": {"mean": list(data.mean), "std": list(data.std)},
-            "epoch": state.epoch, "val_accuracy": state.history[-1]["val_accuracy"] if state.history else None,
-            "progress": {**state.__dict__, "seconds": state.seconds + elapsed},
-            "generators": {"shuffle": epoch_shuffle_state, "augmentation": augmentation.get_state()},
-            "rng": checkpoint.rng_states(),
-        }
-        checkpoint.save_atomic(payload, paths["last"])
-
-    def save_best(val_accuracy: float) -> None:
-        checkpoint.save_atomic({
-            "format": checkpoint.FORMAT, "kind": "best", "model_state": model.state_dict(),
-            "config": config.to_dict(), "recipe": recipe.to_dict(), "data": data.describe(),
-            "classes": data.classes, "normalization": {"mean": list(data.mean), "std": list(data.std)},
-            "epoch": state.epoch, "val_accuracy": val_accuracy}, paths["best"])
-
-    model.train()
+    reporter = _Reporter(progress, recipe, run.total_steps, state.global_step)
+    run.model.train()
     try:
         with _ctrl_c_saves(stop):
             for epoch in range(state.epoch, recipe.epochs):
-                shuffle.set_state(epoch_shuffle_state)
-                order = torch.randperm(n, generator=shuffle).to(device)
-                loss_sum = torch.tensor(state.loss_sum, dtype=torch.float64, device=device)
-                correct = torch.tensor(state.correct, dtype=torch.int64, device=device)
                 epoch_start = time.perf_counter()
-                first_step, lr = state.step, recipe.lr
-                for step in range(state.step, steps_per_epoch):
-                    index = order[step * batch:(step + 1) * batch]
-                    x = augment(images[index], scale, shift, recipe.resolution, generator=augmentation,
-                                hflip=recipe.hflip, rotation_degrees=recipe.rotation_degrees,
-                                zoom=recipe.zoom)
-                    y = labels[index]
-                    lr = learning_rate(state.global_step, total_steps, warmup_steps, recipe.lr,
-                                       recipe.min_lr)
-                    for group in optimizer.param_groups:
-                        group["lr"] = lr
-                    with _autocast(device, recipe.bf16):
-                        logits = model(x)
-                    loss = F.cross_entropy(logits.float(), y, label_smoothing=recipe.label_smoothing)
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
-                    loss_sum += loss.detach() * len(y)
-                    correct += (logits.detach().argmax(1) == y).sum()
-                    state.seen += len(y)
-                    state.step, state.global_step = step + 1, state.global_step + 1
-                    for callback in callbacks:
-                        if callback("step", {"epoch": epoch, "step": state.step,
-                                             "global_step": state.global_step}):
-                            stop.requested = True
-                    reporter.step(epoch, state.global_step,
-                                  lambda: (loss_sum.item() / state.seen, correct.item() / state.seen),
-                                  (state.step - first_step) * batch / (time.perf_counter() - epoch_start))
-                    if stop.requested and state.step < steps_per_epoch:
-                        break
-                state.loss_sum, state.correct = loss_sum.item(), int(correct.item())  # waits for the device
-                epoch_images = (state.step - first_step) * batch
-                epoch_train_seconds = time.perf_counter() - epoch_start
-                state.train_images += epoch_images
-                state.train_seconds += epoch_train_seconds
-                if stop.requested and state.step < steps_per_epoch:
-                    save_last()
+                images, seconds, lr = run.train_epoch(epoch, stop, callbacks, reporter)
+                if state.step < run.steps_per_epoch:  # stopped inside the epoch
+                    run.save_last()
                     break
-                train_loss, train_accuracy = state.loss_sum / state.seen, state.correct / state.seen
-                val = evaluate(model, data.val_images, data.val_labels, mean=data.mean, std=data.std,
-                               resolution=recipe.resolution, batch_size=recipe.eval_batch_size,
-                               device=device, bf16=recipe.bf16)
-                state.epoch, state.step, state.loss_sum, state.correct, state.seen = epoch + 1, 0, 0.0, 0, 0
-                if val.accuracy > state.best_val_accuracy:
-                    state.best_val_accuracy, state.best_epoch = val.accuracy, epoch + 1
-                    save_best(val.accuracy)
-                record = {"epoch": epoch + 1, "lr": lr, "train_loss": train_loss,
-                          "train_accuracy": train_accuracy, "val_loss": val.loss,
-                          "val_accuracy": val.accuracy, "best_val_accuracy": state.best_val_accuracy,
-                          "best_epoch": state.best_epoch,
-                          "images_per_second": epoch_images / max(epoch_train_seconds, 1e-9),
-                          "epoch_seconds": time.perf_counter() - epoch_start,
-                          "elapsed_seconds": state.seconds + time.perf_counter() - session_start}
-                state.history.append(record)
-                epoch_shuffle_state = shuffle.get_state()
-                save_last()
-                with open(paths["metrics"], "a") as metrics:
-                    metrics.write(json.dumps(record) + "\n")
+                record = run.finish_epoch(epoch, images, seconds, lr, epoch_start)
                 reporter.epoch(record, state.global_step)
                 for callback in callbacks:
                     if callback("epoch", dict(record)):
@@ -449,25 +491,24 @@ def _run(config: PhiNetConfig, data: DataSplits, recipe: Recipe, paths: dict[str
                     break
     finally:
         reporter.close()
-    state.seconds += time.perf_counter() - session_start
+    state.seconds += time.perf_counter() - run.session_start
     if stop.by_signal:
-        raise KeyboardInterrupt(f"training interrupted; {paths['last']} saved, resume with --resume")
+        raise KeyboardInterrupt(f"training interrupted; {paths['last']} saved, "
+                                f"resume with --resume")
     completed = state.epoch == recipe.epochs
     test_accuracy = None
     if completed:
         best = checkpoint.read(paths["best"], map_location=device)
-        model.load_state_dict(best["model_state"])
-        test_accuracy = evaluate(model, data.test_images, data.test_labels, mean=data.mean,
-                                 std=data.std, resolution=recipe.resolution,
-                                 batch_size=recipe.eval_batch_size, device=device,
-                                 bf16=recipe.bf16).accuracy
+        run.model.load_state_dict(best["model_state"])
+        test_accuracy = run.evaluate(data.test_images, data.test_labels).accuracy
     result = TrainResult(
         config=config, recipe=recipe, best_val_accuracy=state.best_val_accuracy,
         best_epoch=state.best_epoch, test_accuracy=test_accuracy, epochs_completed=state.epoch,
         completed=completed, seconds=state.seconds,
         images_per_second=state.train_images / max(state.train_seconds, 1e-9),
         checkpoint=paths["best"], last_checkpoint=paths["last"], metrics_path=paths["metrics"],
-        out_dir=paths["last"].parent, params=params, seed=recipe.seed, device=str(device))
+        out_dir=paths["last"].parent, params=sum(p.numel() for p in run.model.parameters()),
+        seed=recipe.seed, device=str(device))
     if completed:
         _write_json(paths["result"], result.to_dict())
     return result
