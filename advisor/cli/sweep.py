@@ -72,13 +72,17 @@ def sweep(grid_spec, data, cache_dir, dataset_name, resolution, epochs, warmup_e
         if value is not None and value < 1:
             raise AdvisorError(f"{flag} must be at least 1, got {value}")
 
-    from advisor.training.data import default_cache_dir
-
     from advisor.sweep.executors import make_executor
     from advisor.sweep.grid import load_grid
-    from advisor.sweep.regime import Regime
     from advisor.sweep.recipe import recipe_dict
+    from advisor.sweep.regime import Regime
     from advisor.sweep.runner import SweepProgress, plan_sweep
+    from advisor.training.cifar import RELEASES
+    from advisor.training.data import default_cache_dir
+
+    if str(data).lower() not in RELEASES and not Path(data).expanduser().exists():
+        raise AdvisorError(f"data source {data} does not exist; pass cifar10, cifar100, an image "
+                           "folder (root/<split>/<class>/*.jpg) or a .zip of one")
 
     points = load_grid(grid_spec)
     recipe = recipe_dict(resolution=resolution, epochs=epochs, warmup_epochs=warmup_epochs,

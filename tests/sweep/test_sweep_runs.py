@@ -85,15 +85,24 @@ def test_the_store_and_its_csv_export_load_as_scaling_results(swept, tmp_path):
     assert from_csv.regime() == {"dataset": "tiny", "resolution": 8, "epochs": 1}
 
 
+def test_a_missing_data_set_is_refused_before_any_run(tmp_path, grid_file):
+    store = tmp_path / "s.db"
+    with pytest.raises(AdvisorError, match="no-such-data does not exist"):
+        sweep("--grid", str(grid_file()), "--data", str(tmp_path / "no-such-data"), *TINY_REGIME,
+              "--store", str(store))
+    assert not store.exists() or rows(store) == []
+
+
 def test_failed_runs_are_recorded_and_do_not_stop_the_sweep(tmp_path, grid_file):
     store = tmp_path / "s.db"
-    missing = tmp_path / "no-such-data"
-    args = ["--grid", str(grid_file(TINY_CONFIGS[:2])), "--data", str(missing), *TINY_REGIME,
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"not a zip archive")
+    args = ["--grid", str(grid_file(TINY_CONFIGS[:2])), "--data", str(broken), *TINY_REGIME,
             "--store", str(store), "--cache-dir", str(tmp_path / "cache")]
     summary = sweep(*args)
     assert (summary["done"], summary["failed"], summary["ran_now"]) == (0, 2, 2)
     stored = rows(store)
     assert [row["status"] for row in stored] == ["failed", "failed"]
-    assert all(str(missing) in row["error"] for row in stored)
+    assert all("broken.zip" in row["error"] for row in stored)
     assert sweep(*args)["ran_now"] == 0  # failures are not retried unless asked
     assert sweep(*args, "--retry-failed")["ran_now"] == 2
