@@ -53,13 +53,17 @@ def main() -> None:
         for name, (command, ok_codes) in commands.items():
             runs[name].append(timed(command, ok_codes))
     base = statistics.median(wall for wall, _ in runs["python -c pass"])
-    print(f"median of {args.runs} cold runs: wall s, CPU s (user + sys)")
+    print(f"{args.runs} cold runs each, seconds: median wall, min wall (the least contended "
+          f"run), median CPU (user + sys)")
     for name, values in runs.items():
         wall = statistics.median(w for w, _ in values)
+        fastest = min(w for w, _ in values)
         cpu = statistics.median(c for _, c in values)
         verdict = ("" if not name.endswith("--board stm32h7") else
-                   f"  target wall < {TARGET_S} s: {'met' if wall < TARGET_S else 'NOT met'}")
-        print(f"{name:44s} {wall:6.3f} {cpu:6.3f}  ({wall / base:4.1f}x baseline){verdict}")
+                   f"  target wall < {TARGET_S} s: median {'met' if wall < TARGET_S else 'NOT met'}"
+                   f", min {'met' if fastest < TARGET_S else 'NOT met'}")
+        print(f"{name:44s} {wall:6.3f} {fastest:6.3f} {cpu:6.3f}  ({wall / base:4.1f}x baseline)"
+              f"{verdict}")
 
 
 if __name__ == "__main__":
