@@ -35,7 +35,8 @@ STUDY_EPOCHS, STUDY_WARMUP = 110, 10
               help="Training images the int8 quantization is calibrated on.")
 @click.option("--verify-images", type=int, default=2000, show_default=True,
               help="Test images run in TFLite Micro for the int8 accuracy (0 = all).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seeds the split, training, and the calibration and test image picks.")
 @click.option("--device", help="Training device: cpu, cuda ... (default: cuda when available).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Decoded-image cache.")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where CIFAR is read from.")
@@ -105,8 +106,13 @@ def build(board, board_file, data, epochs, out_dir, resolution, config_path, spl
     recipe = Recipe.study(epochs=epochs, warmup_epochs=round(epochs * STUDY_WARMUP / STUDY_EPOCHS),
                           resolution=resolution, split=split, seed=seed,
                           **({"batch_size": batch_size} if batch_size else {}))
-    result = train(config, splits, out / "training", recipe, resume=resume, device=device,
-                   progress=not as_json)
+    try:
+        result = train(config, splits, out / "training", recipe, resume=resume, device=device,
+                       progress=not as_json)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: training is saved in {out / 'training'}; continue with the "
+                   "same command and --resume", err=True)
+        raise SystemExit(130) from None
     model, config, extra = load_checkpoint(result.checkpoint)
 
     scale, shift = channel_stats(splits.mean, splits.std, "cpu")

@@ -22,7 +22,7 @@ def measure_and_judge(model_path: str, boards: list) -> dict:
     info = read_tflite(model_path)  # AdvisorError when missing or not a TFLite file
     arena = minimal_arena(Path(model_path).read_bytes())
     firmware_arena = firmware_arena_size(arena.arena_bytes)
-    fits = [judge(board, info.size_bytes, firmware_arena) for board in boards]
+    fits = [judge(board, info.size_bytes, arena.arena_bytes) for board in boards]
     return {
         "model": str(model_path),
         "model_bytes": info.size_bytes,
@@ -40,7 +40,7 @@ def measure_and_judge(model_path: str, boards: list) -> dict:
             "firmware_arena_bytes": sources.TFLITE_MICRO + " + margin max(1 KiB, 5 %)",
             "ops": sources.CONVERTER + " (the .tflite's operator list)",
             "boards": sources.BOARD_PROFILE + ": fits when model_bytes <= flash budget and "
-                                              "firmware_arena_bytes <= RAM budget",
+                                              "arena_bytes <= RAM budget",
         },
     }
 
@@ -53,7 +53,7 @@ def check(model: str, board: tuple[str, ...], board_file: tuple[str, ...], all_b
           as_json: bool) -> None:
     """Measure MODEL.tflite in the real TFLite Micro interpreter (model bytes, smallest
     tensor arena, ops) and judge each board: flash budget >= model bytes and RAM budget >=
-    arena + margin.
+    arena. The budgets are the board's flash and RAM minus its reserves (`advisor boards`).
 
     Exit codes: 0 fits every board, 1 does not fit some board, 2 bad input (not a TFLite
     file, an op TFLite Micro lacks, unknown board)."""

@@ -27,11 +27,15 @@ SYMBOL = "g_model_data"
 _BYTES_PER_LINE = 12
 
 
-def firmware_arena_size(measured_bytes: int) -> int:
+def firmware_arena_size(measured_bytes: int, limit: int | None = None) -> int:
     """The arena firmware should declare: the measured minimum plus max(1 KiB, 5 %), in
-    whole 16-byte units (TFLM aligns every buffer to 16)."""
+    whole 16-byte units (TFLM aligns every buffer to 16), capped at ``limit`` (the board's
+    arena budget) when the measured minimum fits under it."""
     margin = max(1024, math.ceil(measured_bytes * 0.05))
-    return math.ceil((measured_bytes + margin) / 16) * 16
+    size = math.ceil((measured_bytes + margin) / 16) * 16
+    if limit is not None and measured_bytes <= limit < size:
+        return max(measured_bytes, limit // 16 * 16)
+    return size
 
 
 def tflm_version() -> str:
@@ -60,8 +64,9 @@ class FirmwareBundle:
 
 def write_firmware(directory: str | Path, model: bytes, arena: ArenaMeasurement,
                    labels: Sequence[str] | None = None, *, model_name: str = "model.tflite",
-                   preprocessing: str = "") -> FirmwareBundle:
-    """Render the four firmware files for ``model`` into ``directory``."""
+                   preprocessing: str = "", arena_limit: int | None = None) -> FirmwareBundle:
+    """Render the four firmware files for ``model`` into ``directory``; ``arena_limit``
+    caps the declared arena (see :func:`firmware_arena_size`)."""
     import jinja2
 
     info = read_tflite(model)
@@ -87,8 +92,8 @@ def write_firmware(directory: str | Path, model: bytes, arena: ArenaMeasurement,
         "hex_lines": [" ".join(hex_bytes[i:i + _BYTES_PER_LINE])
                       for i in range(0, len(hex_bytes), _BYTES_PER_LINE)],
         "arena_measured": arena.arena_bytes,
-        "arena_size": firmware_arena_size(arena.arena_bytes),
-        "arena_margin": firmware_arena_size(arena.arena_bytes) - arena.arena_bytes,
+        "arena_size": firmware_arena_size(arena.arena_bytes, arena_limit),
+        "arena_margin": firmware_arena_size(arena.arena_bytes, arena_limit) - arena.arena_bytes,
         "pointer_structs": arena.pointer_structs_bytes,
         "input_shape": input_tensor.shape,
         "input_scale": _c_float(input_tensor.scale),

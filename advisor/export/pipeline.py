@@ -58,7 +58,8 @@ class ExportResult:
             "arena_pointer_structs_bytes": {"value": self.arena.pointer_structs_bytes,
                                             "source": sources.TFLITE_MICRO},
             "firmware_arena_bytes": {"value": self.firmware_arena_bytes,
-                                     "source": f"{sources.TFLITE_MICRO} + margin max(1 KiB, 5 %)"},
+                                     "source": f"{sources.TFLITE_MICRO} + margin max(1 KiB, 5 %), "
+                                               "capped at the board's arena budget"},
             "ops": {"value": list(self.ops), "source": sources.CONVERTER},
             "float_tflite_max_abs_diff": {"value": self.float_tflite_max_abs_diff,
                                           "limit": FLOAT_TOLERANCE,
@@ -112,14 +113,16 @@ def export_and_verify(model: Any, config: PhiNetConfig, out_dir: str | Path, *,
 
     arena = minimal_arena(int8)
     verification = verify_int8(int8, test_images, test_logits, arena.arena_bytes, test_labels)
+    arena_limit = min((board.ram_budget_bytes for board in boards), default=None)
     firmware = write_firmware(out_dir / "firmware", int8, arena, labels,
-                              model_name=tflite_path.name, preprocessing=preprocessing)
-    firmware_arena = firmware_arena_size(arena.arena_bytes)
+                              model_name=tflite_path.name, preprocessing=preprocessing,
+                              arena_limit=arena_limit)
+    firmware_arena = firmware_arena_size(arena.arena_bytes, arena_limit)
     return ExportResult(
         tflite_path=tflite_path, onnx_path=onnx_path, firmware_dir=firmware.directory,
         model_bytes=len(int8), arena=arena, firmware_arena_bytes=firmware_arena,
         ops=read_tflite(int8).op_types, float_tflite_max_abs_diff=float_diff,
         onnx_max_abs_diff=onnx_diff, verification=verification,
         calibration_images=len(calibration),
-        fits=[judge(board, len(int8), firmware_arena) for board in boards],
+        fits=[judge(board, len(int8), arena.arena_bytes) for board in boards],
         seconds=time.perf_counter() - started)

@@ -62,7 +62,7 @@ def markdown(report: dict[str, Any]) -> str:
     if fit is not None:
         lines += ["", f"Flash margin {fit['flash_margin_bytes']:,} B, RAM margin "
                       f"{fit['ram_margin_bytes']:,} B ({sources.BOARD_PROFILE} budgets minus the "
-                      "measured model bytes and the firmware's arena)."]
+                      "measured model bytes and arena)."]
     lines += [
         "",
         "## Accuracy",

@@ -43,9 +43,9 @@ _RESOLVER_METHODS = {
     "UNIDIRECTIONAL_SEQUENCE_LSTM": "AddUnidirectionalSequenceLSTM",
 }
 
+# What TFLM's op resolver prints when a model holds an op it has no kernel for.
 _UNSUPPORTED = re.compile(r"Didn't find op for builtin opcode '([A-Z0-9_]+)'"
-                          r"|Failed to get registration from op code ([A-Z0-9_:]+)"
-                          r"|Unsupported (?:builtin )?op(?:code)?[: ]+'?([A-Za-z0-9_]+)")
+                          r"|Failed to get registration from op code ([A-Z0-9_:]+)")
 _ALLOCATION = re.compile(r"\[RecordingMicroAllocator\] (.+?) (?:used )?(\d+) bytes")
 
 

@@ -37,7 +37,7 @@ def test_fits_a_large_board_and_reports_measurements(monkeypatch, capsys, int8_p
     [fit] = result["boards"]
     assert fit == {"id": "stm32h7", "fits": True,
                    "flash_margin_bytes": board.flash_budget_bytes - len(exported.int8),
-                   "ram_margin_bytes": board.ram_budget_bytes - result["firmware_arena_bytes"]}
+                   "ram_margin_bytes": board.ram_budget_bytes - result["arena_bytes"]}
     assert {"model_bytes", "arena_bytes", "boards"} <= result["sources"].keys()
 
 

@@ -102,3 +102,10 @@ def test_arm_build_puts_the_model_in_flash(bundle, exported, tmp_path, cpu):
     assert int(sizes["text"]) >= len(exported.int8)
     assert int(sizes["text"]) <= len(exported.int8) + 64
     assert int(sizes["data"]) == 0 and int(sizes["bss"]) == 0
+
+
+def test_firmware_arena_adds_a_margin_capped_at_the_budget():
+    assert firmware_arena_size(10_000) == 11_024  # + 1 KiB, 16-byte units
+    assert firmware_arena_size(100_000) == 105_008  # + 5 %
+    assert firmware_arena_size(100_000, limit=102_007) == 102_000
+    assert firmware_arena_size(100_000, limit=90_000) == 105_008  # does not fit: no cap
