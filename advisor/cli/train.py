@@ -42,9 +42,11 @@ def _override(recipe_dict: dict, **values) -> dict:
 @click.option("--warmup-epochs", type=int,
               help=f"Linear warm-up epochs (default: the study's {STUDY_WARMUP} of {STUDY_EPOCHS}, "
                    f"in proportion to --epochs).")
-@click.option("--batch-size", type=int, help="Study/micromind: 64.")
+@click.option("--batch-size", type=int,
+              help="Default 64 (micromind's CIFAR recipe; the study does not state one).")
 @click.option("--lr", type=float, help="Peak learning rate (study: 0.01).")
-@click.option("--weight-decay", type=float, help="On conv and linear weights (default 0.02).")
+@click.option("--weight-decay", type=float,
+              help="On conv and linear weights; default 0.02 (micromind's; the study gives none).")
 @click.option("--optimizer", type=click.Choice(["lamb", "adamw", "sgd"]), help="Default lamb.")
 @click.option("--resolution", type=int,
               help="Training resolution (default: the config's, else the study's 160).")

@@ -28,6 +28,11 @@ class Recipe:
     rotations up to ``rotation_degrees`` and zoom by a factor in [1 - zoom, 1 + zoom].
     ``bf16`` enables bfloat16 autocast on CUDA (ignored on CPU). ``num_workers`` is the number
     of threads that decode images the first time a data set is read.
+
+    The study states the optimiser, lr, schedule, augmentation kinds and split. It does not
+    state the batch size, weight decay or augmentation magnitudes: batch 64 and weight decay
+    0.02 are micromind's CIFAR-10 recipe's; 10 degrees and 10 % zoom are this tool's choice of
+    "small".
     """
 
     epochs: int = 110

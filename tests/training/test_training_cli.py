@@ -20,17 +20,25 @@ TINY = ["--alpha", "0.25", "--beta", "1", "--t0", "3", "--layers", "3", "--resol
         "--split", "test+val", "--val-fraction", "0.25", "--batch-size", "16", "--threads", "1"]
 
 
-def test_train_prints_json_with_sources_and_a_measured_accuracy(image_folder, tmp_path):
+def test_train_takes_a_recommendation_json_and_prints_json_with_sources(image_folder, tmp_path):
     archive = zip_folder(image_folder, tmp_path / "shapes.zip", top="shapes")
+    recommendation = tmp_path / "rec.json"
+    recommendation.write_text(json.dumps({"config": {"alpha": 0.25, "beta": 1, "t0": 3,
+                                                     "num_layers": 3, "resolution": 16},
+                                          "board": "stm32h7"}))
     out = tmp_path / "run"
-    result = CliRunner().invoke(cli, ["train", *TINY, "--data", str(archive), "--epochs", "2",
+    result = CliRunner().invoke(cli, ["train", "--config", str(recommendation),
+                                      "--data", str(archive), "--split", "test+val",
+                                      "--batch-size", "16", "--threads", "1", "--epochs", "2",
                                       "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
                                       "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["epochs_completed"] == 2 and 0 <= report["test_accuracy"] <= 1
     assert report["sources"]["test_accuracy"] == "measured: training run"
+    assert report["config"]["resolution"] == report["recipe"]["resolution"] == 16
     assert report["config"]["num_classes"] == 3 and report["recipe"]["warmup_epochs"] == 0
+    assert "num_classes" in result.stderr  # the note that the data set the classifier's size
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 2
 
 
