@@ -47,6 +47,7 @@ def test_training_lowers_the_loss_and_leaves_a_self_describing_run(data, tmp_pat
     assert Recipe.from_dict(json.loads((run / "recipe.json").read_text())).epochs == 5
     assert json.loads((run / "data.json").read_text())["classes"] == data.classes
     assert json.loads((run / "result.json").read_text())["test_accuracy"] == result.test_accuracy
+    assert not list(run.glob(".*"))  # no temporary file of an atomic write is left behind
     model, config, extra = load_checkpoint(result.checkpoint)
     assert config == CONFIG and extra["classes"] == data.classes
     assert extra["epoch"] == result.best_epoch
@@ -106,3 +107,12 @@ def test_evaluate_restores_the_training_mode(data):
     model = PhiNet(CONFIG).train()
     evaluate(model, data.val_images, data.val_labels, mean=data.mean, std=data.std)
     assert model.training
+
+
+def test_a_torn_checkpoint_is_reported_not_loaded(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "last.pt").write_bytes(b"\x80\x02 half a pickle")
+    with pytest.raises(AdvisorError, match="last.pt cannot be read"):
+        load_checkpoint(tmp_path / "run" / "last.pt")
+    with pytest.raises(AdvisorError, match="does not exist"):
+        load_checkpoint(tmp_path / "run" / "best.pt")
