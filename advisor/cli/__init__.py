@@ -57,7 +57,7 @@ def cli() -> None:
 
 def main() -> None:
     try:
-        cli.main(standalone_mode=False)
+        returned = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
@@ -67,5 +67,5 @@ def main() -> None:
     except AdvisorError as err:
         click.secho(f"error: {err}", fg="red", err=True)
         sys.exit(err.exit_code)
-    except click.exceptions.Exit as exit_:
-        sys.exit(exit_.exit_code)
+    # without standalone mode, click returns ctx.exit(code)'s code instead of exiting
+    sys.exit(returned if isinstance(returned, int) else 0)
