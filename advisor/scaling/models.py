@@ -28,8 +28,11 @@ least squares; the best few are tried. From each start, MINPACK's unbounded
 Levenberg-Marquardt runs first (several times faster); its answer is kept only when it lies
 strictly inside the bounds, where it is a local minimum of the bounded problem as well;
 otherwise trf solves the bounded problem.
-A fit is `ok` only when the optimizer converged and no parameter sits on a bound (except the
-convex combination's k -> 0); otherwise it is returned with ok=False and the reason.
+A fit is `ok` only when the optimizer converged and no parameter sits on a bound, except two
+limits of the study's own constraints: the convex combination's k -> 0, and the hyperbolic's
+b -> 0 (b > 0 met as a limit: acc = c - a / P; on data curved more gently than 1/P, the best
+hyperbolic always sits there, and the study reports an RMSE for it). Otherwise it is returned
+with ok=False and the reason.
 """
 
 from __future__ import annotations
@@ -270,7 +273,12 @@ MODELS: dict[str, Model] = {
             ("u", "r", "D", "eps", "c'"),
             closed_lower=(True, False, False, False, False),
         ),
-        Hyperbolic("hyperbolic", "acc = -a / (P - b) + c", ("alpha", "beta", "c")),
+        Hyperbolic(
+            "hyperbolic",
+            "acc = -a / (P - b) + c",
+            ("alpha", "beta", "c"),
+            closed_lower=(False, True, False),
+        ),
         GeneralizedHyperbolic(
             "generalized_hyperbolic", "acc = -a / P^phi + c", ("alpha", "phi", "c")
         ),
