@@ -21,13 +21,21 @@ def save_probe_figure(curves: Sequence[tuple[str, ProbeReport]], out_dir: str | 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     single = len(curves) == 1
-    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for label, report in curves:
+    show_legend = not single and len(curves) <= 24
+    figure, (loss_axis, accuracy_axis) = plt.subplots(
+        1, 2, figsize=(13.5 if show_legend else 11, 4.2))
+    # several models: the colour says how deep a model is, the marker tells models apart
+    depths = sorted({len(report.blocks) for _, report in curves})
+    colours = plt.get_cmap("viridis")
+    markers = "osD^vP*X"
+    for position, (label, report) in enumerate(curves):
         x = (list(range(len(report.blocks))) if single
              else relative_depths(len(report.blocks)))
-        loss_axis.plot(x, report.test_losses, marker="o", label=label)
-        accuracy_axis.plot(x, [100 * block.test_accuracy for block in report.blocks],
-                           marker="o", label=label)
+        style = {"marker": "o"} if single else {
+            "marker": markers[position % len(markers)], "markersize": 4,
+            "color": colours(depths.index(len(report.blocks)) / max(1, len(depths) - 1) * 0.9)}
+        loss_axis.plot(x, report.test_losses, label=label, **style)
+        accuracy_axis.plot(x, [100 * block.test_accuracy for block in report.blocks], **style)
     for axis in (loss_axis, accuracy_axis):
         if single:
             report = curves[0][1]
@@ -43,9 +51,11 @@ def save_probe_figure(curves: Sequence[tuple[str, ProbeReport]], out_dir: str | 
     subject = curves[0][0] if single else f"{len(curves)} models"
     figure.suptitle(f"Linear probe per block of {subject}: {PROBE_SOURCE} "
                     f"({test_images} images)", fontsize=10)
-    if not single and len(curves) <= 12:
-        accuracy_axis.legend(fontsize=7)
-    figure.tight_layout()
+    if show_legend:
+        figure.legend(loc="center right", fontsize=7)
+        figure.tight_layout(rect=(0, 0, 0.86, 1))
+    else:
+        figure.tight_layout()
     paths = [out_dir / f"{name}.png", out_dir / f"{name}.svg"]
     for path in paths:
         figure.savefig(path, dpi=130)

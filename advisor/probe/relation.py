@@ -2,7 +2,8 @@
 
 Spearman rank correlations between each shape metric (advisor.probe.curve) and each target,
 over the models of a sweep. The study found no clear link; with few models nothing can be
-concluded, and the verdict says so.
+concluded, and the verdict says so. A link with N is partly mechanical for ``monotone``: a
+deeper model has more consecutive pairs of blocks, so more chances of one probe-loss rise.
 """
 
 from __future__ import annotations

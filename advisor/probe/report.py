@@ -43,7 +43,7 @@ def sweep_table(result: SweepProbe) -> Table:
         table.add_column(column, justify="right")
     for model in sorted(result.models, key=lambda m: (m["num_layers"], m["params"] or 0)):
         table.add_row(model["run_id"][:6], str(model["num_layers"]), str(model["params"]),
-                      _number(model["accuracy"], 2), str(model["blocks"]),
+                      _number(model["accuracy"], 2), str(len(model["blocks"])),
                       _number(model["normalized_area"], 2), _number(model["plateau_depth"], 2),
                       "yes" if model["monotone"] else "no", _number(model["last_test_loss"]))
     return table

@@ -3,7 +3,7 @@ accuracy and N (advisor.probe.relation)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -88,7 +88,8 @@ def probe_sweep(
             "run_id": row["run_id"], "checkpoint": str(checkpoint),
             "alpha": row["alpha"], "beta": row["beta"], "t0": row["t0"],
             "num_layers": row["num_layers"], "params": row["params"], "accuracy": row["accuracy"],
-            "blocks": len(report.blocks), "last_test_loss": report.test_losses[-1], **shape})
+            "last_test_loss": report.test_losses[-1], **shape,
+            "blocks": [asdict(block) for block in report.blocks]})
         result.reports.append((label, report))
     result.correlations = shape_correlations(result.models)
     return result
