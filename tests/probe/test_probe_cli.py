@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from advisor.cli import main
-from conftest import train_tiny
+from probe_helpers import train_tiny
 
 
 def run_advisor(monkeypatch, capsys, *args):
