@@ -38,12 +38,14 @@ STUDY_EPOCHS, STUDY_WARMUP = 110, 10
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seeds the split, training, and the calibration and test image picks.")
 @click.option("--device", help="Training device: cpu, cuda ... (default: cuda when available).")
+@click.option("--threads", type=int, help="torch CPU threads (on a busy machine 1 is often "
+              "fastest: competing intra-op threads spin against each other).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Decoded-image cache.")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where CIFAR is read from.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted training run in --out.")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON on stdout.")
 def build(board, board_file, data, epochs, out_dir, resolution, config_path, split, batch_size,
-          calibration_images, verify_images, seed, device, cache_dir, data_dir, resume,
+          calibration_images, verify_images, seed, device, threads, cache_dir, data_dir, resume,
           as_json) -> None:
     """Recommend a PhiNet for the board, train it on --data, quantize it to int8, export
     TFLite + ONNX + C headers, run it in TFLite Micro and judge the board.
@@ -68,9 +70,11 @@ def build(board, board_file, data, epochs, out_dir, resolution, config_path, spl
     from advisor.training.trainer import train
 
     for name, value, low in (("--epochs", epochs, 1), ("--calibration-images", calibration_images, 1),
-                             ("--verify-images", verify_images, 0)):
+                             ("--verify-images", verify_images, 0), ("--threads", threads or 1, 1)):
         if value < low:
             raise AdvisorError(f"{name} must be at least {low}, got {value}")
+    if threads:
+        torch.set_num_threads(threads)
     target = resolve_board(board, board_file)
     out = Path(out_dir)
     config = PhiNetConfig.from_json_file(config_path) if config_path else None

@@ -1,6 +1,7 @@
-"""Measured vs estimated: convert PhiNets (random weights: sizes do not depend on the
-values), measure .tflite bytes and the TFLite Micro arena, and put the cost model's
-estimates beside them. The cost model's deployment constants are calibrated on this."""
+"""Measured vs estimated: convert PhiNets with random weights (sizes do not depend on the
+values, as long as no two bias buffers are equal: see ``randomize_batchnorm``), measure
+.tflite bytes and the TFLite Micro arena, and put the cost model's estimates beside them.
+The cost model's deployment constants are calibrated on this."""
 
 from __future__ import annotations
 
@@ -56,13 +57,31 @@ class CalibrationRow:
         return data
 
 
-def random_state_dict(config: PhiNetConfig, seed: int = 0) -> dict:
+def randomize_batchnorm(model, seed: int) -> None:
+    """BatchNorm statistics and affine parameters as after training. Freshly initialised ones
+    fold into all-zero biases, which the converter stores once, shrinking the file."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            n = module.num_features
+            module.running_mean.copy_(torch.rand(n, generator=generator) - 0.5)
+            module.running_var.copy_(torch.rand(n, generator=generator) * 1.5 + 0.5)
+            module.weight.data.copy_(torch.rand(n, generator=generator) + 0.5)
+            module.bias.data.copy_(torch.rand(n, generator=generator) * 0.6 - 0.3)
+
+
+def random_phinet(config: PhiNetConfig, seed: int = 0):
+    """advisor's PhiNet with random weights and trained-looking BatchNorm, in eval mode."""
     import torch
 
     from advisor.training.phinet import PhiNet
 
     torch.manual_seed(seed)
-    return PhiNet(config).eval().state_dict()
+    model = PhiNet(config)
+    randomize_batchnorm(model, seed)
+    return model.eval()
 
 
 def measure(config: PhiNetConfig, calibration_images: int = 4, seed: int = 0) -> CalibrationRow:
@@ -73,7 +92,7 @@ def measure(config: PhiNetConfig, calibration_images: int = 4, seed: int = 0) ->
     rng = np.random.default_rng(seed)
     r = config.resolution
     images = rng.normal(0, 1, (calibration_images, config.in_channels, r, r)).astype(np.float32)
-    model = to_tflite(config, random_state_dict(config, seed), images)
+    model = to_tflite(config, random_phinet(config, seed).state_dict(), images)
     arena = minimal_arena(model)
     cost = estimate(config)
     return CalibrationRow(config, len(model), arena.arena_bytes, arena.head_bytes,

@@ -21,23 +21,9 @@ SMALL = PhiNetConfig(alpha=0.25, beta=1.0, t0=4, num_layers=5, resolution=24)
 
 def make_phinet(config: PhiNetConfig, seed: int = 0):
     """advisor's PhiNet with random weights and non-trivial BatchNorm statistics, in eval mode."""
-    from advisor.training.phinet import PhiNet
+    from advisor.export.calibration import random_phinet
 
-    torch.manual_seed(seed)
-    model = PhiNet(config)
-    randomize_batchnorm(model, seed)
-    return model.eval()
-
-
-def randomize_batchnorm(model, seed: int) -> None:
-    generator = torch.Generator().manual_seed(seed)
-    for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):
-            n = module.num_features
-            module.running_mean.copy_(torch.rand(n, generator=generator) - 0.5)
-            module.running_var.copy_(torch.rand(n, generator=generator) * 1.5 + 0.5)
-            module.weight.data.copy_(torch.rand(n, generator=generator) + 0.5)
-            module.bias.data.copy_(torch.rand(n, generator=generator) * 0.6 - 0.3)
+    return random_phinet(config, seed)
 
 
 def images(config: PhiNetConfig, count: int, seed: int) -> np.ndarray:

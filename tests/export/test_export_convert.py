@@ -49,7 +49,7 @@ def test_float_tflite_matches_micromind_reference():
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from micromind_reference import reference_phinet
 
-    from conftest import randomize_batchnorm
+    from advisor.export.calibration import randomize_batchnorm
 
     config = PhiNetConfig(alpha=0.25, beta=1.1, t0=5, num_layers=6, resolution=21)
     model = reference_phinet(config)
