@@ -50,7 +50,13 @@ class CheckpointProber:
         if not path.is_file():
             raise AdvisorError(f"checkpoint {path} does not exist; pass a best.pt or last.pt "
                                "written by advisor train")
-        model, config, extra = load_checkpoint(path)
+        try:
+            model, config, extra = load_checkpoint(path)
+        except (RuntimeError, KeyError, TypeError, ValueError) as err:
+            raise AdvisorError(
+                f"checkpoint {path} does not load into a PhiNet ({type(err).__name__}: "
+                f"{str(err).splitlines()[0]}); pass a best.pt or last.pt written by advisor train"
+            ) from None
         recipe = extra.get("recipe") or {}
         data = self._dataset(config, recipe)
         normalization = extra.get("normalization") or {"mean": data.mean, "std": data.std}

@@ -56,6 +56,11 @@ def test_bad_checkpoint_exits_2_and_names_the_file(monkeypatch, capsys, colour_d
     assert code == 2 and "broken.pt" in err and "Traceback" not in err and out == ""
     code, _, err = run_advisor(monkeypatch, capsys, "probe", tmp_path / "missing.pt", "--data", colour_data)
     assert code == 2 and "missing.pt" in err and "does not exist" in err
+    mismatched = tmp_path / "mismatched.pt"
+    torch.save({"format": 1, "config": {"alpha": 0.25, "beta": 1.0, "t0": 4, "num_layers": 4},
+                "model_state": {"classifier.2.weight": torch.zeros(3, 3)}}, mismatched)
+    code, _, err = run_advisor(monkeypatch, capsys, "probe", mismatched, "--data", colour_data)
+    assert code == 2 and "mismatched.pt does not load into a PhiNet" in err and "Traceback" not in err
 
 
 def test_checkpoint_and_store_are_exclusive(monkeypatch, capsys, tmp_path):
