@@ -85,6 +85,10 @@ def _probe_store(prober, store: Path, out: Path | None, as_json: bool) -> None:
 
     result = probe_sweep(store, prober, on_model=progress)
     data = result.to_dict()
+    foreign = [m["run_id"] for m in result.models if m["same_data_as_training"] is False]
+    if foreign:
+        err.print(f"warning: {len(foreign)} models were trained on other data than --data; "
+                  "their held-out split may hold training images", highlight=False)
     files = _write_outputs(out, result.reports, data, "probe_sweep") if result.reports else []
     if files:
         data["files"] = files

@@ -89,6 +89,7 @@ def probe_sweep(
             "alpha": row["alpha"], "beta": row["beta"], "t0": row["t0"],
             "num_layers": row["num_layers"], "params": row["params"], "accuracy": row["accuracy"],
             "last_test_loss": report.test_losses[-1], **shape,
+            "same_data_as_training": report.details.get("same_data_as_training"),
             "blocks": [asdict(block) for block in report.blocks]})
         result.reports.append((label, report))
     result.correlations = shape_correlations(result.models)

@@ -91,7 +91,8 @@ def test_probe_over_a_sweep_store(monkeypatch, capsys, tiny_checkpoint, colour_d
     result = json.loads(out)
     assert sorted(m["run_id"] for m in result["models"]) == ["a", "b"]
     assert {m["run_id"]: len(m["blocks"]) for m in result["models"]} == {"a": 6, "b": 7}
-    assert all(m["blocks"][0]["name"] == "stem" for m in result["models"])
+    assert all(m["blocks"][0]["name"] == "stem" and m["same_data_as_training"]
+               for m in result["models"])
     assert result["skipped"] == [{"run_id": "c", "reason": "no checkpoint recorded"}]
     assert result["enough_models"] is False and len(result["correlations"]) == 12
     assert all(c["n"] == 2 and c["rho"] is None and c["verdict"].startswith("too few models")
