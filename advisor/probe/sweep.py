@@ -47,13 +47,15 @@ def stored_runs(store_path: str | Path) -> list[dict[str, Any]]:
 
 
 def checkpoint_of(row: dict[str, Any], store_path: Path) -> Path | None:
-    """The run's checkpoint file, resolving a relative path against the store's folder."""
+    """The run's checkpoint file: the recorded path, else that path under the store's folder,
+    else the sweep's default layout beside the store (``<store>.runs/<run_id>/<file>``), so
+    that relative paths work from another folder and a moved sweep folder still works."""
     if not row.get("checkpoint"):
         return None
-    path = Path(row["checkpoint"])
-    if not path.is_absolute() and not path.exists():
-        path = store_path.parent / path
-    return path if path.is_file() else None
+    recorded = Path(row["checkpoint"])
+    candidates = [recorded, store_path.parent / recorded,
+                  store_path.with_suffix(".runs") / str(row["run_id"]) / recorded.name]
+    return next((path for path in candidates if path.is_file()), None)
 
 
 def probe_sweep(

@@ -36,3 +36,4 @@ def test_missing_values_are_dropped_pairwise():
     models[1]["accuracy"] = None
     assert _find(shape_correlations(models), "normalized_area", "accuracy").n == 10
     assert _find(shape_correlations(models), "plateau_depth", "num_layers").n == 12
+
