@@ -2,6 +2,7 @@
 
 from advisor.probe.sweep import checkpoint_of
 
+
 def test_checkpoints_are_found_after_the_sweep_folder_moved(tmp_path):
     store = tmp_path / "moved" / "sweep.db"
     checkpoint = tmp_path / "moved" / "sweep.runs" / "abc" / "best.pt"
