@@ -103,7 +103,7 @@ def sweep(grid_spec, data, cache_dir, dataset_name, resolution, epochs, warmup_e
         "store": str(store), "regime": regime.to_dict(), "regime_label": regime.label(),
         "total": plan.total, "done": progress.done, "failed": progress.failed,
         "ran_now": progress.ran, "left": plan.total - progress.done - progress.failed,
-        "source": TRAINING,
+        "left_by_limit": plan.beyond_limit, "source": TRAINING,
     }
     text = (f"{regime.label()}: {progress.done}/{plan.total} done, {progress.failed} failed, "
             f"{summary['left']} left ({progress.ran} run now) in {store}")
