@@ -6,3 +6,4 @@ BOARD_PROFILE = "board profile"  # read from a board's TOML file
 CONVERTER = "measured: TFLite converter"  # bytes of the .tflite file written
 TFLITE_MICRO = "measured: TFLite Micro"  # arena and outputs from the real TFLM interpreter
 TRAINING = "measured: training run"  # accuracy on held-out data after training
+LINEAR_PROBE = "measured: linear probe on held-out data"  # advisor.probe
