@@ -77,3 +77,17 @@ def test_unsupported_op_exits_2_and_is_named(monkeypatch, capsys, tmp_path, unsu
     path.write_bytes(unsupported_model)
     code, _, err = run(monkeypatch, capsys, "check", str(path), "--board", "stm32h7")
     assert code == 2 and "TOPK_V2" in err
+
+
+def test_check_needs_neither_torch_nor_tensorflow(int8_path):
+    """The CI example installs only mcu-advisor and tflite-micro."""
+    import subprocess
+
+    code = ("import sys, io, contextlib\n"
+            f"sys.argv = ['advisor', 'check', {str(int8_path)!r}, '--board', 'stm32h7', '--json']\n"
+            "from advisor.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n        main()\n    except SystemExit:\n        pass\n"
+            "print(sorted(m for m in ('torch', 'tensorflow') if m in sys.modules))\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
