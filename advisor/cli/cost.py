@@ -1,4 +1,5 @@
-"""`advisor cost`: parameters, MACs, int8 peak RAM and flash of one PhiNet (cost model)."""
+"""`advisor cost`: parameters, MACs, int8 peak RAM, tensor arena and flash of one PhiNet
+(cost model)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,20 @@ from typing import Any
 import click
 
 from advisor import sources
+from advisor.cost.model import ARENA_SOURCE
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
 
 FLASH_NOTE = ("estimate: int8 weights, int32 biases and quantization data, plus flatbuffer "
-              "overhead fitted to converted models (within ~1.3 %; "
+              "overhead fitted never-under to converted models (0-4 % over; "
               "advisor/cost/deployment.py)")
+PEAK_RAM_NOTE = ("activation peak: the largest set of int8 tensors alive at once, equal to "
+                 "TFLite Micro's activation plan (the arena head) up to its 16-byte alignment")
+ARENA_NOTE = ("estimate of TFLite Micro's whole tensor arena: the activation plan plus its "
+              "persistent allocations (eval tensors, node structs, per-channel op data), "
+              "calibrated never-under on arenas measured with the 64-bit host build of "
+              "tflite-micro (0-6 % over); a 32-bit MCU needs somewhat less "
+              "(advisor/cost/deployment.py)")
 
 # option name -> PhiNetConfig field
 _FIELDS = {"alpha": "alpha", "beta": "beta", "t0": "t0", "layers": "num_layers",
@@ -58,8 +67,9 @@ def _print_tables(report, per_layer: bool) -> None:
         ("parameters, BatchNorm folded (int8 deployment)", f"{report.params_folded:,}",
          sources.COST_MODEL),
         ("MACs (torchinfo convention)", f"{report.macs:,}", sources.COST_MODEL),
-        (f"peak RAM, int8 activations (at {peak.name})", f"{report.peak_ram_bytes:,} B",
-         sources.COST_MODEL),
+        (f"activation peak, int8 (at {peak.name})", f"{report.peak_ram_bytes:,} B",
+         f"{sources.COST_MODEL} (= TFLite Micro's activation plan)"),
+        ("RAM: tensor arena (estimate)", f"~{report.arena_bytes:,} B", ARENA_SOURCE),
         ("flash, int8 .tflite (estimate)", f"~{report.flash_bytes:,} B",
          f"{sources.COST_MODEL} (estimate)"),
     ]
@@ -99,10 +109,12 @@ def _print_tables(report, per_layer: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of tables.")
 def cost(alpha, beta, t0, layers, resolution, classes, channels, divisor, no_se, no_hswish,
          config_file, per_layer, as_json) -> None:
-    """Parameters, MACs, int8 peak RAM and flash of a PhiNet, from the exact cost model.
+    """Parameters, MACs, int8 peak RAM, tensor arena and flash of a PhiNet (cost model).
 
-    Parameters and MACs agree exactly with micromind 0.2.1's PhiNet; peak RAM is the
-    largest set of int8 tensors TFLite Micro keeps alive for one op; flash is an estimate.
+    Parameters and MACs agree exactly with micromind 0.2.1's PhiNet; the activation peak is
+    the largest set of int8 tensors TFLite Micro keeps alive for one op; the tensor arena
+    (activations plus TFLite Micro's persistent allocations) and flash are estimates
+    calibrated on measured models.
     """
     from advisor.cost import estimate
 
@@ -113,7 +125,10 @@ def cost(alpha, beta, t0, layers, resolution, classes, channels, divisor, no_se,
         data = report.to_dict()
         if not per_layer:
             del data["layers"]
-        data["notes"] = {"flash_bytes": FLASH_NOTE}
+        data["notes"] = {"peak_ram_bytes": PEAK_RAM_NOTE, "arena_bytes": ARENA_NOTE,
+                         "flash_bytes": FLASH_NOTE}
+        data["sources"] = {"peak_ram_bytes": sources.COST_MODEL, "arena_bytes": ARENA_SOURCE,
+                           "flash_bytes": f"{sources.COST_MODEL} (estimate)"}
         click.echo(json.dumps(data, indent=2))
     else:
         _print_tables(report, per_layer)

@@ -103,9 +103,11 @@ def _show_recommendation(data: dict) -> None:
     table.add_row("int8 flash", format_size(estimates["flash_bytes"]),
                   format_size(budgets["flash_bytes"]), f"{use['flash']:.1f} %",
                   source("flash_bytes", "flash_bytes"))
-    table.add_row("peak RAM", format_size(estimates["peak_ram_bytes"]),
+    table.add_row("RAM: tensor arena", format_size(estimates["arena_bytes"]),
                   format_size(budgets["ram_bytes"]), f"{use['ram']:.1f} %",
-                  source("peak_ram_bytes", "ram_bytes"))
+                  source("arena_bytes", "ram_bytes"))
+    table.add_row("  of which activations", format_size(estimates["peak_ram_bytes"]), "", "",
+                  figures["peak_ram_bytes"] + " (= TFLite Micro's activation plan)")
     table.add_row("MACs", f"{estimates['macs']:,}", f"{budgets['macs']:,}", f"{use['macs']:.1f} %",
                   source("macs", "macs"))
     table.add_row("latency", f"{estimates['latency_ms']:.1f} ms", f"{budgets['latency_ms']:g} ms", "",
@@ -137,7 +139,7 @@ def _show_recommendation(data: dict) -> None:
                              f"(Pareto set: {objective}"
                              + " vs latency and RAM; cost model)", title_justify="left")
         with_accuracy = estimates["accuracy"] is not None
-        columns = ("trade", "alpha", "beta", "t0", "N", "params", "peak RAM", "latency")
+        columns = ("trade", "alpha", "beta", "t0", "N", "params", "arena RAM", "latency")
         for column in columns + (("accuracy",) if with_accuracy else ()):
             alternatives.add_column(column, justify="left" if column == "trade" else "right",
                                     no_wrap=True)
@@ -145,7 +147,7 @@ def _show_recommendation(data: dict) -> None:
             c = option["config"]
             cells = [option["trade"], f"{c['alpha']:g}", f"{c['beta']:g}", f"{c['t0']:g}",
                      str(c["num_layers"]), f"{option['params']:,}",
-                     format_size(option["peak_ram_bytes"]), f"{option['latency_ms']:.1f} ms"]
+                     format_size(option["arena_bytes"]), f"{option['latency_ms']:.1f} ms"]
             if with_accuracy:
                 cells.append("n/a" if option["accuracy"] is None
                              else f"{option['accuracy']:.1f} ± {option['accuracy_std']:.1f} %")
@@ -170,7 +172,7 @@ def _show_infeasible(data: dict) -> None:
                          no_wrap=column != "source")
     for name, label, key, budget_key, fmt in (
             ("flash", "int8 flash", "flash_bytes", "flash_bytes", format_size),
-            ("ram", "peak RAM", "peak_ram_bytes", "ram_bytes", format_size),
+            ("ram", "RAM: tensor arena", "arena_bytes", "ram_bytes", format_size),
             ("macs", "MACs", "macs", "macs", lambda v: f"{v:,}")):
         table.add_row(label, fmt(smallest[key]), fmt(budgets[budget_key]),
                       "no" if name in data["over_budget"] else "yes",

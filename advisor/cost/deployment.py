@@ -1,4 +1,5 @@
-"""What the cost model assumes about the int8 deployment: the graph and the flash constants.
+"""What the cost model assumes about the int8 deployment: the graph, the flash and the arena
+constants.
 
 Every constant here is an assumption about how a PhiNet is converted to an int8 TFLite
 flatbuffer and run by TFLite Micro. Edit them here only; the cost model reads nothing else.
@@ -11,12 +12,15 @@ h-swish is a HARD_SWISH op with its own output tensor; squeeze-excite is MEAN, C
 alive through the block; the classifier is MEAN then FULLY_CONNECTED. Input and
 activations are int8, one byte per element.
 
-Flash: weights, biases and quantization data are counted exactly; ``TENSOR_BYTES`` and
-``MODEL_BYTES`` are fitted to real .tflite files (see below). Not modelled: the converter
-stores identical buffers once, so equal-length all-zero biases (stem depthwise,
-squeeze-excite convs) share storage; this estimate counts each (the fit absorbs the
-average; residuals stay within +-1.3 %). The measurements are in
+Flash: weights, biases and quantization data are counted exactly; the converter stores
+identical buffers once, so an all-zero bias (stem depthwise, squeeze-excite convs) of a
+length already stored adds no data. ``ACTIVATION_TENSOR_BYTES``,
+``CONSTANT_TENSOR_BYTES`` and ``MODEL_BYTES`` are fitted to real .tflite files (see
+below). The measurements are in
 tests/cost/tflite_measurements.json, with tests that fail when the model drifts from them.
+
+RAM: the activation plan is exact (peak_ram_bytes); the rest of TFLite Micro's tensor arena
+(its persistent structs and the planner's scratch) is fitted on measured arenas (below).
 """
 
 # --- element sizes -----------------------------------------------------------------------
@@ -49,14 +53,46 @@ ACTIVATION_QUANT_BYTES = 12
 # Data of the small int32 constants some ops take: int32[4, 2] paddings, int32[2] axes.
 # Identical constants are stored once, so all PADs share one, all MEANs another.
 SHARED_CONSTANT_BYTES = {"PAD": 4 * 2 * 4, "MEAN": 2 * 4}
-# Fitted: everything else a tensor costs (Tensor table, shape, name, its Buffer entry and
-# its share of the Operator tables) and the model's fixed bytes (header, operator codes,
-# subgraph, metadata), on the 16 PhiNets of tests/cost/tflite_measurements.json (converted
-# by advisor.export.convert, TF 2.21.0, BatchNorm statistics randomized as after training;
-# alpha 0.15-1.5, N 3-10, 24-160 px; .tflite sizes 20 KB-830 KB). The fit minimises the
-# worst over-estimate subject to never under-estimating (a flash budget must not be
-# overrun): every estimate is 0.0-2.9 % above the real size (least squares gave +-1.3 %,
-# under on half of them). `python bench/bench_export.py --fit-flash` refits; do so if the
+# Fitted: everything else a tensor costs (Tensor table entry, shape, name, its Buffer entry,
+# and for a constant its data's alignment padding) and the model's fixed bytes (header,
+# operator codes, subgraph, operators, metadata), on the 65 PhiNets of
+# tests/cost/tflite_measurements.json (converted by advisor.export.convert, TF 2.21.0,
+# BatchNorm statistics randomized as after training; alpha 0.05-2.2, N 3-10, 8-160 px,
+# with and without squeeze-excite / h-swish; .tflite sizes 11 KB-3.3 MB) by linear
+# programming: the least worst over-estimate subject to never under-estimating (a flash
+# budget must not be overrun), tensor constants rounded. Every estimate is 0.0-2.8 %
+# above the real size. `python bench/bench_export.py --fit-flash` refits; do so if the
 # converter or the export graph changes.
-TENSOR_BYTES = 135
-MODEL_BYTES = 1238
+ACTIVATION_TENSOR_BYTES = 122
+CONSTANT_TENSOR_BYTES = 161
+MODEL_BYTES = 575
+
+# --- tensor arena (RAM) -------------------------------------------------------------------
+# TFLite Micro's minimal arena = head + tail. The head holds the activation plan
+# (peak_ram_bytes rounded up to TFLM's 16-byte alignment: exact), but while the model is
+# prepared the memory planner's scratch (records for every tensor and buffer) sits there,
+# and for small models that is larger. The tail is persistent: a TfLiteEvalTensor per
+# tensor, a node struct and op data per op, and per output channel of CONV_2D,
+# DEPTHWISE_CONV_2D and FULLY_CONNECTED an int32 multiplier and an int32 shift (8 bytes).
+#   arena = max(round16(peak),
+#               PLANNER_BYTES_PER_TENSOR * T + PLANNER_BYTES_PER_OP * ops + PLANNER_BYTES)
+#           + ARENA_BYTES_PER_OP * ops + ARENA_BYTES_PER_TENSOR * T
+#           + ARENA_BYTES_PER_CHANNEL * C + ARENA_BYTES
+# T: tensors (activations and constants), ops: ops, C: output channels of the weighted
+# ops. Fitted by linear programming (least worst over-estimate, never under, coefficients
+# rounded up) on the 65 whole arenas of tests/cost/tflite_measurements.json (alpha
+# 0.05-2.2, N 3-10, 8-160 px, with and without squeeze-excite / h-swish; 14 of them small
+# enough that the planner's scratch sets the head): every estimate is 0.0-9.0 % above the
+# measured arena, the worst ones tiny models (alpha <= 0.1 or <= 24 px) where the planner
+# term is only approximate; `python bench/bench_export.py --fit-arena` refits. Measured by
+# advisor.export.tflm.minimal_arena on the 64-bit x86-64 host build of tflite-micro
+# 0.dev20261023182759. Pointer-sized struct fields are half as large on a 32-bit MCU, so
+# there the tail is smaller and this figure is a conservative upper bound.
+ARENA_ALIGNMENT = 16
+PLANNER_BYTES_PER_TENSOR = 63
+PLANNER_BYTES_PER_OP = 18
+PLANNER_BYTES = -755
+ARENA_BYTES_PER_OP = 54
+ARENA_BYTES_PER_TENSOR = 73
+ARENA_BYTES_PER_CHANNEL = 8
+ARENA_BYTES = 602

@@ -1,4 +1,4 @@
-"""The exact cost model: parameters, MACs, int8 peak RAM and flash of a PhiNet.
+"""The exact cost model: parameters, MACs, int8 peak RAM, tensor arena and flash of a PhiNet.
 
 One implementation serves one configuration (:func:`estimate`, with a per-layer
 breakdown) and thousands at once (:func:`estimate_totals`, numpy arrays for alpha, beta
@@ -23,8 +23,12 @@ Conventions (the tests check each against micromind 0.2.1's PhiNet):
   and output plus every tensor kept for a later op (a residual block's input until its
   ADD, the squeeze-excite input until its MUL). The model input counts. Scratch buffers
   and the planner's fragmentation do not.
+- ``arena_bytes``: an estimate of TFLite Micro's whole tensor arena (what a board's RAM
+  budget must hold): the activation plan plus the interpreter's persistent allocations,
+  from the counts of tensors, ops and weighted-op channels and the constants in
+  :mod:`advisor.cost.deployment` (0-6 % above arenas measured on TFLite Micro's host build).
 - ``flash_bytes``: an estimate of the .tflite size from the constants in
-  :mod:`advisor.cost.deployment` (within ~1.3 % of converted models).
+  :mod:`advisor.cost.deployment` (never under converted models, at most ~4 % over).
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ from advisor.cost.architecture import KERNEL_SIZE, BlockSpec, downsampled, phine
 from advisor.errors import AdvisorError
 from advisor.sources import COST_MODEL
 
-TOTALS = ("params", "params_folded", "macs", "peak_ram_bytes", "flash_bytes")
+TOTALS = ("params", "params_folded", "macs", "peak_ram_bytes", "arena_bytes", "flash_bytes")
+# Where ``arena_bytes`` comes from, for every place that prints it.
+ARENA_SOURCE = f"{COST_MODEL}, calibrated on TFLite Micro arenas (64-bit host build)"
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class CostReport:
     params_folded: int
     macs: int
     peak_ram_bytes: int
+    arena_bytes: int
     flash_bytes: int
     layers: list[LayerCost]
 
@@ -92,7 +99,8 @@ class CostReport:
 
 
 _WEIGHTED_OPS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})
-_ACTIVATION_FLASH = dp.TENSOR_BYTES + dp.ACTIVATION_QUANT_BYTES  # an op's output tensor
+# Flash of one activation tensor (an op's output, or the model input).
+_ACTIVATION_FLASH = dp.ACTIVATION_TENSOR_BYTES + dp.ACTIVATION_QUANT_BYTES
 
 
 class _Tensor:
@@ -114,6 +122,8 @@ class _Op:
     macs: Any
     live_bytes: Any
     flash_bytes: Any
+    tensors: Any  # tensors it adds: its output, and its weights, bias, shared constant
+    channels: Any  # output channels of a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED
     present: Any  # bool, or a bool array: a residual ADD exists only where widths match
 
 
@@ -126,6 +136,7 @@ class _Graph:
         self.ops: list[_Op] = []
         self._kept: list[tuple[_Tensor, Any]] = []  # (tensor, where it is kept)
         self._shared: set[str] = set()  # ops whose shared constant is already stored
+        self._zero_biases: list[Any] = []  # lengths of the all-zero biases stored so far
 
     def keep(self, tensor: _Tensor, where=True) -> None:
         self._kept.append((tensor, where))
@@ -145,7 +156,7 @@ class _Graph:
         for tensor, where in self._kept:
             if tensor not in inputs:  # _Tensor compares by identity
                 live = live + (tensor.bytes if where is True else tensor.bytes * where)
-        flash = _ACTIVATION_FLASH
+        constants, data = 0, 0  # constant tensors (weights, biases, shared constants)
         if op in _WEIGHTED_OPS:
             spatial = output_shape[0] * output_shape[1]
             if has_bias:
@@ -159,20 +170,35 @@ class _Graph:
                 params = params_folded = weights
                 macs = weights * spatial
             per_channel = dp.QUANT_BYTES_PER_CHANNEL * channels
-            flash = flash + dp.TENSOR_BYTES + per_channel + weights * dp.WEIGHT_BYTES
-            if has_bias or batchnorm or (dp.EVERY_CONV_HAS_BIAS and op != "FULLY_CONNECTED"):
-                flash = flash + dp.TENSOR_BYTES + per_channel + channels * dp.BIAS_BYTES
+            constants, data = constants + 1, data + per_channel + weights * dp.WEIGHT_BYTES
+            if has_bias or batchnorm:
+                constants, data = constants + 1, data + per_channel + channels * dp.BIAS_BYTES
+            elif dp.EVERY_CONV_HAS_BIAS and op != "FULLY_CONNECTED":
+                constants, data = constants + 1, data + per_channel + self._zero_bias(channels)
         else:
             params = params_folded = macs = 0
+            channels = 0
         if op in dp.SHARED_CONSTANT_BYTES and op not in self._shared:
             self._shared.add(op)  # the first PAD / MEAN carries the constant all of them use
-            flash = flash + dp.TENSOR_BYTES + dp.SHARED_CONSTANT_BYTES[op]
+            constants, data = constants + 1, data + dp.SHARED_CONSTANT_BYTES[op]
+        flash = _ACTIVATION_FLASH + constants * dp.CONSTANT_TENSOR_BYTES + data
+        tensors = 1 + constants  # the output tensor too
         if present is not True:
-            params, params_folded, macs, live, flash = (
-                value * present for value in (params, params_folded, macs, live, flash))
+            params, params_folded, macs, live, flash, tensors, channels = (
+                value * present
+                for value in (params, params_folded, macs, live, flash, tensors, channels))
         self.ops.append(_Op(name, op, inputs[0], output, params, params_folded, macs, live,
-                            flash, present))
+                            flash, tensors, channels, present))
         return output
+
+    def _zero_bias(self, channels):
+        """Data bytes of an all-zero bias of `channels`: none when one of the same length is
+        already stored (the converter stores identical buffers once)."""
+        new = 1
+        for length in self._zero_biases:
+            new = new * (length != channels)
+        self._zero_biases.append(channels)
+        return new * channels * dp.BIAS_BYTES
 
     def activation(self, name: str, x: _Tensor) -> _Tensor:
         """h-swish as its own op; ReLU6 is fused into the op before it."""
@@ -262,15 +288,33 @@ def _graph(alpha, beta, t0, *, num_layers: int, resolution: int, in_channels: in
     return graph
 
 
+def _arena_bytes(peak_ram_bytes, tensors, ops, channels):
+    """TFLite Micro's whole tensor arena: the activation plan (or the memory planner's
+    scratch, whichever is larger) plus the persistent allocations (see
+    advisor.cost.deployment)."""
+    plan = -(-peak_ram_bytes // dp.ARENA_ALIGNMENT) * dp.ARENA_ALIGNMENT
+    planner = (dp.PLANNER_BYTES_PER_TENSOR * tensors + dp.PLANNER_BYTES_PER_OP * ops
+               + dp.PLANNER_BYTES)
+    return (np.maximum(plan, planner) + dp.ARENA_BYTES_PER_OP * ops
+            + dp.ARENA_BYTES_PER_TENSOR * tensors + dp.ARENA_BYTES_PER_CHANNEL * channels
+            + dp.ARENA_BYTES)
+
+
 def _totals(graph: _Graph) -> dict[str, Any]:
     ops = graph.ops
     live = [op.live_bytes for op in ops]
+    peak = functools.reduce(np.maximum, live) if graph.vectorized else max(live)
+    tensors = 1 + sum(op.tensors for op in ops)  # the model input is a tensor too
+    count = sum(op.present for op in ops)
+    channels = sum(op.channels for op in ops)
+    flash = dp.MODEL_BYTES + _ACTIVATION_FLASH + sum(op.flash_bytes for op in ops)
     return {
         "params": sum(op.params for op in ops),
         "params_folded": sum(op.params_folded for op in ops),
         "macs": sum(op.macs for op in ops),
-        "peak_ram_bytes": (functools.reduce(np.maximum, live) if graph.vectorized else max(live)),
-        "flash_bytes": dp.MODEL_BYTES + _ACTIVATION_FLASH + sum(op.flash_bytes for op in ops),
+        "peak_ram_bytes": peak,
+        "arena_bytes": _arena_bytes(peak, tensors, count, channels),
+        "flash_bytes": flash,
     }
 
 

@@ -17,9 +17,9 @@ from advisor.solver.search import rank_by_params, row
 # (cost column, fraction of the recommendation's value, label)
 CAPS = (
     ("macs", 0.75, "latency <= 75%"),
-    ("peak_ram_bytes", 0.75, "RAM <= 75%"),
+    ("arena_bytes", 0.75, "RAM <= 75%"),
     ("macs", 0.5, "latency <= 50%"),
-    ("peak_ram_bytes", 0.5, "RAM <= 50%"),
+    ("arena_bytes", 0.5, "RAM <= 50%"),
     ("macs", 0.25, "latency <= 25%"),
 )
 
@@ -42,7 +42,7 @@ def pareto_alternatives(table: dict[str, np.ndarray], recommended: dict,
             candidate = row(subtable, int(rank_by_params(subtable)[0]))
             score = objective(int(n), candidate["params"])
             rank = (-np.inf if score is None else score, -candidate["macs"],
-                    -candidate["peak_ram_bytes"])
+                    -candidate["arena_bytes"])
             if best is None or rank > best[0]:
                 best = (rank, candidate, score)
         if best is not None and _key(best[1]) not in seen:

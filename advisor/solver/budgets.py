@@ -28,19 +28,20 @@ class Budgets:
     macs_per_cycle: float
     sources: dict[str, str] = field(default_factory=dict)
 
-    def fits(self, flash_bytes, peak_ram_bytes, macs) -> np.ndarray:
-        """Elementwise: does a model of these costs fit all three budgets?"""
+    def fits(self, flash_bytes, arena_bytes, macs) -> np.ndarray:
+        """Elementwise: does a model of these costs fit all three budgets? `arena_bytes` is
+        the whole tensor arena TFLite Micro needs (the cost model's ``arena_bytes``)."""
         return ((np.asarray(flash_bytes) <= self.flash_bytes)
-                & (np.asarray(peak_ram_bytes) <= self.ram_bytes)
+                & (np.asarray(arena_bytes) <= self.ram_bytes)
                 & (np.asarray(macs) <= self.macs))
 
     def latency_ms_for(self, macs: float) -> float:
         """Estimated latency of `macs` at the board's clock and int8 MACs per cycle."""
         return macs / (self.clock_hz * self.macs_per_cycle) * 1000.0
 
-    def use_percent(self, flash_bytes: int, peak_ram_bytes: int, macs: int) -> dict[str, float]:
+    def use_percent(self, flash_bytes: int, arena_bytes: int, macs: int) -> dict[str, float]:
         return {"flash": round(100.0 * flash_bytes / self.flash_bytes, 1),
-                "ram": round(100.0 * peak_ram_bytes / self.ram_bytes, 1),
+                "ram": round(100.0 * arena_bytes / self.ram_bytes, 1),
                 "macs": round(100.0 * macs / self.macs, 1)}
 
     def to_dict(self) -> dict:

@@ -1,7 +1,8 @@
 """When no PhiNet fits: the smallest needs against each budget and what would make one fit.
 
-Every cost grows with alpha, beta and t0, so the grid's smallest corner (least alpha, beta
-and t0) is the least any PhiNet of a depth needs, for each budget at once.
+Every cost grows with alpha, beta and t0 (checked over the whole search grid at 24-160 px
+for the arena estimate too), so the grid's smallest corner (least alpha, beta and t0) is the
+least any PhiNet of a depth needs, for each budget at once.
 """
 
 from __future__ import annotations
@@ -14,25 +15,29 @@ from advisor.solver.space import SearchSpace
 
 
 def smallest_needs(space: SearchSpace) -> dict[str, int]:
-    """The least flash, peak RAM and MACs any PhiNet of `space` needs (each on its own)."""
+    """The least flash, arena RAM and MACs any PhiNet of `space` needs (each on its own)."""
     corners = [evaluate(space, n, space.alphas[0], space.betas[0], space.t0s[0])
                for n in space.num_layers]
     return {name: int(min(np.min(corner[name]) for corner in corners))
-            for name in ("params", "flash_bytes", "peak_ram_bytes", "macs")}
+            for name in ("params", "flash_bytes", "arena_bytes", "macs")}
 
 
 def smallest_fits(space: SearchSpace, budgets: Budgets) -> bool:
     """Does the smallest PhiNet of some depth fit all three budgets?"""
     for n in space.num_layers:
         corner = evaluate(space, n, space.alphas[0], space.betas[0], space.t0s[0])
-        if bool(np.all(budgets.fits(corner["flash_bytes"], corner["peak_ram_bytes"], corner["macs"]))):
+        if bool(np.all(budgets.fits(corner["flash_bytes"], corner["arena_bytes"], corner["macs"]))):
             return True
     return False
 
 
 def largest_fitting_resolution(space: SearchSpace, budgets: Budgets) -> int | None:
     """The largest resolution below `space.resolution` at which some PhiNet fits, or None.
-    Costs never fall as the resolution grows (stride-2 outputs are ceil(h / 2)), so bisect."""
+
+    Costs grow with the resolution except for dips of under 1 KB where an odd feature-map
+    side lets the converter fold a PAD op into the next stride-2 conv (one op and one
+    tensor fewer in the arena and the flatbuffer). So bisect, then look
+    `_RESOLUTION_DIP_WINDOW` sides above the bisection's answer for one such dip that fits."""
     low, high = 0, space.resolution  # low: fits (0 stands for none found), high: does not
     while high - low > 1:
         middle = (low + high) // 2
@@ -40,7 +45,14 @@ def largest_fitting_resolution(space: SearchSpace, budgets: Budgets) -> int | No
             low = middle
         else:
             high = middle
-    return low or None
+    above = range(low + 1, min(low + _RESOLUTION_DIP_WINDOW, space.resolution - 1) + 1)
+    fitting = [r for r in above if smallest_fits(space.with_resolution(r), budgets)]
+    return max(fitting, default=low) or None
+
+
+# Which PAD ops exist depends on the side's parity at each stride-2 block, a pattern that
+# repeats every 2 ** (stride-2 layers) sides: 32 covers the stem and PhiNet's four blocks.
+_RESOLUTION_DIP_WINDOW = 32
 
 
 def diagnose(board, budgets: Budgets, space: SearchSpace, warnings: list[str]):
@@ -49,7 +61,7 @@ def diagnose(board, budgets: Budgets, space: SearchSpace, warnings: list[str]):
 
     smallest = smallest_needs(space)
     over = [name for name, key, budget in (("flash", "flash_bytes", budgets.flash_bytes),
-                                           ("ram", "peak_ram_bytes", budgets.ram_bytes),
+                                           ("ram", "arena_bytes", budgets.ram_bytes),
                                            ("macs", "macs", budgets.macs))
             if smallest[key] > budget]
     # Flash does not depend on the resolution: no resolution helps a flash shortfall.

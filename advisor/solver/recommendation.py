@@ -18,6 +18,7 @@ import numpy as np
 
 from advisor import sources
 from advisor.config import PhiNetConfig
+from advisor.cost.model import ARENA_SOURCE
 from advisor.errors import AdvisorError
 from advisor.solver.alternatives import pareto_alternatives
 from advisor.solver.budgets import COMMAND_LINE, Budgets, budgets_for
@@ -65,7 +66,7 @@ class Recommendation:
             "estimates": {
                 "params": costs["params"], "params_folded": costs["params_folded"],
                 "flash_bytes": costs["flash_bytes"], "peak_ram_bytes": costs["peak_ram_bytes"],
-                "macs": costs["macs"],
+                "arena_bytes": costs["arena_bytes"], "macs": costs["macs"],
                 "latency_ms": round(self.budgets.latency_ms_for(costs["macs"]), 3),
                 "accuracy": None if self.accuracy is None else round(float(self.accuracy.accuracy), 3),
                 "accuracy_std": None if self.accuracy is None else round(float(self.accuracy.std), 3),
@@ -74,7 +75,7 @@ class Recommendation:
                                           else bool(getattr(self.accuracy, "extrapolated", False))),
             },
             "budgets": self.budgets.to_dict(),
-            "use_percent": self.budgets.use_percent(costs["flash_bytes"], costs["peak_ram_bytes"],
+            "use_percent": self.budgets.use_percent(costs["flash_bytes"], costs["arena_bytes"],
                                                      costs["macs"]),
             "binding": self.binding[0] if self.binding else None,
             "binding_all": self.binding,
@@ -87,7 +88,8 @@ class Recommendation:
             "sources": {
                 "config": f"solver: grid search over the {sources.COST_MODEL}",
                 "params": sources.COST_MODEL, "flash_bytes": sources.COST_MODEL,
-                "peak_ram_bytes": sources.COST_MODEL, "macs": sources.COST_MODEL,
+                "peak_ram_bytes": sources.COST_MODEL, "arena_bytes": ARENA_SOURCE,
+                "macs": sources.COST_MODEL,
                 "latency_ms": latency_source, "accuracy": accuracy_source,
                 "budgets": dict(self.budgets.sources), "n_rule": f"prior {self.prior.name}",
             },
@@ -142,7 +144,7 @@ class Infeasible:
 
     def _rows(self):
         return (("flash", "flash_bytes", self.budgets.flash_bytes),
-                ("ram", "peak_ram_bytes", self.budgets.ram_bytes),
+                ("ram", "arena_bytes", self.budgets.ram_bytes),
                 ("macs", "macs", self.budgets.macs))
 
     def to_dict(self) -> dict:
@@ -161,7 +163,7 @@ class Infeasible:
             "message": self.message(),
             "resolutions": self.resolutions,
             "warnings": self.warnings,
-            "sources": {"smallest_need": sources.COST_MODEL, "budgets": dict(self.budgets.sources)},
+            "sources": {"smallest_need": sources.COST_MODEL, "arena_bytes": ARENA_SOURCE, "budgets": dict(self.budgets.sources)},
         }
 
 
@@ -251,6 +253,7 @@ def _resolution_summary(result) -> dict:
             "beta": result.config.beta, "t0": result.config.t0,
             "params": result.costs["params"], "macs": result.costs["macs"],
             "peak_ram_bytes": result.costs["peak_ram_bytes"],
+            "arena_bytes": result.costs["arena_bytes"],
             "binding": result.binding[0] if result.binding else None,
             "source": sources.COST_MODEL}
 
@@ -261,8 +264,9 @@ def _confirmed_costs(config: PhiNetConfig, budgets: Budgets) -> dict:
 
     report = estimate(config)
     costs = {name: int(getattr(report, name))
-             for name in ("params", "params_folded", "macs", "peak_ram_bytes", "flash_bytes")}
-    if not budgets.fits(costs["flash_bytes"], costs["peak_ram_bytes"], costs["macs"]):
+             for name in ("params", "params_folded", "macs", "peak_ram_bytes", "arena_bytes",
+                          "flash_bytes")}
+    if not budgets.fits(costs["flash_bytes"], costs["arena_bytes"], costs["macs"]):
         raise RuntimeError(f"cost model disagrees with its vectorized totals on {config}: "
                            f"{costs} does not fit {budgets}")
     return costs
@@ -288,7 +292,7 @@ def _binding(space: SearchSpace, budgets: Budgets, best: dict) -> list[str]:
     step = row(evaluate(space, best["num_layers"], alphas[index + 1:index + 2], best["beta"],
                         best["t0"]), 0)
     ratios = {"flash": step["flash_bytes"] / budgets.flash_bytes,
-              "ram": step["peak_ram_bytes"] / budgets.ram_bytes,
+              "ram": step["arena_bytes"] / budgets.ram_bytes,
               "macs": step["macs"] / budgets.macs}
     return sorted((name for name, ratio in ratios.items() if ratio > 1),
                   key=lambda name: -ratios[name])
@@ -305,7 +309,7 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
         alpha, beta, t0 = (grid.ravel() for grid in np.meshgrid(
             alphas, coarse.betas, coarse.t0s, indexing="ij"))
         table = evaluate(space, n, alpha, beta, t0)
-        fits = budgets.fits(table["flash_bytes"], table["peak_ram_bytes"], table["macs"])
+        fits = budgets.fits(table["flash_bytes"], table["arena_bytes"], table["macs"])
         tables.append({name: column[fits] for name, column in table.items()})
     table = concat(tables)
 
@@ -325,7 +329,8 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
             | {"resolution": space.resolution, "in_channels": space.in_channels,
                "num_classes": space.num_classes},
             "params": candidate["params"], "flash_bytes": candidate["flash_bytes"],
-            "peak_ram_bytes": candidate["peak_ram_bytes"], "macs": candidate["macs"],
+            "peak_ram_bytes": candidate["peak_ram_bytes"], "arena_bytes": candidate["arena_bytes"],
+            "macs": candidate["macs"],
             "latency_ms": round(budgets.latency_ms_for(candidate["macs"]), 3),
             "accuracy": None if accuracy is None else round(float(accuracy.accuracy), 3),
             "accuracy_std": None if accuracy is None else round(float(accuracy.std), 3),

@@ -2,7 +2,8 @@
 
 Costs come from `advisor.cost.estimate_totals` (the cost model, vectorized). A candidate
 table is a dict of equal-length numpy arrays: num_layers, alpha, beta, t0 and the cost
-model's params, params_folded, macs, peak_ram_bytes, flash_bytes.
+model's params, params_folded, macs, peak_ram_bytes (activation plan), arena_bytes (the
+whole TFLite Micro tensor arena, compared with the RAM budget), flash_bytes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from advisor.solver.budgets import Budgets
 from advisor.solver.space import SearchSpace
 
 CONFIG_COLUMNS = ("num_layers", "alpha", "beta", "t0")
-COST_COLUMNS = ("params", "params_folded", "macs", "peak_ram_bytes", "flash_bytes")
+COST_COLUMNS = ("params", "params_folded", "macs", "peak_ram_bytes", "arena_bytes", "flash_bytes")
 
 
 def evaluate(space: SearchSpace, num_layers: int, alpha, beta, t0) -> dict[str, np.ndarray]:
@@ -57,7 +58,7 @@ def search_depth(space: SearchSpace, budgets: Budgets, num_layers: int) -> Depth
     extremes = evaluate(space, num_layers, np.concatenate([alphas, alphas]),
                         np.repeat([space.betas[0], space.betas[-1]], count),
                         np.repeat([space.t0s[0], space.t0s[-1]], count))
-    fits = budgets.fits(extremes["flash_bytes"], extremes["peak_ram_bytes"], extremes["macs"])
+    fits = budgets.fits(extremes["flash_bytes"], extremes["arena_bytes"], extremes["macs"])
     upper, lower = _fitting_prefix(fits[:count]), _fitting_prefix(fits[count:])
     if upper < 0:
         return DepthSearch({name: column[:0] for name, column in extremes.items()}, 0.0)
@@ -76,7 +77,7 @@ def search_depth(space: SearchSpace, budgets: Budgets, num_layers: int) -> Depth
         probes = np.clip(low + (high - low) * steps // (per_line + 1), low + 1, high - 1)
         table = evaluate(space, num_layers, alphas[probes].ravel(),
                          np.repeat(betas[open_lines], per_line), np.repeat(t0s[open_lines], per_line))
-        fits = budgets.fits(table["flash_bytes"], table["peak_ram_bytes"],
+        fits = budgets.fits(table["flash_bytes"], table["arena_bytes"],
                             table["macs"]).reshape(probes.shape)
         params = table["params"].reshape(probes.shape)
         rows = np.arange(open_lines.size)
@@ -114,7 +115,7 @@ def concat(tables: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 def rank_by_params(table: dict[str, np.ndarray]) -> np.ndarray:
     """Row indices from most parameters to fewest; ties go to fewer MACs, then less RAM,
     then less flash (cheaper to run for the same capacity)."""
-    return np.lexsort((table["flash_bytes"], table["peak_ram_bytes"], table["macs"],
+    return np.lexsort((table["flash_bytes"], table["arena_bytes"], table["macs"],
                        -table["params"]))
 
 

@@ -11,7 +11,9 @@ Why these ranges and steps:
   use; below 2 the inverted residual block barely expands (MobileNetV2 uses 6). Lower t0
   buys width (alpha) under a RAM budget, since peak RAM grows with alpha x t0.
 Every cost grows monotonically with alpha, beta and t0 (channel counts are floors of
-increasing products), which lets the solver bisect alpha instead of scanning it.
+increasing products), which lets the solver bisect alpha instead of scanning it. The arena
+estimate also counts ops and tensors, which a residual ADD appearing or vanishing could
+move either way; over this whole grid at N 4-9 and 24-160 px it never falls (checked).
 """
 
 from __future__ import annotations

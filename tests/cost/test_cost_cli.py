@@ -27,9 +27,12 @@ def test_json_has_the_totals_and_their_source():
     data = json.loads(result.output)
     expected = estimate(PhiNetConfig(0.25, 1, 6, 7, 160))
     assert data["source"] == "cost model"
-    for name in ("params", "params_folded", "macs", "peak_ram_bytes", "flash_bytes"):
+    for name in ("params", "params_folded", "macs", "peak_ram_bytes", "arena_bytes", "flash_bytes"):
         assert data[name] == getattr(expected, name)
     assert "layers" not in data and "estimate" in data["notes"]["flash_bytes"]
+    assert "activation plan" in data["notes"]["peak_ram_bytes"]
+    assert "whole tensor arena" in data["notes"]["arena_bytes"]
+    assert "TFLite Micro" in data["sources"]["arena_bytes"]
 
 
 def test_config_file_with_overrides_and_per_layer(tmp_path):

@@ -22,15 +22,17 @@ def test_every_board_gets_a_config_the_cost_model_confirms_or_exit_3(board_id, r
         assert over, "nothing fits, yet no budget is named as exceeded"
         need, budgets = data["smallest_need"], data["budgets"]
         assert any(need[key] > budgets[limit] for key, limit in
-                   (("flash_bytes", "flash_bytes"), ("peak_ram_bytes", "ram_bytes"), ("macs", "macs")))
+                   (("flash_bytes", "flash_bytes"), ("arena_bytes", "ram_bytes"), ("macs", "macs")))
         return
     assert code == 0
     report = estimate(PhiNetConfig.from_dict(data))
     assert report.flash_bytes <= board.flash_budget_bytes
-    assert report.peak_ram_bytes <= board.ram_budget_bytes
+    assert report.arena_bytes <= board.ram_budget_bytes  # the whole arena, not activations only
     assert report.macs <= board.mac_budget()
     assert data["estimates"]["params"] == report.params
     assert data["estimates"]["peak_ram_bytes"] == report.peak_ram_bytes
+    assert data["estimates"]["arena_bytes"] == report.arena_bytes
+    assert data["use_percent"]["ram"] == round(100 * report.arena_bytes / board.ram_budget_bytes, 1)
 
 
 def test_stm32h7_json_shape_and_round_trip(recommend_json):
@@ -38,8 +40,10 @@ def test_stm32h7_json_shape_and_round_trip(recommend_json):
     assert code == 0 and data["fits"] is True
     assert {"alpha", "beta", "t0", "num_layers", "resolution", "num_classes",
             "in_channels"} <= set(data["config"])
-    assert {"params", "flash_bytes", "peak_ram_bytes", "macs", "latency_ms", "accuracy",
-            "accuracy_std"} <= set(data["estimates"])
+    assert {"params", "flash_bytes", "peak_ram_bytes", "arena_bytes", "macs", "latency_ms",
+            "accuracy", "accuracy_std"} <= set(data["estimates"])
+    assert data["estimates"]["peak_ram_bytes"] < data["estimates"]["arena_bytes"]
+    assert "TFLite Micro" in data["sources"]["arena_bytes"]
     assert {"flash_bytes", "ram_bytes", "macs"} <= set(data["budgets"])
     assert {"board", "prior", "n_rule", "binding", "warnings", "sources", "alternatives"} <= set(data)
     assert data["binding"] in ("flash", "ram", "macs", "search range")
@@ -57,7 +61,7 @@ def test_stm32h7_json_shape_and_round_trip(recommend_json):
     for option in data["alternatives"]:
         PhiNetConfig.from_dict(option["config"])
         assert option["params"] <= estimates["params"]
-        assert option["macs"] <= budgets["macs"] and option["peak_ram_bytes"] <= budgets["ram_bytes"]
+        assert option["macs"] <= budgets["macs"] and option["arena_bytes"] <= budgets["ram_bytes"]
 
 
 def test_overrides_set_the_budgets_and_are_labelled(recommend_json):
@@ -71,22 +75,36 @@ def test_overrides_set_the_budgets_and_are_labelled(recommend_json):
     assert budgets["sources"]["flash_bytes"] == "command line"
     assert budgets["sources"]["ram_bytes"] == "command line"
     assert data["estimates"]["flash_bytes"] <= 64 * 1024
-    assert data["estimates"]["peak_ram_bytes"] <= 200 * 1024
+    assert data["estimates"]["arena_bytes"] <= 200 * 1024
 
 
-def test_arduino_uno_nothing_fits_exit_3_with_json_and_a_fix(advisor, recommend_json):
+def test_arduino_uno_nothing_fits_at_any_resolution_exit_3_names_other_boards(advisor,
+                                                                              recommend_json):
+    """1.5 KB of RAM holds no TFLite Micro arena: its persistent part alone is ~15 KB."""
     code, data = recommend_json("--board", "arduino-uno")
     assert code == 3 and data["fits"] is False
     assert "ram" in data["over_budget"]
-    assert data["smallest_need"]["peak_ram_bytes"] > data["budgets"]["ram_bytes"]
+    assert data["smallest_need"]["arena_bytes"] > data["budgets"]["ram_bytes"]
+    assert data["largest_fitting_resolution"] is None
+    assert data["boards_that_fit"] and "another board" in data["fixes"][0]
+    code, out, err = advisor("recommend", "--board", "arduino-uno")
+    assert code == 3
+    assert "no PhiNet fits arduino-uno" in err and "--resolution" not in err
+
+
+def test_msp432_nothing_fits_at_160_exit_3_with_the_largest_resolution(advisor, recommend_json):
+    code, data = recommend_json("--board", "msp432p401r")
+    assert code == 3 and data["fits"] is False
+    assert "ram" in data["over_budget"]
+    assert data["smallest_need"]["arena_bytes"] > data["budgets"]["ram_bytes"]
     largest = data["largest_fitting_resolution"]
     assert largest is not None and 1 <= largest < 160
     # the suggested resolution really fits, and one pixel more does not
-    assert recommend_json("--board", "arduino-uno", "--resolution", str(largest))[0] == 0
-    assert recommend_json("--board", "arduino-uno", "--resolution", str(largest + 1))[0] == 3
-    code, out, err = advisor("recommend", "--board", "arduino-uno")
+    assert recommend_json("--board", "msp432p401r", "--resolution", str(largest))[0] == 0
+    assert recommend_json("--board", "msp432p401r", "--resolution", str(largest + 1))[0] == 3
+    code, out, err = advisor("recommend", "--board", "msp432p401r")
     assert code == 3
-    assert "no PhiNet fits arduino-uno" in err and f"--resolution {largest}" in err
+    assert "no PhiNet fits msp432p401r" in err and f"--resolution {largest}" in err
 
 
 @pytest.mark.parametrize("args, words", [
@@ -110,11 +128,12 @@ def test_bad_input_is_a_clear_error_with_exit_2(advisor, args, words):
 
 
 def test_search_resolution_picks_the_fitting_one_nearest_the_regime(recommend_json):
-    code, data = recommend_json("--board", "arduino-uno", "--search-resolution", "8,16,32,64")
+    code, data = recommend_json("--board", "msp432p401r", "--search-resolution", "32,64,96,128")
     assert code == 0
     rows = {row["resolution"]: row for row in data["resolutions"]}
-    assert set(rows) == {8, 16, 32, 64}
+    assert set(rows) == {32, 64, 96, 128}
     fitting = [r for r, row in rows.items() if row["fits"]]
+    assert not rows[128]["fits"] and rows[128]["over_budget"] == ["ram"]
     assert data["config"]["resolution"] == max(fitting)  # nearest to the prior's 160
     assert any("resolution" in warning for warning in data["warnings"])
 
@@ -166,8 +185,8 @@ def test_recommend_imports_no_heavy_package():
 
 
 def test_search_resolution_where_nothing_fits_reports_the_smallest(recommend_json):
-    code, data = recommend_json("--board", "arduino-uno", "--search-resolution", "128,64")
+    code, data = recommend_json("--board", "msp432p401r", "--search-resolution", "160,128")
     assert code == 3 and data["fits"] is False
-    assert data["resolution"] == 64
+    assert data["resolution"] == 128
     assert [row["fits"] for row in data["resolutions"]] == [False, False]
-    assert data["largest_fitting_resolution"] < 64
+    assert data["largest_fitting_resolution"] < 128

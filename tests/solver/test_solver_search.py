@@ -25,10 +25,10 @@ def test_bisection_finds_the_brute_force_optimum(limits):
     alpha, beta, t0 = (grid.ravel() for grid in np.meshgrid(space.alphas, space.betas, space.t0s,
                                                             indexing="ij"))
     every = evaluate(space, 7, alpha, beta, t0)
-    fits = budgets(**limits).fits(every["flash_bytes"], every["peak_ram_bytes"], every["macs"])
+    fits = budgets(**limits).fits(every["flash_bytes"], every["arena_bytes"], every["macs"])
     assert fits.any()
     assert found["params"].max() == every["params"][fits].max()
-    assert budgets(**limits).fits(found["flash_bytes"], found["peak_ram_bytes"], found["macs"]).all()
+    assert budgets(**limits).fits(found["flash_bytes"], found["arena_bytes"], found["macs"]).all()
 
 
 @pytest.mark.parametrize("fitted", [False, True])
@@ -88,5 +88,5 @@ def test_python_api_takes_a_prior_object_and_overrides(curves_prior):
     result = recommend(load_board("nano33ble"), resolution=96, ram="128KB", prior=curves_prior)
     assert result.fits and result.config.resolution == 96
     assert result.budgets.ram_bytes == 128 * 1024
-    assert result.costs["peak_ram_bytes"] <= 128 * 1024
+    assert result.costs["arena_bytes"] <= 128 * 1024
     assert result.accuracy is not None
