@@ -34,25 +34,29 @@ def smallest_fits(space: SearchSpace, budgets: Budgets) -> bool:
 def largest_fitting_resolution(space: SearchSpace, budgets: Budgets) -> int | None:
     """The largest resolution below `space.resolution` at which some PhiNet fits, or None.
 
-    Costs grow with the resolution except for dips of under 1 KB where an odd feature-map
-    side lets the converter fold a PAD op into the next stride-2 conv (one op and one
-    tensor fewer in the arena and the flatbuffer). So bisect, then look
-    `_RESOLUTION_DIP_WINDOW` sides above the bisection's answer for one such dip that fits."""
-    low, high = 0, space.resolution  # low: fits (0 stands for none found), high: does not
+    Costs do not grow monotonically with the resolution: where a feature-map side turns odd
+    the converter folds a PAD op into the next stride-2 conv, one op and one tensor fewer,
+    and where the arena's fixed part dominates (budgets under ~25 KB) such a dip can fit
+    far above a side that does not. What does hold: 1x1 needs least of all (no PAD, no
+    squeeze-excite MEAN, the smallest tensors), and sides 2m + 1 and 2m + 2 give the same
+    feature maps after the stem, so 2m + 2 fits only if 2m + 1 does. So: bisect for a side
+    that fits, then scan the odd sides above it from the top."""
+    if not smallest_fits(space.with_resolution(1), budgets):
+        return None
+    low, high = 1, space.resolution  # low: fits, high: does not (or is the space's own)
     while high - low > 1:
         middle = (low + high) // 2
         if smallest_fits(space.with_resolution(middle), budgets):
             low = middle
         else:
             high = middle
-    above = range(low + 1, min(low + _RESOLUTION_DIP_WINDOW, space.resolution - 1) + 1)
-    fitting = [r for r in above if smallest_fits(space.with_resolution(r), budgets)]
-    return max(fitting, default=low) or None
-
-
-# Which PAD ops exist depends on the side's parity at each stride-2 block, a pattern that
-# repeats every 2 ** (stride-2 layers) sides: 32 covers the stem and PhiNet's four blocks.
-_RESOLUTION_DIP_WINDOW = 32
+    for odd in range(space.resolution - 1 - space.resolution % 2, low, -2):
+        if smallest_fits(space.with_resolution(odd), budgets):
+            even = odd + 1
+            if even < space.resolution and smallest_fits(space.with_resolution(even), budgets):
+                return even
+            return odd
+    return low
 
 
 def diagnose(board, budgets: Budgets, space: SearchSpace, warnings: list[str]):
