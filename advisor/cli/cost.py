@@ -14,14 +14,14 @@ from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
 
 FLASH_NOTE = ("estimate: int8 weights, int32 biases and quantization data, plus flatbuffer "
-              "overhead fitted never-under to converted models (0-4 % over; "
+              "overhead fitted never-under to converted models (0-3 % over; "
               "advisor/cost/deployment.py)")
 PEAK_RAM_NOTE = ("activation peak: the largest set of int8 tensors alive at once, equal to "
                  "TFLite Micro's activation plan (the arena head) up to its 16-byte alignment")
 ARENA_NOTE = ("estimate of TFLite Micro's whole tensor arena: the activation plan plus its "
               "persistent allocations (eval tensors, node structs, per-channel op data), "
               "calibrated never-under on arenas measured with the 64-bit host build of "
-              "tflite-micro (0-6 % over); a 32-bit MCU needs somewhat less "
+              "tflite-micro (0-4 % over; up to 9 % for tiny models); a 32-bit MCU needs less "
               "(advisor/cost/deployment.py)")
 
 # option name -> PhiNetConfig field

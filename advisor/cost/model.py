@@ -26,9 +26,10 @@ Conventions (the tests check each against micromind 0.2.1's PhiNet):
 - ``arena_bytes``: an estimate of TFLite Micro's whole tensor arena (what a board's RAM
   budget must hold): the activation plan plus the interpreter's persistent allocations,
   from the counts of tensors, ops and weighted-op channels and the constants in
-  :mod:`advisor.cost.deployment` (0-6 % above arenas measured on TFLite Micro's host build).
+  :mod:`advisor.cost.deployment` (0-4 % above arenas measured on TFLite Micro's host
+  build, up to 9 % for tiny models).
 - ``flash_bytes``: an estimate of the .tflite size from the constants in
-  :mod:`advisor.cost.deployment` (never under converted models, at most ~4 % over).
+  :mod:`advisor.cost.deployment` (never under converted models, at most 3 % over).
 """
 
 from __future__ import annotations
