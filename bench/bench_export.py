@@ -38,23 +38,18 @@ REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "cost" / "tflite_mea
 def calibration_table() -> list[dict]:
     from advisor.export.calibration import CALIBRATION_CONFIGS, measure
 
-    from advisor.cost import estimate
-
     rows = []
     for config in CALIBRATION_CONFIGS:
         started = time.perf_counter()
         row = measure(config)
-        arena_estimate = estimate(config).arena_bytes
-        data = {**row.to_dict(), "seconds": round(time.perf_counter() - started, 2),
-                "arena_estimate": arena_estimate,
-                "arena_ratio": round(arena_estimate / row.arena_bytes, 4)}
+        data = {**row.to_dict(), "seconds": round(time.perf_counter() - started, 2)}
         rows.append(data)
         c = config
         print(f"a={c.alpha:<5g} b={c.beta:<5g} t0={c.t0:<4g} N={c.num_layers} R={c.resolution:<3d} "
               f"flash {row.model_bytes:>8,} est {row.flash_estimate:>8,} x{row.flash_ratio:.3f}  "
               f"arena {row.arena_bytes:>8,} (head {row.head_bytes:>7,} tail {row.tail_bytes:>6,}) "
-              f"est {arena_estimate:>8,} x{data['arena_ratio']:.3f}  "
-              f"(activation peak est {row.ram_estimate:>8,})  {data['seconds']:.1f} s",
+              f"est {row.arena_estimate:>8,} x{row.arena_ratio:.3f}  "
+              f"(activation peak est {row.peak_ram_estimate:>8,})  {data['seconds']:.1f} s",
               flush=True)
     flash = [r["flash_ratio"] for r in rows]
     arena = [r["arena_ratio"] for r in rows]

@@ -51,13 +51,14 @@ def markdown(report: dict[str, Any]) -> str:
         f"| flash (model bytes) | {_bytes(estimate['flash_bytes'])} | "
         f"{_bytes(export['model_bytes']['value'])} | {export['model_bytes']['source']} | "
         f"{_bytes(board['flash_budget_bytes'])} ({sources.BOARD_PROFILE}) |",
-        f"| RAM (tensor arena) | {_bytes(estimate['peak_ram_bytes'])} | "
+        f"| RAM (tensor arena) | {_bytes(estimate['arena_bytes'])} | "
         f"{_bytes(export['arena_bytes']['value'])} | {export['arena_bytes']['source']} | "
         f"{_bytes(board['ram_budget_bytes'])} ({sources.BOARD_PROFILE}) |",
         f"| arena declared in firmware | | {_bytes(export['firmware_arena_bytes']['value'])} | "
         f"{export['firmware_arena_bytes']['source']} | |",
         "",
-        f"Parameters {estimate['params']:,} and MACs {estimate['macs']:,} ({sources.COST_MODEL}).",
+        f"Parameters {estimate['params']:,}, MACs {estimate['macs']:,} and int8 activation peak "
+        f"{_bytes(estimate['peak_ram_bytes'])} ({sources.COST_MODEL}).",
     ]
     if fit is not None:
         lines += ["", f"Flash margin {fit['flash_margin_bytes']:,} B, RAM margin "
