@@ -95,6 +95,11 @@ class Prior:
     def candidate_ns(self) -> list[int]:
         return sorted({iv.n for iv in self.intervals} | set(self.curves))
 
+    @property
+    def params_span(self) -> tuple[float, float]:
+        """The parameter counts its N intervals cover (high is inf for an open last one)."""
+        return self.intervals[0].low, self.intervals[-1].high
+
     def best_n(self, params: float) -> int:
         """The N of the interval holding `params`; budgets outside the intervals take the
         nearest one (the first below, the last above)."""
@@ -138,9 +143,13 @@ class Prior:
         resolution_differs = resolution is not None and mine.get("resolution")
         if resolution_differs and int(resolution) != int(mine["resolution"]):
             note = f" ({mine['image_size_note']})" if mine.get("image_size_note") else ""
+            matching = [name for name, regime in _shipped_regimes().items()
+                        if name != self.name and regime.get("resolution") == int(resolution)]
+            hint = (f" A prior measured at {resolution}x{resolution} ships: --prior "
+                    + " or --prior ".join(matching) + "." if matching else "")
             warnings.append(
                 f"prior '{self.name}' was measured at {mine['resolution']}x{mine['resolution']}"
-                f"{note}, not {resolution}x{resolution}: the best N per budget may differ."
+                f"{note}, not {resolution}x{resolution}: the best N per budget may differ.{hint}"
             )
         if epochs is not None and mine.get("epochs"):
             if abs(float(epochs) - float(mine["epochs"])) > EPOCHS_RTOL * float(mine["epochs"]):
@@ -184,6 +193,12 @@ def priors_dir() -> Path:
 def available_priors() -> dict[str, Path]:
     """Shipped priors: name (file stem) -> path."""
     return {p.stem: p for p in sorted(priors_dir().glob("*.json"))}
+
+
+def _shipped_regimes() -> dict[str, dict]:
+    """name -> regime of every shipped prior (read from the files, no fitting)."""
+    return {name: json.loads(path.read_text()).get("regime", {})
+            for name, path in available_priors().items()}
 
 
 def load_prior(name_or_path: str | Path | None = None) -> Prior:

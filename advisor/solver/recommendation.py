@@ -210,7 +210,7 @@ def solve(board: Board, budgets: Budgets, space: SearchSpace, prior: Prior,
                           in_channels=space.in_channels, num_classes=space.num_classes)
     costs = _confirmed_costs(config, budgets)
     accuracy, unavailable = _accuracy(prior, config.num_layers, costs["params"])
-    warnings += _extrapolation_warnings(config, prior)
+    warnings += _extrapolation_warnings(config, prior, costs["params"])
     if accuracy is not None and bool(getattr(accuracy, "extrapolated", False)):
         warnings.append(f"the predicted accuracy extrapolates {prior.name}'s N={config.num_layers} "
                         f"curve beyond the parameter counts it was fitted on")
@@ -340,12 +340,18 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
     return out
 
 
-def _extrapolation_warnings(config: PhiNetConfig, prior) -> list[str]:
+def _extrapolation_warnings(config: PhiNetConfig, prior, params: int) -> list[str]:
+    warnings = []
     outside = [f"{name}={getattr(config, name):g} (studied {low:g}-{high:g})"
                for name, (low, high) in STUDIED_RANGES.items()
                if not low <= getattr(config, name) <= high]
-    if not outside:
-        return []
     what = "its predicted accuracy extrapolates" if prior.has_curves else "the N rule extrapolates"
-    return [f"the recommendation lies outside the study's sampled grid ({', '.join(outside)}): "
-            f"{what} from networks of other shapes"]
+    if outside:
+        warnings.append(f"the recommendation lies outside the study's sampled grid "
+                        f"({', '.join(outside)}): {what} from networks of other shapes")
+    low, high = prior.params_span
+    if not low <= params <= high:
+        warnings.append(f"{params:,} parameters lie outside the {low:,.0f}-{high:,.0f} parameters "
+                        f"prior '{prior.name}' segments: its N rule is extended from its "
+                        f"nearest interval")
+    return warnings

@@ -80,6 +80,22 @@ def test_regime_mismatch_is_warned():
                    load_prior("study-published"))
     assert any("32x32" in warning for warning in result.warnings)
     assert any("32x32" in warning for warning in result.to_dict()["warnings"])
+    assert any("--prior cifar10-32px-3ep-partial" in warning for warning in result.warnings)
+
+
+def test_a_size_beyond_the_priors_segmented_span_is_warned():
+    board = load_board("stm32h7")
+    prior = load_prior("cifar10-32px-3ep-partial")
+    result = solve(board, budgets_for(board), SearchSpace(32, num_layers=tuple(prior.candidate_ns)),
+                   prior)
+    low, high = prior.params_span
+    assert result.costs["params"] > high
+    assert any("parameters lie outside" in w and "cifar10-32px-3ep-partial" in w
+               for w in result.warnings)
+    small = solve(board, budgets(flash=150_000), SearchSpace(32, num_layers=tuple(prior.candidate_ns)),
+                  prior)
+    assert low <= small.costs["params"] <= high
+    assert not any("parameters lie outside" in w for w in small.warnings)
 
 
 def test_python_api_takes_a_prior_object_and_overrides(curves_prior):
