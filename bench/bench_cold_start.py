@@ -3,7 +3,8 @@ same run, and `python -X importtime` evidence that they never import the heavy s
 
     python bench/bench_cold_start.py [--runs 9] [--strict]
 
-Goal: each light command < 0.3 s wall. Exits 1 if a heavy package is imported (or, with
+Goals: `advisor boards` and `advisor cost` < 0.3 s wall (issue 2), `advisor recommend` < 0.5 s
+(issue 6: it searches thousands of configurations). Exits 1 if a heavy package is imported (or, with
 --strict, if a goal is missed). Commands whose module has not landed yet are skipped with
 a note.
 """
@@ -19,17 +20,16 @@ import sys
 import time
 from pathlib import Path
 
-GOAL_S = 0.3
 HEAVY = ("torch", "tensorflow", "keras", "ray", "matplotlib", "onnx", "onnxruntime",
          "tflite_micro", "jax")
 COST_ARGS = ["cost", "--alpha", "0.5", "--beta", "1", "--t0", "6", "--layers", "7",
              "--resolution", "160", "--classes", "10"]
-LIGHT_COMMANDS = [
-    ("advisor.cli.boards", ["boards"]),
-    ("advisor.cli.boards", ["boards", "--json"]),
-    ("advisor.cli.cost", COST_ARGS),
-    ("advisor.cli.cost", [*COST_ARGS, "--json"]),
-    ("advisor.cli.recommend", ["recommend", "--board", "stm32h7"]),
+LIGHT_COMMANDS = [  # (module, arguments, goal in seconds)
+    ("advisor.cli.boards", ["boards"], 0.3),
+    ("advisor.cli.boards", ["boards", "--json"], 0.3),
+    ("advisor.cli.cost", COST_ARGS, 0.3),
+    ("advisor.cli.cost", [*COST_ARGS, "--json"], 0.3),
+    ("advisor.cli.recommend", ["recommend", "--board", "stm32h7"], 0.5),
 ]
 
 
@@ -78,11 +78,11 @@ def main() -> int:
     advisor = advisor_command()
     print(f"python {sys.version.split()[0]}, {options.runs} runs each, entry point: {' '.join(advisor)}")
     baseline = statistics.median(wall_times([sys.executable, "-c", "pass"], options.runs))
-    print(f"{'command':58} {'median s':>9} {'min s':>7} {'x baseline':>10} {'+ s':>6}  goal <{GOAL_S} s")
+    print(f"{'command':58} {'median s':>9} {'min s':>7} {'x baseline':>10} {'+ s':>6}  {'goal s':>6}")
     print(f"{'python -c pass (baseline)':58} {baseline:9.3f}")
 
     failures, misses, ran = [], [], []
-    for module, args in LIGHT_COMMANDS:
+    for module, args, goal in LIGHT_COMMANDS:
         label = "advisor " + " ".join(args).replace(" ".join(COST_ARGS[1:]), "...")
         if importlib.util.find_spec(module) is None:
             print(f"{label:58} skipped: {module} has not landed yet")
@@ -95,11 +95,11 @@ def main() -> int:
             continue
         ran.append(args)
         median = statistics.median(times)
-        verdict = "ok" if median < GOAL_S else "MISSED"
-        if median >= GOAL_S:
+        verdict = "ok" if median < goal else "MISSED"
+        if median >= goal:
             misses.append(label)
         print(f"{label:58} {median:9.3f} {min(times):7.3f} {median / baseline:10.1f} "
-              f"{median - baseline:6.3f}  {verdict}")
+              f"{median - baseline:6.3f}  {goal:6.1f} {verdict}")
 
     print("\nimport evidence (python -X importtime -m advisor ...):")
     for args in ran:
