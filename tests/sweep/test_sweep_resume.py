@@ -1,7 +1,6 @@
 """A sweep killed with SIGKILL mid-run resumes with no lost and no duplicated rows."""
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess

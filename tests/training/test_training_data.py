@@ -1,10 +1,8 @@
-import io
 import logging
 import os
 import pickle
 import shutil
 import tarfile
-import zipfile
 
 import numpy as np
 import pytest
