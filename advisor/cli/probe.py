@@ -61,8 +61,6 @@ def _probe_one(prober, checkpoint: Path, out: Path | None, as_json: bool) -> Non
         click.echo(f"warning: {checkpoint} was trained on other data than --data; its held-out "
                    "split may hold training images", err=True)
     files = _write_outputs(out, [(checkpoint.name, report)], data, "probe")
-    if files:
-        data["files"] = files
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -90,8 +88,6 @@ def _probe_store(prober, store: Path, out: Path | None, as_json: bool) -> None:
         err.print(f"warning: {len(foreign)} models were trained on other data than --data; "
                   "their held-out split may hold training images", highlight=False)
     files = _write_outputs(out, result.reports, data, "probe_sweep") if result.reports else []
-    if files:
-        data["files"] = files
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -106,6 +102,7 @@ def _probe_store(prober, store: Path, out: Path | None, as_json: bool) -> None:
 
 
 def _write_outputs(out: Path | None, curves, data: dict, name: str) -> list[str]:
+    """Write the figure and the JSON report into `out`; list the files in data["files"]."""
     if out is None:
         return []
     from advisor.probe.plot import save_probe_figure
@@ -113,7 +110,9 @@ def _write_outputs(out: Path | None, curves, data: dict, name: str) -> list[str]
     paths = save_probe_figure(curves, out, name)
     report_path = out / f"{name}.json"
     report_path.write_text(json.dumps(data, indent=2) + "\n")
-    return [str(path) for path in (*paths, report_path)]
+    files = [str(path) for path in (*paths, report_path)]
+    data["files"] = files
+    return files
 
 
 def _tell_files(files: list[str]) -> None:
