@@ -20,7 +20,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 from advisor.sweep.executors import make_executor
 from advisor.sweep.grid import GridPoint
@@ -29,20 +28,14 @@ from advisor.sweep.regime import Regime
 from advisor.sweep.runner import plan_sweep, run_sweep
 from advisor.sweep.store import SweepStore
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from synthetic_images import write_colour_folder  # noqa: E402  (the tests' generator)
+
 
 def synthetic_folder(root: Path, per_class: int, size: int) -> Path:
-    from PIL import Image
-
-    rng = np.random.default_rng(0)
-    for split, count in (("train", per_class), ("test", max(2, per_class // 5))):
-        for label, channel in (("red", 0), ("blue", 2)):
-            folder = root / split / label
-            folder.mkdir(parents=True)
-            for index in range(count):
-                pixels = rng.integers(0, 90, size=(size, size, 3))
-                pixels[..., channel] += 150
-                Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{index:04d}.png")
-    return root
+    counts = {"train": per_class, "test": max(2, per_class // 5)}
+    return write_colour_folder(root, counts, colours=("red", "blue"), size=size, noise=90,
+                               boost=150)
 
 
 def points(count: int) -> list[GridPoint]:

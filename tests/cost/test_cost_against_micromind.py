@@ -8,14 +8,11 @@ of advisor.cost.deployment; its peak live set comes from a plain tensor-lifetime
 from __future__ import annotations
 
 import random
-import sys
-from pathlib import Path
 
 import pytest
 
 torch = pytest.importorskip("torch")
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from micromind_reference import load_phinet_module, one_torch_thread, reference_phinet  # noqa: E402,F401
 
 from advisor.config import PhiNetConfig  # noqa: E402

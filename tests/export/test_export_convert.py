@@ -43,10 +43,6 @@ def test_float_tflite_matches_pytorch(overrides):
 
 def test_float_tflite_matches_micromind_reference():
     """The converter reads micromind 0.2.1's own state_dict, not only advisor's PhiNet."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from micromind_reference import reference_phinet
 
     from advisor.export.calibration import randomize_batchnorm

@@ -2,25 +2,11 @@
 
 from pathlib import Path
 
-import numpy as np
-
-CLASSES = {"red": 0, "green": 1, "blue": 2}
-
+import synthetic_images
 
 def write_colour_folder(root: Path, per_split=(("train", 24), ("test", 10)), size=16, seed=0) -> Path:
     """root/<split>/<colour>/*.png: noisy images whose dominant channel is the class."""
-    from PIL import Image
-
-    rng = np.random.default_rng(seed)
-    for split, count in per_split:
-        for name, channel in CLASSES.items():
-            folder = root / split / name
-            folder.mkdir(parents=True, exist_ok=True)
-            for index in range(count):
-                pixels = rng.integers(0, 110, size=(size, size, 3))
-                pixels[..., channel] += 140
-                Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{index:03d}.png")
-    return root
+    return synthetic_images.write_colour_folder(root, dict(per_split), size=size, seed=seed)
 
 
 def train_tiny(config: dict, data: Path, out: Path, resolution: int = 16) -> Path:

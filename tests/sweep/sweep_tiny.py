@@ -1,6 +1,6 @@
 """Tiny data and grids for the sweep tests."""
 
-import numpy as np
+from synthetic_images import write_colour_folder
 
 # Tiny networks (they train in about a second at 8x8) and the options of a tiny sweep.
 TINY_CONFIGS = [
@@ -15,15 +15,6 @@ TINY_REGIME = ["--resolution", "8", "--epochs", "1", "--warmup-epochs", "0", "--
 
 def write_image_folder(root, per_class=(12, 6), size=8, seed=0):
     """root/{train,test}/{red,blue}/*.png: two colour classes with noise, learnable in an epoch."""
-    from PIL import Image
-
-    rng = np.random.default_rng(seed)
-    for split, count in zip(("train", "test"), per_class):
-        for label, channel in (("red", 0), ("blue", 2)):
-            folder = root / split / label
-            folder.mkdir(parents=True)
-            for index in range(count):
-                pixels = rng.integers(0, 90, size=(size, size, 3))
-                pixels[..., channel] += 150
-                Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{index:03d}.png")
-    return root
+    counts = dict(zip(("train", "test"), per_class))
+    return write_colour_folder(root, counts, colours=("red", "blue"), size=size, seed=seed,
+                               noise=90, boost=150)
