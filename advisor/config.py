@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from advisor.errors import AdvisorError
 
-_ALIASES = {"N": "num_layers", "layers": "num_layers", "t_zero": "t0", "classes": "num_classes",
-            "channels": "in_channels"}
+_ALIASES = {
+    "N": "num_layers",
+    "layers": "num_layers",
+    "t_zero": "t0",
+    "classes": "num_classes",
+    "channels": "in_channels",
+}
 
 
 @dataclass(frozen=True)
@@ -40,12 +46,19 @@ class PhiNetConfig:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
                 raise AdvisorError(f"PhiNet {name} must be a positive number, got {value!r}")
-        for name, low in (("num_layers", 1), ("resolution", 1), ("in_channels", 1),
-                          ("num_classes", 1), ("divisor", 1)):
+        for name, low in (
+            ("num_layers", 1),
+            ("resolution", 1),
+            ("in_channels", 1),
+            ("num_classes", 1),
+            ("divisor", 1),
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise AdvisorError(f"PhiNet {name} must be an integer >= {low}, got {value!r}")
-        object.__setattr__(self, "downsampling_layers", tuple(int(i) for i in self.downsampling_layers))
+        object.__setattr__(
+            self, "downsampling_layers", tuple(int(i) for i in self.downsampling_layers)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -53,7 +66,7 @@ class PhiNetConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "PhiNetConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> PhiNetConfig:
         """Build from a flat mapping or from a recommendation / report JSON with a "config" key."""
         if "config" in data and isinstance(data["config"], Mapping):
             data = data["config"]
@@ -63,7 +76,8 @@ class PhiNetConfig:
             name = _ALIASES.get(key, key)
             if name not in known:
                 raise AdvisorError(
-                    f"unknown PhiNet config key {key!r}; expected some of {sorted(known)}")
+                    f"unknown PhiNet config key {key!r}; expected some of {sorted(known)}"
+                )
             kwargs[name] = value
         missing = {"alpha", "beta", "t0", "num_layers"} - kwargs.keys()
         if missing:
@@ -75,7 +89,7 @@ class PhiNetConfig:
         return cls(**kwargs)
 
     @classmethod
-    def from_json_file(cls, path: str | Path) -> "PhiNetConfig":
+    def from_json_file(cls, path: str | Path) -> PhiNetConfig:
         path = Path(path)
         try:
             data = json.loads(path.read_text())

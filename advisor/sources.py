@@ -1,7 +1,9 @@
 """Where a printed figure came from. Every number the tool shows carries one of these."""
 
 COST_MODEL = "cost model"  # computed from the architecture, advisor.cost
-SCALING_LAW = "scaling law"  # predicted by a fitted prior, advisor.scaling (append the prior's name)
+SCALING_LAW = (
+    "scaling law"  # predicted by a fitted prior, advisor.scaling (append the prior's name)
+)
 BOARD_PROFILE = "board profile"  # read from a board's TOML file
 CONVERTER = "measured: TFLite converter"  # bytes of the .tflite file written
 TFLITE_MICRO = "measured: TFLite Micro"  # arena and outputs from the real TFLM interpreter

@@ -20,10 +20,32 @@ import sys
 import time
 from pathlib import Path
 
-HEAVY = ("torch", "tensorflow", "keras", "ray", "matplotlib", "onnx", "onnxruntime",
-         "tflite_micro", "jax")
-COST_ARGS = ["cost", "--alpha", "0.5", "--beta", "1", "--t0", "6", "--layers", "7",
-             "--resolution", "160", "--classes", "10"]
+HEAVY = (
+    "torch",
+    "tensorflow",
+    "keras",
+    "ray",
+    "matplotlib",
+    "onnx",
+    "onnxruntime",
+    "tflite_micro",
+    "jax",
+)
+COST_ARGS = [
+    "cost",
+    "--alpha",
+    "0.5",
+    "--beta",
+    "1",
+    "--t0",
+    "6",
+    "--layers",
+    "7",
+    "--resolution",
+    "160",
+    "--classes",
+    "10",
+]
 LIGHT_COMMANDS = [  # (module, arguments, goal in seconds)
     ("advisor.cli.boards", ["boards"], 0.3),
     ("advisor.cli.boards", ["boards", "--json"], 0.3),
@@ -46,7 +68,9 @@ def wall_times(command: list[str], runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        result = subprocess.run(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         times.append(time.perf_counter() - start)
         if result.returncode != 0:
             last_line = (result.stderr.strip().splitlines() or ["no message"])[-1]
@@ -57,8 +81,12 @@ def wall_times(command: list[str], runs: int) -> list[float]:
 def imported_modules(args: list[str]) -> list[tuple[int, str, bool]]:
     """(cumulative microseconds, module, imported at top level) for every module that
     `advisor ARGS` imports."""
-    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "advisor", *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "advisor", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     modules = []
     for line in result.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
@@ -76,9 +104,13 @@ def main() -> int:
     options = parser.parse_args()
 
     advisor = advisor_command()
-    print(f"python {sys.version.split()[0]}, {options.runs} runs each, entry point: {' '.join(advisor)}")
+    print(
+        f"python {sys.version.split()[0]}, {options.runs} runs each, entry point: {' '.join(advisor)}"
+    )
     baseline = statistics.median(wall_times([sys.executable, "-c", "pass"], options.runs))
-    print(f"{'command':58} {'median s':>9} {'min s':>7} {'x baseline':>10} {'+ s':>6}  {'goal s':>6}")
+    print(
+        f"{'command':58} {'median s':>9} {'min s':>7} {'x baseline':>10} {'+ s':>6}  {'goal s':>6}"
+    )
     print(f"{'python -c pass (baseline)':58} {baseline:9.3f}")
 
     failures, misses, ran = [], [], []
@@ -98,15 +130,19 @@ def main() -> int:
         verdict = "ok" if median < goal else "MISSED"
         if median >= goal:
             misses.append(label)
-        print(f"{label:58} {median:9.3f} {min(times):7.3f} {median / baseline:10.1f} "
-              f"{median - baseline:6.3f}  {goal:6.1f} {verdict}")
+        print(
+            f"{label:58} {median:9.3f} {min(times):7.3f} {median / baseline:10.1f} "
+            f"{median - baseline:6.3f}  {goal:6.1f} {verdict}"
+        )
 
     print("\nimport evidence (python -X importtime -m advisor ...):")
     for args in ran:
         modules = imported_modules(args)
         heavy = sorted({name.split(".")[0] for _, name, _ in modules} & set(HEAVY))
-        print(f"  advisor {' '.join(args)}: {len(modules)} modules imported; "
-              f"heavy ({', '.join(HEAVY)}): {', '.join(heavy) or 'none'}")
+        print(
+            f"  advisor {' '.join(args)}: {len(modules)} modules imported; "
+            f"heavy ({', '.join(HEAVY)}): {', '.join(heavy) or 'none'}"
+        )
         top_level = [(us, name) for us, name, top in modules if top]
         for us, name in sorted(top_level, reverse=True)[:8]:
             print(f"    {us / 1000:7.1f} ms  {name}")

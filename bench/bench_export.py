@@ -29,8 +29,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # The fitted constants of advisor/cost/deployment.py (the others are exact).
 FLASH_CONSTANTS = ("ACTIVATION_TENSOR_BYTES", "CONSTANT_TENSOR_BYTES")  # + MODEL_BYTES
-ARENA_TAIL_CONSTANTS = ("ARENA_BYTES_PER_OP", "ARENA_BYTES_PER_TENSOR", "ARENA_BYTES_PER_CHANNEL",
-                        "ARENA_BYTES")
+ARENA_TAIL_CONSTANTS = (
+    "ARENA_BYTES_PER_OP",
+    "ARENA_BYTES_PER_TENSOR",
+    "ARENA_BYTES_PER_CHANNEL",
+    "ARENA_BYTES",
+)
 ARENA_PLANNER_CONSTANTS = ("PLANNER_BYTES_PER_TENSOR", "PLANNER_BYTES_PER_OP", "PLANNER_BYTES")
 REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "cost" / "tflite_measurements.json"
 
@@ -45,26 +49,32 @@ def calibration_table() -> list[dict]:
         data = {**row.to_dict(), "seconds": round(time.perf_counter() - started, 2)}
         rows.append(data)
         c = config
-        print(f"a={c.alpha:<5g} b={c.beta:<5g} t0={c.t0:<4g} N={c.num_layers} R={c.resolution:<3d} "
-              f"flash {row.model_bytes:>8,} est {row.flash_estimate:>8,} x{row.flash_ratio:.3f}  "
-              f"arena {row.arena_bytes:>8,} (head {row.head_bytes:>7,} tail {row.tail_bytes:>6,}) "
-              f"est {row.arena_estimate:>8,} x{row.arena_ratio:.3f}  "
-              f"(activation peak est {row.peak_ram_estimate:>8,})  {data['seconds']:.1f} s",
-              flush=True)
+        print(
+            f"a={c.alpha:<5g} b={c.beta:<5g} t0={c.t0:<4g} N={c.num_layers} R={c.resolution:<3d} "
+            f"flash {row.model_bytes:>8,} est {row.flash_estimate:>8,} x{row.flash_ratio:.3f}  "
+            f"arena {row.arena_bytes:>8,} (head {row.head_bytes:>7,} tail {row.tail_bytes:>6,}) "
+            f"est {row.arena_estimate:>8,} x{row.arena_ratio:.3f}  "
+            f"(activation peak est {row.peak_ram_estimate:>8,})  {data['seconds']:.1f} s",
+            flush=True,
+        )
     flash = [r["flash_ratio"] for r in rows]
     arena = [r["arena_ratio"] for r in rows]
-    print(f"flash estimate / measured: min {min(flash):.3f} max {max(flash):.3f}; "
-          f"arena estimate / measured arena: min {min(arena):.3f} max {max(arena):.3f}")
+    print(
+        f"flash estimate / measured: min {min(flash):.3f} max {max(flash):.3f}; "
+        f"arena estimate / measured arena: min {min(arena):.3f} max {max(arena):.3f}"
+    )
     return rows
 
 
-def _cost_model_with(configs, names: tuple[str, ...], values: dict[str, int], figure: str) -> np.ndarray:
+def _cost_model_with(
+    configs, names: tuple[str, ...], values: dict[str, int], figure: str
+) -> np.ndarray:
     """`figure` of each config with the deployment constants `names` set to `values` (0 when
     not given), the cost model reloaded so that its derived constants follow."""
     import importlib
 
-    from advisor.cost import deployment
     import advisor.cost.model as cost_model
+    from advisor.cost import deployment
 
     saved = {name: getattr(deployment, name) for name in names}
     try:
@@ -86,8 +96,9 @@ def _least_worst_ratio(base: np.ndarray, features: np.ndarray, measured: np.ndar
     count = features.shape[1]
     rows = np.vstack([np.c_[features, -measured], np.c_[-features, np.zeros(len(features))]])
     bounds = [(0, None)] * (count - 1) + [(None, None), (0, None)]
-    result = linprog(np.r_[np.zeros(count), 1.0], A_ub=rows,
-                     b_ub=np.r_[-base, base - measured], bounds=bounds)
+    result = linprog(
+        np.r_[np.zeros(count), 1.0], A_ub=rows, b_ub=np.r_[-base, base - measured], bounds=bounds
+    )
     if result.status != 0:
         raise RuntimeError(f"the fit failed: {result.message}")
     return result.x[:count]
@@ -102,13 +113,15 @@ def fit_flash(rows: list[dict]) -> dict[str, int]:
 
     configs = [PhiNetConfig.from_dict(r["config"]) for r in rows]
     measured = np.array([r["model_bytes"] for r in rows], dtype=float)
-    names = FLASH_CONSTANTS + ("MODEL_BYTES",)
+    names = (*FLASH_CONSTANTS, "MODEL_BYTES")
     exact = _cost_model_with(configs, names, {}, "flash_bytes")
-    counts = [_cost_model_with(configs, names, {name: 1}, "flash_bytes") - exact
-              for name in FLASH_CONSTANTS]
+    counts = [
+        _cost_model_with(configs, names, {name: 1}, "flash_bytes") - exact
+        for name in FLASH_CONSTANTS
+    ]
     x = _least_worst_ratio(exact, np.c_[np.stack(counts, 1), np.ones(len(rows))], measured)
     best = None
-    for rounded in itertools.product(*[(np.floor(v), np.ceil(v)) for v in x[:len(counts)]]):
+    for rounded in itertools.product(*[(np.floor(v), np.ceil(v)) for v in x[: len(counts)]]):
         covered = exact + sum(value * count for value, count in zip(rounded, counts))
         model_bytes = np.ceil(np.max(measured - covered))
         worst = np.max((covered + model_bytes) / measured)
@@ -117,8 +130,10 @@ def fit_flash(rows: list[dict]) -> dict[str, int]:
     _, rounded, model_bytes, ratio = best
     fitted = {name: int(value) for name, value in zip(FLASH_CONSTANTS, rounded)}
     fitted["MODEL_BYTES"] = int(model_bytes)
-    print(f"fitted flash constants: {fitted} -> estimate / measured {ratio.min():.4f}-"
-          f"{ratio.max():.4f} on {len(rows)} models")
+    print(
+        f"fitted flash constants: {fitted} -> estimate / measured {ratio.min():.4f}-"
+        f"{ratio.max():.4f} on {len(rows)} models"
+    )
     return fitted
 
 
@@ -132,29 +147,44 @@ def fit_arena(models: list[dict]) -> dict[str, int]:
     arena = np.array([m["tflm_arena_bytes"] for m in models], dtype=float)
     tail = np.array([m["tflm_tail_bytes"] for m in models], dtype=float)
     names = ARENA_TAIL_CONSTANTS + ARENA_PLANNER_CONSTANTS
-    off = -10 ** 12  # a planner term that never wins: the arena is then plan + tail
+    off = -(10**12)  # a planner term that never wins: the arena is then plan + tail
     plan = _cost_model_with(configs, names, {"PLANNER_BYTES": off}, "arena_bytes")
-    tail_counts = np.stack([_cost_model_with(configs, names, {name: 1, "PLANNER_BYTES": off},
-                                             "arena_bytes") - plan
-                            for name in ARENA_TAIL_CONSTANTS], 1)
-    on = 10 ** 12  # a planner term that always wins
-    planner_counts = np.stack([_cost_model_with(configs, names, {name: 1, "PLANNER_BYTES": on},
-                                                "arena_bytes") - on
-                               for name in ARENA_PLANNER_CONSTANTS[:-1]], 1)
+    tail_counts = np.stack(
+        [
+            _cost_model_with(configs, names, {name: 1, "PLANNER_BYTES": off}, "arena_bytes") - plan
+            for name in ARENA_TAIL_CONSTANTS
+        ],
+        1,
+    )
+    on = 10**12  # a planner term that always wins
+    planner_counts = np.stack(
+        [
+            _cost_model_with(configs, names, {name: 1, "PLANNER_BYTES": on}, "arena_bytes") - on
+            for name in ARENA_PLANNER_CONSTANTS[:-1]
+        ],
+        1,
+    )
     planner_counts = np.c_[planner_counts, np.ones(len(models))]
     scratch = arena - tail  # the head: the activation plan or the planner's scratch
     planned = scratch > plan
     # variables: the tail coefficients, then the planner's; each group's constant is free
-    lower = np.vstack([np.c_[tail_counts, np.zeros_like(planner_counts)],
-                       np.c_[np.zeros_like(tail_counts[planned]), planner_counts[planned]]])
-    x = _fit_arena_lp(lower, np.r_[tail, scratch[planned]], tail_counts, planner_counts, plan,
-                      arena)
+    lower = np.vstack(
+        [
+            np.c_[tail_counts, np.zeros_like(planner_counts)],
+            np.c_[np.zeros_like(tail_counts[planned]), planner_counts[planned]],
+        ]
+    )
+    x = _fit_arena_lp(
+        lower, np.r_[tail, scratch[planned]], tail_counts, planner_counts, plan, arena
+    )
     fitted = {name: int(np.ceil(value - 1e-9)) for name, value in zip(names, x)}
     estimate = _cost_model_with(configs, names, fitted, "arena_bytes")
     ratio = estimate / arena
-    print(f"fitted arena constants: {fitted} -> estimate / measured {ratio.min():.4f}-"
-          f"{ratio.max():.4f} on {len(models)} models ({planned.sum()} with the planner's "
-          f"scratch larger than the activation plan)")
+    print(
+        f"fitted arena constants: {fitted} -> estimate / measured {ratio.min():.4f}-"
+        f"{ratio.max():.4f} on {len(models)} models ({planned.sum()} with the planner's "
+        f"scratch larger than the activation plan)"
+    )
     return fitted
 
 
@@ -163,15 +193,22 @@ def _fit_arena_lp(lower, floor, tail_counts, planner_counts, plan, arena) -> np.
     from scipy.optimize import linprog
 
     n, k, m = len(arena), tail_counts.shape[1], planner_counts.shape[1]
-    upper = np.vstack([np.c_[tail_counts, np.zeros((n, m)), -arena],
-                       np.c_[tail_counts, planner_counts, -arena]])
+    upper = np.vstack(
+        [np.c_[tail_counts, np.zeros((n, m)), -arena], np.c_[tail_counts, planner_counts, -arena]]
+    )
     rows = np.vstack([upper, np.c_[-lower, np.zeros(len(lower))]])
-    bounds = [(0, None)] * (k - 1) + [(None, None)] + [(0, None)] * (m - 1) + [(None, None), (0, None)]
-    result = linprog(np.r_[np.zeros(k + m), 1.0], A_ub=rows,
-                     b_ub=np.r_[-plan, np.zeros(n), -floor], bounds=bounds)
+    bounds = (
+        [(0, None)] * (k - 1) + [(None, None)] + [(0, None)] * (m - 1) + [(None, None), (0, None)]
+    )
+    result = linprog(
+        np.r_[np.zeros(k + m), 1.0],
+        A_ub=rows,
+        b_ub=np.r_[-plan, np.zeros(n), -floor],
+        bounds=bounds,
+    )
     if result.status != 0:
         raise RuntimeError(f"the arena fit failed: {result.message}")
-    return result.x[:k + m]
+    return result.x[: k + m]
 
 
 def inference_speed() -> None:
@@ -183,8 +220,11 @@ def inference_speed() -> None:
     config = CALIBRATION_CONFIGS[2]
     r = config.resolution
     rng = np.random.default_rng(0)
-    model = to_tflite(config, random_phinet(config).state_dict(),
-                      rng.normal(0, 1, (4, 3, r, r)).astype(np.float32))
+    model = to_tflite(
+        config,
+        random_phinet(config).state_dict(),
+        rng.normal(0, 1, (4, 3, r, r)).astype(np.float32),
+    )
     inputs = rng.integers(-128, 128, (200, r, r, 3)).astype(np.int8)
     arena = minimal_arena(model).arena_bytes
     started = time.perf_counter()
@@ -196,20 +236,28 @@ def inference_speed() -> None:
     started = time.perf_counter()
     run_tflite(model, inputs)
     reference = (time.perf_counter() - started) / len(inputs)
-    print(f"int8 inference ({config.alpha}/{config.beta}/{config.t0}/{config.num_layers} at "
-          f"{r}x{r}): TFLite Micro {1000 * micro:.2f} ms, tf.lite reference kernels "
-          f"{1000 * reference:.2f} ms (baseline), ratio {reference / micro:.2f}x")
+    print(
+        f"int8 inference ({config.alpha}/{config.beta}/{config.t0}/{config.num_layers} at "
+        f"{r}x{r}): TFLite Micro {1000 * micro:.2f} ms, tf.lite reference kernels "
+        f"{1000 * reference:.2f} ms (baseline), ratio {reference / micro:.2f}x"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="Write the calibration table here.")
-    parser.add_argument("--fit-flash", action="store_true",
-                        help="Print the flash constants fitted to the table and "
-                             "tests/cost/tflite_measurements.json.")
-    parser.add_argument("--fit-arena", action="store_true",
-                        help="Only print the arena constants fitted to "
-                             "tests/cost/tflite_measurements.json (converts nothing).")
+    parser.add_argument(
+        "--fit-flash",
+        action="store_true",
+        help="Print the flash constants fitted to the table and "
+        "tests/cost/tflite_measurements.json.",
+    )
+    parser.add_argument(
+        "--fit-arena",
+        action="store_true",
+        help="Only print the arena constants fitted to "
+        "tests/cost/tflite_measurements.json (converts nothing).",
+    )
     args = parser.parse_args()
     reference = json.loads(REFERENCE.read_text())["models"]
     if args.fit_arena:
@@ -218,9 +266,11 @@ def main() -> None:
     rows = calibration_table()
     if args.fit_flash:
         known = {json.dumps(r["config"], sort_keys=True) for r in rows}
-        rows_for_fit = rows + [{"config": m["config"], "model_bytes": m["tflite_bytes"]}
-                               for m in reference
-                               if json.dumps(m["config"], sort_keys=True) not in known]
+        rows_for_fit = rows + [
+            {"config": m["config"], "model_bytes": m["tflite_bytes"]}
+            for m in reference
+            if json.dumps(m["config"], sort_keys=True) not in known
+        ]
         fit_flash(rows_for_fit)
     inference_speed()
     if args.json:

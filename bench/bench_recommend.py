@@ -38,32 +38,45 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--boards", default="stm32h7,nano33ble,arduino-uno")
     args = parser.parse_args()
-    commands = {"python -c pass": ([sys.executable, "-c", "pass"], (0,)),
-                "python -c 'import advisor.scaling'": (
-                    [sys.executable, "-c", "import advisor.scaling"], (0,))}
+    commands = {
+        "python -c pass": ([sys.executable, "-c", "pass"], (0,)),
+        "python -c 'import advisor.scaling'": (
+            [sys.executable, "-c", "import advisor.scaling"],
+            (0,),
+        ),
+    }
     # the installed console script, as a user runs it; `python -m advisor` without one
     script = Path(sys.executable).with_name("advisor")
     advisor = [str(script)] if script.exists() else [sys.executable, "-m", "advisor"]
     for board in args.boards.split(","):
         # exit 3 (nothing fits) is a valid answer, e.g. for the Arduino UNO
         commands[f"advisor recommend --board {board}"] = (
-            [*advisor, "recommend", "--board", board, "--json"], (0, 3))
+            [*advisor, "recommend", "--board", board, "--json"],
+            (0, 3),
+        )
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(args.runs):
         for name, (command, ok_codes) in commands.items():
             runs[name].append(timed(command, ok_codes))
     base = statistics.median(wall for wall, _ in runs["python -c pass"])
-    print(f"{args.runs} cold runs each, seconds: median wall, min wall (the least contended "
-          f"run), median CPU (user + sys)")
+    print(
+        f"{args.runs} cold runs each, seconds: median wall, min wall (the least contended "
+        f"run), median CPU (user + sys)"
+    )
     for name, values in runs.items():
         wall = statistics.median(w for w, _ in values)
         fastest = min(w for w, _ in values)
         cpu = statistics.median(c for _, c in values)
-        verdict = ("" if not name.endswith("--board stm32h7") else
-                   f"  target wall < {TARGET_S} s: median {'met' if wall < TARGET_S else 'NOT met'}"
-                   f", min {'met' if fastest < TARGET_S else 'NOT met'}")
-        print(f"{name:44s} {wall:6.3f} {fastest:6.3f} {cpu:6.3f}  ({wall / base:4.1f}x baseline)"
-              f"{verdict}")
+        verdict = (
+            ""
+            if not name.endswith("--board stm32h7")
+            else f"  target wall < {TARGET_S} s: median {'met' if wall < TARGET_S else 'NOT met'}"
+            f", min {'met' if fastest < TARGET_S else 'NOT met'}"
+        )
+        print(
+            f"{name:44s} {wall:6.3f} {fastest:6.3f} {cpu:6.3f}  ({wall / base:4.1f}x baseline)"
+            f"{verdict}"
+        )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,14 @@ from advisor.scaling.cv import TRAIN_FRACTION, split_indices  # noqa: E402
 
 GOAL_S = 30.0
 # acc = c - a / P^phi per N (synthetic, shaped like the study's CIFAR-10 curves)
-CURVES = {4: (400, 0.45, 72), 5: (800, 0.47, 80), 6: (1200, 0.48, 85), 7: (1800, 0.5, 88),
-          8: (3500, 0.52, 90), 9: (6000, 0.55, 92)}
+CURVES = {
+    4: (400, 0.45, 72),
+    5: (800, 0.47, 80),
+    6: (1200, 0.48, 85),
+    7: (1800, 0.5, 88),
+    8: (3500, 0.52, 90),
+    9: (6000, 0.55, 92),
+}
 
 
 def synthetic_table(per_n: int = 45, noise: float = 0.8, seed: int = 0):
@@ -36,8 +42,20 @@ def synthetic_table(per_n: int = 45, noise: float = 0.8, seed: int = 0):
     for n, (a, phi, c) in CURVES.items():
         for params in 10 ** rng.uniform(4, 7, per_n):
             accuracy = c - a * params**-phi + rng.normal(0, noise)
-            rows.append(dict(alpha=1, beta=1, t0=6, N=n, resolution=160, dataset="CIFAR-10",
-                             epochs=110, params=params, accuracy=accuracy, source="synthetic"))
+            rows.append(
+                dict(
+                    alpha=1,
+                    beta=1,
+                    t0=6,
+                    N=n,
+                    resolution=160,
+                    dataset="CIFAR-10",
+                    epochs=110,
+                    params=params,
+                    accuracy=accuracy,
+                    source="synthetic",
+                )
+            )
     return from_rows(rows, "synthetic")
 
 
@@ -54,14 +72,16 @@ def baseline(table, folds: int, seed: int):
             train = order[:n_train]
             for model in MODELS.values():
                 fits += 1
+
                 def function(x, *theta, model=model):
                     return model.value(np.array(theta), x)
 
                 try:
                     with warnings.catch_warnings(), np.errstate(all="ignore"):
                         warnings.simplefilter("ignore", OptimizeWarning)
-                        theta, _ = curve_fit(function, x[train], accuracy[train],
-                                             p0=np.ones(len(model.theta_names)))
+                        theta, _ = curve_fit(
+                            function, x[train], accuracy[train], p0=np.ones(len(model.theta_names))
+                        )
                     if not np.all(np.isfinite(model.value(theta, x[order[n_train:]]))):
                         failed += 1
                 except (RuntimeError, ValueError):
@@ -96,32 +116,46 @@ def main() -> None:
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     fits = len(MODELS) * len(table.n_values()) * args.folds
     failed = sum(sum(cv.failed_by_n().values()) for cv in result.models.values())
-    print(f"advisor.scaling.cross_validate: {len(table)} points, {len(MODELS)} models x "
-          f"{len(table.n_values())} N x {args.folds} folds = {fits} fits")
-    print(f"  wall {seconds:.2f} s, CPU {cpu:.2f} s (goal < {GOAL_S:.0f} s on one core: "
-          f"{'met' if cpu < GOAL_S else 'MISSED'}; wall > CPU means other processes shared "
-          f"the core), {cpu / fits * 1e3:.3f} ms CPU per fit, {failed} failed folds")
+    print(
+        f"advisor.scaling.cross_validate: {len(table)} points, {len(MODELS)} models x "
+        f"{len(table.n_values())} N x {args.folds} folds = {fits} fits"
+    )
+    print(
+        f"  wall {seconds:.2f} s, CPU {cpu:.2f} s (goal < {GOAL_S:.0f} s on one core: "
+        f"{'met' if cpu < GOAL_S else 'MISSED'}; wall > CPU means other processes shared "
+        f"the core), {cpu / fits * 1e3:.3f} ms CPU per fit, {failed} failed folds"
+    )
     for name in result.ranking():
         cv = result.models[name]
-        print(f"  {name:24s} mean RMSE {cv.mean():.3f} %  failed folds "
-              f"{sum(cv.failed_by_n().values())}")
+        print(
+            f"  {name:24s} mean RMSE {cv.mean():.3f} %  failed folds "
+            f"{sum(cv.failed_by_n().values())}"
+        )
 
     cpu_start = time.process_time()
     _, base_fits, base_failed = baseline(table, args.baseline_folds, args.seed)
     base_s = time.process_time() - cpu_start
-    print(f"baseline curve_fit defaults: {base_fits} fits in {base_s:.2f} s CPU, "
-          f"{base_s / base_fits * 1e3:.3f} ms per fit, {base_failed} failed or unusable")
-    print(f"  per-fit speed-up of cross_validate over the baseline: "
-          f"{(base_s / base_fits) / (cpu / fits):.2f}x; the baseline at {args.folds} folds "
-          f"would take about {base_s / base_fits * fits:.1f} s")
+    print(
+        f"baseline curve_fit defaults: {base_fits} fits in {base_s:.2f} s CPU, "
+        f"{base_s / base_fits * 1e3:.3f} ms per fit, {base_failed} failed or unusable"
+    )
+    print(
+        f"  per-fit speed-up of cross_validate over the baseline: "
+        f"{(base_s / base_fits) / (cpu / fits):.2f}x; the baseline at {args.folds} folds "
+        f"would take about {base_s / base_fits * fits:.1f} s"
+    )
 
     cpu_start = time.process_time()
     cold_count, cold_failed = cold_fits(table, args.baseline_folds, args.seed)
     cold_s = time.process_time() - cpu_start
-    print(f"baseline fits without warm starts: {cold_count} fits in {cold_s:.2f} s CPU, "
-          f"{cold_s / cold_count * 1e3:.3f} ms per fit, {cold_failed} failed")
-    print(f"  per-fit speed-up of warm starts: {(cold_s / cold_count) / (cpu / fits):.2f}x; "
-          f"at {args.folds} folds about {cold_s / cold_count * fits:.1f} s")
+    print(
+        f"baseline fits without warm starts: {cold_count} fits in {cold_s:.2f} s CPU, "
+        f"{cold_s / cold_count * 1e3:.3f} ms per fit, {cold_failed} failed"
+    )
+    print(
+        f"  per-fit speed-up of warm starts: {(cold_s / cold_count) / (cpu / fits):.2f}x; "
+        f"at {args.folds} folds about {cold_s / cold_count * fits:.1f} s"
+    )
 
 
 if __name__ == "__main__":

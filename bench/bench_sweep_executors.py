@@ -20,7 +20,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 from advisor.sweep.executors import make_executor
 from advisor.sweep.grid import GridPoint
 from advisor.sweep.recipe import recipe_dict
@@ -29,26 +28,40 @@ from advisor.sweep.runner import plan_sweep, run_sweep
 from advisor.sweep.store import SweepStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from synthetic_images import write_colour_folder  # noqa: E402  (the tests' generator)
+from synthetic_images import write_colour_folder
 
 
 def synthetic_folder(root: Path, per_class: int, size: int) -> Path:
     counts = {"train": per_class, "test": max(2, per_class // 5)}
-    return write_colour_folder(root, counts, colours=("red", "blue"), size=size, noise=90,
-                               boost=150)
+    return write_colour_folder(
+        root, counts, colours=("red", "blue"), size=size, noise=90, boost=150
+    )
 
 
 def points(count: int) -> list[GridPoint]:
     """``count`` small, distinct PhiNets (alpha 0.15-0.3, N 4-9)."""
-    grid = [GridPoint(alpha, 1.0, t0, n) for alpha in (0.15, 0.2, 0.25, 0.3)
-            for t0 in (4, 6) for n in range(4, 10)]
+    grid = [
+        GridPoint(alpha, 1.0, t0, n)
+        for alpha in (0.15, 0.2, 0.25, 0.3)
+        for t0 in (4, 6)
+        for n in range(4, 10)
+    ]
     return grid[:count]
 
 
 def timed(name: str, executor, grid, regime, recipe, data, work: Path, device) -> float:
     with SweepStore(work / f"{name}.db") as store:
-        plan = plan_sweep(grid, regime, recipe, data, store, work / f"{name}.runs", order="grid",
-                          device=device, data_options={"cache_dir": str(work / "cache")})
+        plan = plan_sweep(
+            grid,
+            regime,
+            recipe,
+            data,
+            store,
+            work / f"{name}.runs",
+            order="grid",
+            device=device,
+            data_options={"cache_dir": str(work / "cache")},
+        )
         started = time.perf_counter()
         progress = run_sweep(plan, store, executor)
         seconds = time.perf_counter() - started
@@ -72,30 +85,70 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        data = args.data or str(synthetic_folder(work / "synthetic", args.per_class, args.resolution))
-        recipe = recipe_dict(resolution=args.resolution, epochs=args.epochs, warmup_epochs=0,
-                             batch_size=args.batch_size)
+        data = args.data or str(
+            synthetic_folder(work / "synthetic", args.per_class, args.resolution)
+        )
+        recipe = recipe_dict(
+            resolution=args.resolution,
+            epochs=args.epochs,
+            warmup_epochs=0,
+            batch_size=args.batch_size,
+        )
         regime = Regime.from_recipe(Path(data).name, recipe)
         grid = points(args.runs)
         threads = None if args.device and args.device.startswith("cuda") else 1
         # a warm-up run so that the sequential baseline does not pay the first imports alone
-        timed("warmup", make_executor("local", threads=threads), grid[:1], regime, recipe, data,
-              work, args.device)
-        results = {"sequential": timed("sequential", make_executor("local", threads=threads), grid,
-                                       regime, recipe, data, work, args.device)}
+        timed(
+            "warmup",
+            make_executor("local", threads=threads),
+            grid[:1],
+            regime,
+            recipe,
+            data,
+            work,
+            args.device,
+        )
+        results = {
+            "sequential": timed(
+                "sequential",
+                make_executor("local", threads=threads),
+                grid,
+                regime,
+                recipe,
+                data,
+                work,
+                args.device,
+            )
+        }
         results[f"local x{args.workers}"] = timed(
-            "workers", make_executor("local", workers=args.workers, threads=threads), grid, regime,
-            recipe, data, work, args.device)
+            "workers",
+            make_executor("local", workers=args.workers, threads=threads),
+            grid,
+            regime,
+            recipe,
+            data,
+            work,
+            args.device,
+        )
         if args.ray:
             gpus = 1 / args.workers if args.device and args.device.startswith("cuda") else 0
             results[f"ray x{args.workers}"] = timed(
-                "ray", make_executor("ray", workers=args.workers, gpus_per_run=gpus), grid, regime,
-                recipe, data, work, args.device)
+                "ray",
+                make_executor("ray", workers=args.workers, gpus_per_run=gpus),
+                grid,
+                regime,
+                recipe,
+                data,
+                work,
+                args.device,
+            )
     baseline = results["sequential"]
     print(f"{args.runs} runs, {regime.label()}, device {args.device or 'default'}")
     for name, seconds in results.items():
-        print(f"  {name:<14} {seconds:7.1f} s  {60 * args.runs / seconds:6.1f} runs/min  "
-              f"{baseline / seconds:5.2f}x sequential (includes worker start-up)")
+        print(
+            f"  {name:<14} {seconds:7.1f} s  {60 * args.runs / seconds:6.1f} runs/min  "
+            f"{baseline / seconds:5.2f}x sequential (includes worker start-up)"
+        )
     print(json.dumps({name: round(seconds, 2) for name, seconds in results.items()}))
 
 

@@ -32,17 +32,31 @@ from advisor.training.trainer import train
 
 def synthetic_data(images: int, resolution: int, classes: int) -> DataSplits:
     generator = torch.Generator().manual_seed(0)
-    pixels = torch.randint(0, 256, (images + 64, 3, resolution, resolution), dtype=torch.uint8,
-                           generator=generator)
+    pixels = torch.randint(
+        0, 256, (images + 64, 3, resolution, resolution), dtype=torch.uint8, generator=generator
+    )
     labels = torch.randint(0, classes, (images + 64,), generator=generator)
-    return DataSplits(pixels[:images], labels[:images], pixels[images:], labels[images:],
-                      pixels[images:], labels[images:], [str(i) for i in range(classes)],
-                      resolution, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25), "synthetic", "synthetic",
-                      "test+val", 0)
+    return DataSplits(
+        pixels[:images],
+        labels[:images],
+        pixels[images:],
+        labels[images:],
+        pixels[images:],
+        labels[images:],
+        [str(i) for i in range(classes)],
+        resolution,
+        (0.5, 0.5, 0.5),
+        (0.25, 0.25, 0.25),
+        "synthetic",
+        "synthetic",
+        "test+val",
+        0,
+    )
 
 
-def plain_loop(config: PhiNetConfig, data: DataSplits, batch: int, epochs: int, lr: float,
-               device: torch.device) -> float:
+def plain_loop(
+    config: PhiNetConfig, data: DataSplits, batch: int, epochs: int, lr: float, device: torch.device
+) -> float:
     """The loop one would write by hand; returns images/s over its epochs."""
     from torch_optimizer import Lamb
 
@@ -58,14 +72,20 @@ def plain_loop(config: PhiNetConfig, data: DataSplits, batch: int, epochs: int, 
     for _ in range(epochs):
         order = torch.randperm(len(labels), device=device)
         for step in range(steps):
-            index = order[step * batch:(step + 1) * batch]
+            index = order[step * batch : (step + 1) * batch]
             x = (images[index].float() / 255 - mean) / std
             angle = (torch.rand(batch, device=device) * 2 - 1) * math.radians(10)
             zoom = 1 + (torch.rand(batch, device=device) * 2 - 1) * 0.1
             flip = torch.where(torch.rand(batch, device=device) < 0.5, -1.0, 1.0)
-            cos, sin, zero = torch.cos(angle) / zoom, torch.sin(angle) / zoom, torch.zeros(batch, device=device)
-            theta = torch.stack([torch.stack([cos * flip, -sin, zero], 1),
-                                 torch.stack([sin * flip, cos, zero], 1)], 1)
+            cos, sin, zero = (
+                torch.cos(angle) / zoom,
+                torch.sin(angle) / zoom,
+                torch.zeros(batch, device=device),
+            )
+            theta = torch.stack(
+                [torch.stack([cos * flip, -sin, zero], 1), torch.stack([sin * flip, cos, zero], 1)],
+                1,
+            )
             grid = F.affine_grid(theta, [batch, 3, size, size], align_corners=False)
             x = F.grid_sample(x, grid, align_corners=False)
             loss = F.cross_entropy(model(x), labels[index])
@@ -76,11 +96,19 @@ def plain_loop(config: PhiNetConfig, data: DataSplits, batch: int, epochs: int, 
     return epochs * steps * batch / (time.perf_counter() - start)
 
 
-def advisor_loop(config: PhiNetConfig, data: DataSplits, batch: int, epochs: int, lr: float,
-                 device: torch.device) -> tuple[float, float]:
+def advisor_loop(
+    config: PhiNetConfig, data: DataSplits, batch: int, epochs: int, lr: float, device: torch.device
+) -> tuple[float, float]:
     """images/s of train()'s optimisation loop, and its whole wall time per epoch."""
-    recipe = Recipe(epochs=epochs, warmup_epochs=0, batch_size=batch, lr=lr,
-                    resolution=config.resolution, split="test+val", seed=0)
+    recipe = Recipe(
+        epochs=epochs,
+        warmup_epochs=0,
+        batch_size=batch,
+        lr=lr,
+        resolution=config.resolution,
+        split="test+val",
+        seed=0,
+    )
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
         result = train(config, data, Path(out) / "run", recipe, device=str(device), progress=False)
@@ -91,8 +119,12 @@ def advisor_loop(config: PhiNetConfig, data: DataSplits, batch: int, epochs: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (1: the shared 2-core machine this was written on)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (1: the shared 2-core machine this was written on)",
+    )
     parser.add_argument("--images", type=int, default=2048)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--resolution", type=int, default=32)
@@ -113,22 +145,33 @@ def main() -> None:
             plain.append(plain_loop(config, data, args.batch, args.epochs, 0.01, device))
         ours.append(speed)
         wall.append(epoch_wall)
-        print(f"round {round_ + 1}: plain {plain[-1]:,.0f} img/s, advisor {ours[-1]:,.0f} img/s, "
-              f"ratio {ours[-1] / plain[-1]:.3f}")
+        print(
+            f"round {round_ + 1}: plain {plain[-1]:,.0f} img/s, advisor {ours[-1]:,.0f} img/s, "
+            f"ratio {ours[-1] / plain[-1]:.3f}"
+        )
     ratios = [a / p for a, p in zip(ours, plain)]
     ratio = statistics.median(ratios)
     report = {
-        "device": str(device), "threads": torch.get_num_threads(), "batch": args.batch,
-        "resolution": args.resolution, "images_per_epoch": args.images, "epochs": args.epochs,
-        "model": config.to_dict(), "plain_images_per_second": statistics.median(plain),
-        "advisor_images_per_second": statistics.median(ours), "ratio": ratio,
-        "ratio_per_round": [round(r, 3) for r in ratios], "goal": 0.95,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "batch": args.batch,
+        "resolution": args.resolution,
+        "images_per_epoch": args.images,
+        "epochs": args.epochs,
+        "model": config.to_dict(),
+        "plain_images_per_second": statistics.median(plain),
+        "advisor_images_per_second": statistics.median(ours),
+        "ratio": ratio,
+        "ratio_per_round": [round(r, 3) for r in ratios],
+        "goal": 0.95,
         "advisor_epoch_wall_seconds_with_val_and_checkpoint": statistics.median(wall),
         "plain_epoch_seconds": args.images // args.batch * args.batch / statistics.median(plain),
     }
     print(json.dumps(report, indent=2))
-    print(f"advisor / plain = {ratio:.3f} (median of {args.rounds} rounds; goal >= 0.95) on {device}, "
-          f"{torch.get_num_threads()} thread(s)")
+    print(
+        f"advisor / plain = {ratio:.3f} (median of {args.rounds} rounds; goal >= 0.95) on {device}, "
+        f"{torch.get_num_threads()} thread(s)"
+    )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,10 @@ def load_phinet_module() -> ModuleType:
     """micromind's phinet.py as a module; skips the calling test if it cannot be loaded."""
     path = phinet_path()
     if path is None:
-        pytest.skip("micromind is not installed: `pip install --no-deps micromind==0.2.1` "
-                    "to compare against the reference PhiNet")
+        pytest.skip(
+            "micromind is not installed: `pip install --no-deps micromind==0.2.1` "
+            "to compare against the reference PhiNet"
+        )
     pytest.importorskip("torch", reason="the reference PhiNet needs torch")
     pytest.importorskip("torchinfo", reason="micromind's phinet.py imports torchinfo")
     spec = importlib.util.spec_from_file_location(MODULE_NAME, path)

@@ -8,8 +8,15 @@ import numpy as np
 CHANNEL_OF_COLOUR = {"red": 0, "green": 1, "blue": 2}
 
 
-def write_colour_folder(root: Path, counts: dict[str, int], colours=("red", "green", "blue"),
-                        size: int = 16, seed: int = 0, noise: int = 110, boost: int = 140) -> Path:
+def write_colour_folder(
+    root: Path,
+    counts: dict[str, int],
+    colours=("red", "green", "blue"),
+    size: int = 16,
+    seed: int = 0,
+    noise: int = 110,
+    boost: int = 140,
+) -> Path:
     """counts[split] images per colour; pixels uniform in [0, noise), the class channel + boost."""
     from PIL import Image
 

@@ -14,8 +14,23 @@ def run(monkeypatch, capsys, *args):
 
 def test_a_missing_extra_names_the_extra_to_install(monkeypatch, capsys, tmp_path):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails as if absent
-    code, output = run(monkeypatch, capsys, "train", "--alpha", "0.25", "--beta", "1", "--t0", "6",
-                       "--layers", "7", "--data", str(tmp_path), "--out", str(tmp_path / "run"))
+    code, output = run(
+        monkeypatch,
+        capsys,
+        "train",
+        "--alpha",
+        "0.25",
+        "--beta",
+        "1",
+        "--t0",
+        "6",
+        "--layers",
+        "7",
+        "--data",
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert code == 2
     assert "mcu-advisor[train]" in output.err
     assert "Traceback" not in output.err

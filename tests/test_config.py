@@ -27,7 +27,10 @@ def test_aliases_and_integral_floats_are_accepted():
         ({"alpha": 0.5, "beta": 1, "t0": 6, "num_layers": 0}, "num_layers must be an integer >= 1"),
         ({"alpha": 0.5, "beta": 1, "t0": 6, "num_layers": 7, "resolution": 0}, "resolution"),
         ({"alpha": 0.5, "beta": 1, "t0": 6}, "lacks ['num_layers']"),
-        ({"alpha": 0.5, "beta": 1, "t0": 6, "num_layers": 7, "width": 3}, "unknown PhiNet config key 'width'"),
+        (
+            {"alpha": 0.5, "beta": 1, "t0": 6, "num_layers": 7, "width": 3},
+            "unknown PhiNet config key 'width'",
+        ),
     ],
 )
 def test_bad_configs_name_the_problem(data, message):

@@ -9,6 +9,13 @@ from advisor.boards.registry import list_boards, load_board, user_boards_dir
 from advisor.boards.sizes import format_frequency, format_size, parse_frequency, parse_size
 
 __all__ = [
-    "Board", "board_from_toml", "format_frequency", "format_size", "list_boards", "load_board",
-    "parse_frequency", "parse_size", "user_boards_dir",
+    "Board",
+    "board_from_toml",
+    "format_frequency",
+    "format_size",
+    "list_boards",
+    "load_board",
+    "parse_frequency",
+    "parse_size",
+    "user_boards_dir",
 ]

@@ -19,13 +19,27 @@ else:  # pragma: no cover - exercised only on Python 3.10
     import tomli as tomllib
 
 SIZE_FIELDS = (
-    "flash_bytes", "ram_bytes", "ram_total_bytes", "reserved_flash_bytes", "reserved_ram_bytes",
+    "flash_bytes",
+    "ram_bytes",
+    "ram_total_bytes",
+    "reserved_flash_bytes",
+    "reserved_ram_bytes",
 )
-POSITIVE_FIELDS = ("clock_hz", "flash_bytes", "ram_bytes", "ram_total_bytes",
-                   "macs_per_cycle", "latency_ms")
+POSITIVE_FIELDS = (
+    "clock_hz",
+    "flash_bytes",
+    "ram_bytes",
+    "ram_total_bytes",
+    "macs_per_cycle",
+    "latency_ms",
+)
 TEXT_FIELDS = ("id", "name", "chip", "core", "runtime", "macs_per_cycle_source", "notes")
-OPTIONAL_DEFAULTS: dict[str, Any] = {"aliases": (), "sources": (), "notes": "",
-                                     "ram_total_bytes": None}
+OPTIONAL_DEFAULTS: dict[str, Any] = {
+    "aliases": (),
+    "sources": (),
+    "notes": "",
+    "ram_total_bytes": None,
+}
 
 
 @dataclass(frozen=True)
@@ -72,7 +86,8 @@ class Board:
         latency = self.latency_ms if latency_ms is None else latency_ms
         if isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency <= 0:
             raise AdvisorError(
-                f"latency_ms must be a positive number of milliseconds, got {latency!r}")
+                f"latency_ms must be a positive number of milliseconds, got {latency!r}"
+            )
         return int(latency / 1000 * self.clock_hz * self.macs_per_cycle)
 
     def with_overrides(self, **fields: Any) -> Board:
@@ -110,11 +125,16 @@ def board_from_toml(path: str | os.PathLike) -> Board:
     unknown = sorted(set(raw) - settable)
     if unknown:
         raise AdvisorError(_unknown_fields_message(unknown, str(path)))
-    missing = [name for name in _FIELD_NAMES
-               if name not in raw and name not in OPTIONAL_DEFAULTS and name != "path"]
+    missing = [
+        name
+        for name in _FIELD_NAMES
+        if name not in raw and name not in OPTIONAL_DEFAULTS and name != "path"
+    ]
     if missing:
-        raise AdvisorError(f"{path}: missing field(s) {', '.join(missing)}: add them "
-                           f"(see the built-in profiles, `advisor boards show stm32h7`)")
+        raise AdvisorError(
+            f"{path}: missing field(s) {', '.join(missing)}: add them "
+            f"(see the built-in profiles, `advisor boards show stm32h7`)"
+        )
     data = {**OPTIONAL_DEFAULTS, **raw, "path": str(path)}
     if data["ram_total_bytes"] is None:
         data["ram_total_bytes"] = data["ram_bytes"]
@@ -136,8 +156,9 @@ def _normalize(data: dict[str, Any], where: str) -> dict[str, Any]:
     for name in ("aliases", "sources"):
         value = data[name]
         if isinstance(value, str) or not all(isinstance(item, str) for item in value):
-            raise AdvisorError(f"{where}: field {name} must be a list of strings, "
-                               f'e.g. {name} = ["..."]')
+            raise AdvisorError(
+                f'{where}: field {name} must be a list of strings, e.g. {name} = ["..."]'
+            )
         out[name] = tuple(value)
     for name in ("macs_per_cycle", "latency_ms"):
         value = data[name]
@@ -161,17 +182,24 @@ def _validate(board: Board, where: str) -> None:
     for name in ("reserved_flash_bytes", "reserved_ram_bytes"):
         value = getattr(board, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise AdvisorError(f"{where}: field {name} must be a whole number of bytes >= 0, "
-                               f"got {value!r}")
+            raise AdvisorError(
+                f"{where}: field {name} must be a whole number of bytes >= 0, got {value!r}"
+            )
     if board.ram_total_bytes < board.ram_bytes:
-        raise AdvisorError(f"{where}: field ram_total_bytes ({board.ram_total_bytes}) is smaller "
-                           f"than ram_bytes ({board.ram_bytes}): ram_bytes is the largest "
-                           "contiguous block, ram_total_bytes all of the RAM")
-    for reserve, total in (("reserved_flash_bytes", "flash_bytes"),
-                           ("reserved_ram_bytes", "ram_bytes")):
+        raise AdvisorError(
+            f"{where}: field ram_total_bytes ({board.ram_total_bytes}) is smaller "
+            f"than ram_bytes ({board.ram_bytes}): ram_bytes is the largest "
+            "contiguous block, ram_total_bytes all of the RAM"
+        )
+    for reserve, total in (
+        ("reserved_flash_bytes", "flash_bytes"),
+        ("reserved_ram_bytes", "ram_bytes"),
+    ):
         if getattr(board, reserve) >= getattr(board, total):
-            raise AdvisorError(f"{where}: field {reserve} ({getattr(board, reserve)}) leaves "
-                               f"nothing of {total} ({getattr(board, total)}): lower it")
+            raise AdvisorError(
+                f"{where}: field {reserve} ({getattr(board, reserve)}) leaves "
+                f"nothing of {total} ({getattr(board, total)}): lower it"
+            )
 
 
 def _unknown_fields_message(unknown: list[str], where: str) -> str:
@@ -179,5 +207,7 @@ def _unknown_fields_message(unknown: list[str], where: str) -> str:
     for name in unknown:
         close = difflib.get_close_matches(name, _FIELD_NAMES, n=1)
         hints.append(f"{name} (did you mean {close[0]}?)" if close else name)
-    return (f"{where}: unknown field(s) {', '.join(hints)}; "
-            f"known fields: {', '.join(n for n in _FIELD_NAMES if n != 'path')}")
+    return (
+        f"{where}: unknown field(s) {', '.join(hints)}; "
+        f"known fields: {', '.join(n for n in _FIELD_NAMES if n != 'path')}"
+    )

@@ -33,8 +33,10 @@ def list_boards(include_user: bool = True) -> list[Board]:
         for board in user_boards:
             shadowed = _find(boards, board.id)
             if shadowed is not None:
-                _warn(f"warning: user board {board.path} (id {board.id!r}) overrides the "
-                      f"built-in {shadowed.id!r} from {shadowed.path}; the user file wins")
+                _warn(
+                    f"warning: user board {board.path} (id {board.id!r}) overrides the "
+                    f"built-in {shadowed.id!r} from {shadowed.path}; the user file wins"
+                )
                 del boards[shadowed.id]
             boards[board.id] = board
     return sorted(boards.values(), key=lambda board: board.id)
@@ -45,7 +47,8 @@ def load_board(board_id: str | None = None, board_file: str | os.PathLike | None
     `board_file`; exactly one of the two."""
     if (board_id is None) == (board_file is None):
         raise AdvisorError(
-            "give exactly one of a board id (--board) and a board file (--board-file)")
+            "give exactly one of a board id (--board) and a board file (--board-file)"
+        )
     if board_file is not None:
         return board_from_toml(board_file)
     boards = {board.id: board for board in list_boards()}
@@ -65,8 +68,10 @@ def _check_unique(user_boards: list[Board]) -> None:
     first_path: dict[str, str | None] = {}
     for board in user_boards:
         if board.id in first_path:
-            raise AdvisorError(f"user boards {first_path[board.id]} and {board.path} share the id "
-                               f"{board.id!r}: rename one of them")
+            raise AdvisorError(
+                f"user boards {first_path[board.id]} and {board.path} share the id "
+                f"{board.id!r}: rename one of them"
+            )
         first_path[board.id] = board.path
 
 
@@ -84,8 +89,10 @@ def _unknown_board_message(name: str, boards: dict[str, Board]) -> str:
     close = difflib.get_close_matches(name.strip().lower(), names, n=5, cutoff=0.5)
     suggestion = list(dict.fromkeys(names[match] for match in close))
     hint = f"did you mean {', '.join(suggestion)}? " if suggestion else ""
-    return (f"unknown board {name!r}: {hint}`advisor boards` lists the ids; "
-            f"or pass your own profile with --board-file PATH.toml")
+    return (
+        f"unknown board {name!r}: {hint}`advisor boards` lists the ids; "
+        f"or pass your own profile with --board-file PATH.toml"
+    )
 
 
 def _warn(message: str) -> None:

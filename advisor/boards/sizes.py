@@ -15,15 +15,33 @@ from advisor.errors import AdvisorError
 
 SIZE_UNITS = {
     "b": 1,
-    "k": 1024, "kb": 1024, "kib": 1024,
-    "m": 1024**2, "mb": 1024**2, "mib": 1024**2,
-    "g": 1024**3, "gb": 1024**3, "gib": 1024**3,
+    "k": 1024,
+    "kb": 1024,
+    "kib": 1024,
+    "m": 1024**2,
+    "mb": 1024**2,
+    "mib": 1024**2,
+    "g": 1024**3,
+    "gb": 1024**3,
+    "gib": 1024**3,
 }
 FREQUENCY_UNITS = {"hz": 1, "khz": 10**3, "mhz": 10**6, "ghz": 10**9}
 
 _UNIT_NAMES = {
-    "b": "B", "k": "K", "kb": "KB", "kib": "KiB", "m": "M", "mb": "MB", "mib": "MiB",
-    "g": "G", "gb": "GB", "gib": "GiB", "hz": "Hz", "khz": "kHz", "mhz": "MHz", "ghz": "GHz",
+    "b": "B",
+    "k": "K",
+    "kb": "KB",
+    "kib": "KiB",
+    "m": "M",
+    "mb": "MB",
+    "mib": "MiB",
+    "g": "G",
+    "gb": "GB",
+    "gib": "GiB",
+    "hz": "Hz",
+    "khz": "kHz",
+    "mhz": "MHz",
+    "ghz": "GHz",
 }
 _QUANTITY = re.compile(r"^\s*(\d+(?:_\d+)*(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 
@@ -39,7 +57,7 @@ def parse_frequency(value: int | str) -> int:
 
 
 def format_size(num_bytes: int) -> str:
-    """"512 KiB", "1.5 MiB", "32256 B": exact where the value is a whole number of the unit."""
+    """ "512 KiB", "1.5 MiB", "32256 B": exact where the value is a whole number of the unit."""
     for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
         if num_bytes >= factor:
             value = num_bytes / factor
@@ -71,7 +89,8 @@ def _parse_quantity(value: int | str, units: dict[str, int], kind: str, example:
     if unit not in units and unit != "":
         known = ", ".join(_UNIT_NAMES[unit_name] for unit_name in units)
         raise AdvisorError(
-            f"unknown unit {match.group(2)!r} in {kind} {value!r}: use one of {known}")
+            f"unknown unit {match.group(2)!r} in {kind} {value!r}: use one of {known}"
+        )
     factor = units.get(unit, 1)
     numerator, _, fraction = number.partition(".")
     scale = 10 ** len(fraction)

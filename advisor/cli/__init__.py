@@ -28,9 +28,15 @@ SUBCOMMANDS = {
 
 # top-level module of an optional dependency -> the extra that installs it
 EXTRA_OF_MODULE = {
-    "torch": "train", "torch_optimizer": "train", "PIL": "train",
-    "tensorflow": "export", "tflite_micro": "export", "onnx": "export", "onnxruntime": "export",
-    "jinja2": "export", "ray": "distributed",
+    "torch": "train",
+    "torch_optimizer": "train",
+    "PIL": "train",
+    "tensorflow": "export",
+    "tflite_micro": "export",
+    "onnx": "export",
+    "onnxruntime": "export",
+    "jinja2": "export",
+    "ray": "distributed",
 }
 
 
@@ -79,9 +85,13 @@ def main() -> None:
         extra = EXTRA_OF_MODULE.get((err.name or "").split(".")[0])
         if extra is None:
             raise
-        click.secho(f"error: this command needs {err.name}, which is not installed; install the "
-                    f"'{extra}' extra: pip install torch==2.13.0 'mcu-advisor[{extra}]' (the pin "
-                    "keeps torch's CPU build; leave it out on a GPU machine)", fg="red", err=True)
+        click.secho(
+            f"error: this command needs {err.name}, which is not installed; install the "
+            f"'{extra}' extra: pip install torch==2.13.0 'mcu-advisor[{extra}]' (the pin "
+            "keeps torch's CPU build; leave it out on a GPU machine)",
+            fg="red",
+            err=True,
+        )
         sys.exit(2)
     # without standalone mode, click returns ctx.exit(code)'s code instead of exiting
     sys.exit(returned if isinstance(returned, int) else 0)

@@ -22,16 +22,23 @@ def board_options(function: Callable | None = None, *, multiple: bool = False) -
 
     def decorate(command: Callable) -> Callable:
         if multiple:
-            command = click.option("--all-boards", is_flag=True,
-                                   help="Every profile, built-in and user.")(command)
+            command = click.option(
+                "--all-boards", is_flag=True, help="Every profile, built-in and user."
+            )(command)
         command = click.option(
-            "--board-file", "board_file", multiple=multiple,
-            type=click.Path(dir_okay=False), metavar="PATH.toml",
+            "--board-file",
+            "board_file",
+            multiple=multiple,
+            type=click.Path(dir_okay=False),
+            metavar="PATH.toml",
             help="A board profile file of your own (same fields as `advisor boards show ID`)."
             + (" Repeatable." if multiple else ""),
         )(command)
         return click.option(
-            "--board", "board", multiple=multiple, metavar="ID",
+            "--board",
+            "board",
+            multiple=multiple,
+            metavar="ID",
             help="Board id or alias (`advisor boards` lists them)."
             + (" Repeatable." if multiple else ""),
         )(command)
@@ -42,21 +49,24 @@ def board_options(function: Callable | None = None, *, multiple: bool = False) -
 def resolve_board(board_id: str | None, board_file: str | None) -> Board:
     """The one board a command targets, from `--board` or `--board-file`."""
     if board_id is None and board_file is None:
-        raise AdvisorError("no board given: pass --board ID (see `advisor boards`) "
-                           "or --board-file PATH.toml")
+        raise AdvisorError(
+            "no board given: pass --board ID (see `advisor boards`) or --board-file PATH.toml"
+        )
     if board_id is not None and board_file is not None:
         raise AdvisorError("give either --board or --board-file, not both")
     return load_board(board_id=board_id, board_file=board_file)
 
 
-def resolve_boards(board_ids: Sequence[str], board_files: Sequence[str],
-                   all_boards: bool = False) -> list[Board]:
+def resolve_boards(
+    board_ids: Sequence[str], board_files: Sequence[str], all_boards: bool = False
+) -> list[Board]:
     """The boards a multi-board command targets, in the order given, without repeats."""
     if all_boards:
         chosen = list_boards()
     elif not board_ids and not board_files:
-        raise AdvisorError("no board given: pass --board ID (repeatable), --board-file "
-                           "PATH.toml or --all-boards")
+        raise AdvisorError(
+            "no board given: pass --board ID (repeatable), --board-file PATH.toml or --all-boards"
+        )
     else:
         chosen = [load_board(board_id=board_id) for board_id in board_ids]
     chosen += [load_board(board_file=board_file) for board_file in board_files]
@@ -91,8 +101,12 @@ def boards(ctx: click.Context, as_json: bool) -> None:
 
 @boards.command()
 @click.argument("board_id", required=False, metavar="ID")
-@click.option("--board-file", type=click.Path(dir_okay=False), metavar="PATH.toml",
-              help="Show this profile file instead of a named board.")
+@click.option(
+    "--board-file",
+    type=click.Path(dir_okay=False),
+    metavar="PATH.toml",
+    help="Show this profile file instead of a named board.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of a table.")
 def show(board_id: str | None, board_file: str | None, as_json: bool) -> None:
     """Every field of one board profile, with its sources."""
@@ -103,8 +117,11 @@ def show(board_id: str | None, board_file: str | None, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{board.name} ({board.id})", show_header=False,
-                  caption=f"source: {sources.BOARD_PROFILE} {board.path}")
+    table = Table(
+        title=f"{board.name} ({board.id})",
+        show_header=False,
+        caption=f"source: {sources.BOARD_PROFILE} {board.path}",
+    )
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for name, value in _described_fields(board):
@@ -146,10 +163,23 @@ def _print_table(all_boards: list[Board]) -> None:
     if not console.is_terminal:
         console.width = 200  # piped or captured: no reason to wrap cells at 80 columns
     show_name = console.width >= 150
-    table = Table(caption=f"All figures: {sources.BOARD_PROFILE} (`advisor boards show ID` "
-                          "for sources). 1 KiB = 1024 B. Arena = largest contiguous RAM block.")
-    headers = ("id", "name", "core", "clock", "flash", "flash reserve", "RAM arena",
-               "RAM reserve", "MACs/cycle", "latency", "MAC budget")
+    table = Table(
+        caption=f"All figures: {sources.BOARD_PROFILE} (`advisor boards show ID` "
+        "for sources). 1 KiB = 1024 B. Arena = largest contiguous RAM block."
+    )
+    headers = (
+        "id",
+        "name",
+        "core",
+        "clock",
+        "flash",
+        "flash reserve",
+        "RAM arena",
+        "RAM reserve",
+        "MACs/cycle",
+        "latency",
+        "MAC budget",
+    )
     for header in headers:
         if header == "name" and not show_name:
             continue

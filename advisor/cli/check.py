@@ -36,11 +36,11 @@ def measure_and_judge(model_path: str, boards: list) -> dict:
         "sources": {
             "model_bytes": sources.CONVERTER + " (size of the .tflite file)",
             "arena_bytes": sources.TFLITE_MICRO + " (smallest arena it runs in, x86-64 host "
-                                                  "build: an upper bound for a 32-bit MCU)",
+            "build: an upper bound for a 32-bit MCU)",
             "firmware_arena_bytes": sources.TFLITE_MICRO + " + margin max(1 KiB, 5 %)",
             "ops": sources.CONVERTER + " (the .tflite's operator list)",
             "boards": sources.BOARD_PROFILE + ": fits when model_bytes <= flash budget and "
-                                              "arena_bytes <= RAM budget",
+            "arena_bytes <= RAM budget",
         },
     }
 
@@ -49,8 +49,9 @@ def measure_and_judge(model_path: str, boards: list) -> dict:
 @click.argument("model", type=click.Path(dir_okay=False), metavar="MODEL.tflite")
 @board_options(multiple=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of a table.")
-def check(model: str, board: tuple[str, ...], board_file: tuple[str, ...], all_boards: bool,
-          as_json: bool) -> None:
+def check(
+    model: str, board: tuple[str, ...], board_file: tuple[str, ...], all_boards: bool, as_json: bool
+) -> None:
     """Measure MODEL.tflite in the real TFLite Micro interpreter (model bytes, smallest
     tensor arena, ops) and judge each board: flash budget >= model bytes and RAM budget >=
     arena. The budgets are the board's flash and RAM minus its reserves (`advisor boards`).
@@ -65,15 +66,20 @@ def check(model: str, board: tuple[str, ...], board_file: tuple[str, ...], all_b
         _print_table(result, boards)
     failed = [_shortfall(b) for b in result["boards"] if not b["fits"]]
     if failed:
-        raise DoesNotFit(f"{Path(model).name} does not fit " + "; ".join(failed)
-                         + ". Pick a smaller configuration (`advisor recommend --board ID`) "
-                           "or a board with more memory")
+        raise DoesNotFit(
+            f"{Path(model).name} does not fit "
+            + "; ".join(failed)
+            + ". Pick a smaller configuration (`advisor recommend --board ID`) "
+            "or a board with more memory"
+        )
 
 
 def _shortfall(fit: dict) -> str:
-    over = [f"{what} {-fit[key]:,} B over budget"
-            for what, key in (("flash", "flash_margin_bytes"), ("RAM", "ram_margin_bytes"))
-            if fit[key] < 0]
+    over = [
+        f"{what} {-fit[key]:,} B over budget"
+        for what, key in (("flash", "flash_margin_bytes"), ("RAM", "ram_margin_bytes"))
+        if fit[key] < 0
+    ]
     return f"{fit['id']} ({', '.join(over)})"
 
 
@@ -82,17 +88,26 @@ def _print_table(result: dict, boards: list) -> None:
     from rich.table import Table
 
     console = Console()
-    console.print(f"[bold]{result['model']}[/bold]: {result['model_bytes']:,} B "
-                  f"[dim]({sources.CONVERTER})[/dim], arena {result['arena_bytes']:,} B, "
-                  f"with margin {result['firmware_arena_bytes']:,} B "
-                  f"[dim]({sources.TFLITE_MICRO})[/dim]")
-    console.print(f"ops: {', '.join(result['ops'])}"
-                  + ("" if result["full_int8"] else "  [yellow](not a full-int8 graph)[/yellow]"))
+    console.print(
+        f"[bold]{result['model']}[/bold]: {result['model_bytes']:,} B "
+        f"[dim]({sources.CONVERTER})[/dim], arena {result['arena_bytes']:,} B, "
+        f"with margin {result['firmware_arena_bytes']:,} B "
+        f"[dim]({sources.TFLITE_MICRO})[/dim]"
+    )
+    console.print(
+        f"ops: {', '.join(result['ops'])}"
+        + ("" if result["full_int8"] else "  [yellow](not a full-int8 graph)[/yellow]")
+    )
     table = Table(caption=f"budgets: {sources.BOARD_PROFILE}; model and arena: measured")
     for column in ("board", "flash budget", "flash margin", "RAM budget", "RAM margin", "fits"):
         table.add_column(column, justify="left" if column == "board" else "right")
     for board, fit in zip(boards, result["boards"]):
-        table.add_row(board.id, f"{board.flash_budget_bytes:,}", f"{fit['flash_margin_bytes']:,}",
-                      f"{board.ram_budget_bytes:,}", f"{fit['ram_margin_bytes']:,}",
-                      "[green]yes[/green]" if fit["fits"] else "[red]no[/red]")
+        table.add_row(
+            board.id,
+            f"{board.flash_budget_bytes:,}",
+            f"{fit['flash_margin_bytes']:,}",
+            f"{board.ram_budget_bytes:,}",
+            f"{fit['ram_margin_bytes']:,}",
+            "[green]yes[/green]" if fit["fits"] else "[red]no[/red]",
+        )
     console.print(table)

@@ -17,24 +17,62 @@ DEFAULT_L2 = 1e-3
 
 @click.command()
 @click.argument("checkpoint", required=False, type=click.Path(path_type=Path))
-@click.option("--data", required=True,
-              help="Labelled images: 'cifar10', an image folder or a .zip of one.")
-@click.option("--store", type=click.Path(path_type=Path),
-              help="A sweep store: probe every finished run that has a checkpoint.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the figure (PNG + SVG) and the JSON report.")
+@click.option(
+    "--data", required=True, help="Labelled images: 'cifar10', an image folder or a .zip of one."
+)
+@click.option(
+    "--store",
+    type=click.Path(path_type=Path),
+    help="A sweep store: probe every finished run that has a checkpoint.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the figure (PNG + SVG) and the JSON report.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only, on stdout.")
-@click.option("--max-images", type=click.IntRange(min=10), default=2000, show_default=True,
-              help="Images per split (train and held-out), a seeded random subset.")
-@click.option("--epochs", type=click.IntRange(min=1), default=DEFAULT_EPOCHS, show_default=True,
-              help="Most full-batch L-BFGS iterations per probe, on the cached features.")
-@click.option("--l2", type=click.FloatRange(min=0), default=DEFAULT_L2, show_default=True,
-              help="L2 penalty on the probe weights (features are standardized).")
-@click.option("--split", "eval_split", type=click.Choice(["test", "val"]), default="test",
-              show_default=True, help="Held-out split the probes are scored on.")
+@click.option(
+    "--max-images",
+    type=click.IntRange(min=10),
+    default=2000,
+    show_default=True,
+    help="Images per split (train and held-out), a seeded random subset.",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=DEFAULT_EPOCHS,
+    show_default=True,
+    help="Most full-batch L-BFGS iterations per probe, on the cached features.",
+)
+@click.option(
+    "--l2",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_L2,
+    show_default=True,
+    help="L2 penalty on the probe weights (features are standardized).",
+)
+@click.option(
+    "--split",
+    "eval_split",
+    type=click.Choice(["test", "val"]),
+    default="test",
+    show_default=True,
+    help="Held-out split the probes are scored on.",
+)
 @click.option("--batch-size", type=click.IntRange(min=1), default=128, show_default=True)
-def probe(checkpoint: Path | None, data: str, store: Path | None, out: Path | None, as_json: bool,
-          max_images: int, epochs: int, l2: float, eval_split: str, batch_size: int) -> None:
+def probe(
+    checkpoint: Path | None,
+    data: str,
+    store: Path | None,
+    out: Path | None,
+    as_json: bool,
+    max_images: int,
+    epochs: int,
+    l2: float,
+    eval_split: str,
+    batch_size: int,
+) -> None:
     """Linear probes on every block of a trained PhiNet: held-out loss and accuracy per block.
 
     Give a CHECKPOINT, or --store to probe every model of a sweep and relate the probe-loss
@@ -44,8 +82,14 @@ def probe(checkpoint: Path | None, data: str, store: Path | None, out: Path | No
         raise AdvisorError("give either a CHECKPOINT or --store SWEEP.db (exactly one)")
     from advisor.probe.checkpoint import CheckpointProber
 
-    prober = CheckpointProber(data, max_images=max_images, eval_split=eval_split, l2=l2,
-                              max_iter=epochs, batch_size=batch_size)
+    prober = CheckpointProber(
+        data,
+        max_images=max_images,
+        eval_split=eval_split,
+        l2=l2,
+        max_iter=epochs,
+        batch_size=batch_size,
+    )
     if checkpoint is not None:
         _probe_one(prober, checkpoint, out, as_json)
     else:
@@ -58,8 +102,11 @@ def _probe_one(prober, checkpoint: Path, out: Path | None, as_json: bool) -> Non
     report = prober(checkpoint)
     data = report.to_dict()
     if data.get("same_data_as_training") is False:
-        click.echo(f"warning: {checkpoint} was trained on other data than --data; its held-out "
-                   "split may hold training images", err=True)
+        click.echo(
+            f"warning: {checkpoint} was trained on other data than --data; its held-out "
+            "split may hold training images",
+            err=True,
+        )
     files = _write_outputs(out, [(checkpoint.name, report)], data, "probe")
     if as_json:
         click.echo(json.dumps(data, indent=2))
@@ -85,8 +132,11 @@ def _probe_store(prober, store: Path, out: Path | None, as_json: bool) -> None:
     data = result.to_dict()
     foreign = [m["run_id"] for m in result.models if m["same_data_as_training"] is False]
     if foreign:
-        err.print(f"warning: {len(foreign)} models were trained on other data than --data; "
-                  "their held-out split may hold training images", highlight=False)
+        err.print(
+            f"warning: {len(foreign)} models were trained on other data than --data; "
+            "their held-out split may hold training images",
+            highlight=False,
+        )
     files = _write_outputs(out, result.reports, data, "probe_sweep") if result.reports else []
     if as_json:
         click.echo(json.dumps(data, indent=2))
@@ -119,5 +169,6 @@ def _tell_files(files: list[str]) -> None:
     if files:
         click.echo("wrote " + ", ".join(files), err=True)
     else:
-        click.echo("pass --out DIR for the loss-vs-depth figure (PNG + SVG) and a JSON report",
-                   err=True)
+        click.echo(
+            "pass --out DIR for the loss-vs-depth figure (PNG + SVG) and a JSON report", err=True
+        )

@@ -12,32 +12,84 @@ from advisor.errors import AdvisorError, NothingFits
 
 @click.command()
 @board_options
-@click.option("--resolution", type=int, help="Side of the square input image in pixels "
-              "[default: 160, the study's].")
-@click.option("--search-resolution", "search_resolution", metavar="R1,R2,...",
-              help="Search these resolutions instead of one, e.g. 32,64,96,128,160; keeps the fitting one "
-                   "nearest the prior's regime resolution.")
-@click.option("--classes", "num_classes", type=int, default=10, show_default=True,
-              help="Number of output classes.")
-@click.option("--channels", "in_channels", type=int, default=3, show_default=True,
-              help="Input channels (3 for RGB, 1 for grayscale).")
-@click.option("--latency-ms", type=float, help="Latency target in ms (sets the MAC budget with "
-              "the board's clock and MACs per cycle). Default: the board profile's.")
-@click.option("--flash", metavar="SIZE", help='Flash the model may use, e.g. "512KB" '
-              "(default: the board's flash minus its reserve).")
-@click.option("--ram", metavar="SIZE", help='Tensor-arena RAM the model may use, e.g. "256KB" '
-              "(default: the board's contiguous RAM minus its reserve).")
-@click.option("--macs", metavar="COUNT", help="MACs per inference allowed, e.g. 20000000 or 2e7 "
-              "(default: latency target x clock x MACs per cycle).")
-@click.option("--prior", "prior_name", metavar="NAME|PATH",
-              help="Scaling prior (default: the built-in one; `advisor scaling` lists them).")
-@click.option("--dataset", metavar="NAME", help="Dataset you will train on, checked against the "
-              "prior's regime (e.g. cifar10).")
+@click.option(
+    "--resolution",
+    type=int,
+    help="Side of the square input image in pixels [default: 160, the study's].",
+)
+@click.option(
+    "--search-resolution",
+    "search_resolution",
+    metavar="R1,R2,...",
+    help="Search these resolutions instead of one, e.g. 32,64,96,128,160; keeps the fitting one "
+    "nearest the prior's regime resolution.",
+)
+@click.option(
+    "--classes",
+    "num_classes",
+    type=int,
+    default=10,
+    show_default=True,
+    help="Number of output classes.",
+)
+@click.option(
+    "--channels",
+    "in_channels",
+    type=int,
+    default=3,
+    show_default=True,
+    help="Input channels (3 for RGB, 1 for grayscale).",
+)
+@click.option(
+    "--latency-ms",
+    type=float,
+    help="Latency target in ms (sets the MAC budget with "
+    "the board's clock and MACs per cycle). Default: the board profile's.",
+)
+@click.option(
+    "--flash",
+    metavar="SIZE",
+    help='Flash the model may use, e.g. "512KB" (default: the board\'s flash minus its reserve).',
+)
+@click.option(
+    "--ram",
+    metavar="SIZE",
+    help='Tensor-arena RAM the model may use, e.g. "256KB" '
+    "(default: the board's contiguous RAM minus its reserve).",
+)
+@click.option(
+    "--macs",
+    metavar="COUNT",
+    help="MACs per inference allowed, e.g. 20000000 or 2e7 "
+    "(default: latency target x clock x MACs per cycle).",
+)
+@click.option(
+    "--prior",
+    "prior_name",
+    metavar="NAME|PATH",
+    help="Scaling prior (default: the built-in one; `advisor scaling` lists them).",
+)
+@click.option(
+    "--dataset",
+    metavar="NAME",
+    help="Dataset you will train on, checked against the prior's regime (e.g. cifar10).",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of tables.")
-def recommend(board: str | None, board_file: str | None, resolution: int | None,
-              search_resolution: str | None, num_classes: int, in_channels: int,
-              latency_ms: float | None, flash: str | None, ram: str | None, macs: str | None,
-              prior_name: str | None, dataset: str | None, as_json: bool) -> None:
+def recommend(
+    board: str | None,
+    board_file: str | None,
+    resolution: int | None,
+    search_resolution: str | None,
+    num_classes: int,
+    in_channels: int,
+    latency_ms: float | None,
+    flash: str | None,
+    ram: str | None,
+    macs: str | None,
+    prior_name: str | None,
+    dataset: str | None,
+    as_json: bool,
+) -> None:
     """The PhiNet (alpha, beta, t0, N) with the most predicted accuracy (or, without a fitted
     prior, the most parameters) that fits the board's flash, RAM and MAC budgets.
 
@@ -46,10 +98,18 @@ def recommend(board: str | None, board_file: str | None, resolution: int | None,
     from advisor.solver import recommend as solver_recommend
 
     result = solver_recommend(
-        resolve_board(board, board_file), resolution=resolution,
-        search_resolutions=_parse_resolutions(search_resolution), in_channels=in_channels,
-        num_classes=num_classes, latency_ms=latency_ms, flash=flash, ram=ram, macs=macs,
-        prior=prior_name, dataset=dataset)
+        resolve_board(board, board_file),
+        resolution=resolution,
+        search_resolutions=_parse_resolutions(search_resolution),
+        in_channels=in_channels,
+        num_classes=num_classes,
+        latency_ms=latency_ms,
+        flash=flash,
+        ram=ram,
+        macs=macs,
+        prior=prior_name,
+        dataset=dataset,
+    )
     for warning in result.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     if as_json:
@@ -68,8 +128,10 @@ def _parse_resolutions(text: str | None) -> list[int]:
         if not item:
             continue
         if not item.isdigit() or int(item) < 1:
-            raise AdvisorError(f"--search-resolution: {item!r} is not a positive integer: give a "
-                               f"comma-separated list such as 32,64,96,128,160")
+            raise AdvisorError(
+                f"--search-resolution: {item!r} is not a positive integer: give a "
+                f"comma-separated list such as 32,64,96,128,160"
+            )
         values.append(int(item))
     if not values:
         raise AdvisorError("--search-resolution is empty: give e.g. 32,64,96,128,160")
@@ -83,77 +145,132 @@ def _show_recommendation(data: dict) -> None:
     from advisor.boards import format_size
 
     console = Console()
-    config, estimates, budgets, use = (data["config"], data["estimates"], data["budgets"],
-                                       data["use_percent"])
+    config, estimates, budgets, use = (
+        data["config"],
+        data["estimates"],
+        data["budgets"],
+        data["use_percent"],
+    )
     figures = data["sources"]
-    title = (f"PhiNet for {data['board']['name']} ({data['board']['id']}): alpha={config['alpha']:g} "
-             f"beta={config['beta']:g} t0={config['t0']:g} N={config['num_layers']} at "
-             f"{config['resolution']}x{config['resolution']}x{config['in_channels']}, "
-             f"{config['num_classes']} classes")
+    title = (
+        f"PhiNet for {data['board']['name']} ({data['board']['id']}): alpha={config['alpha']:g} "
+        f"beta={config['beta']:g} t0={config['t0']:g} N={config['num_layers']} at "
+        f"{config['resolution']}x{config['resolution']}x{config['in_channels']}, "
+        f"{config['num_classes']} classes"
+    )
     table = Table(title=title, title_justify="left")
     for column in ("figure", "estimate", "budget", "use", "source (estimate / budget)"):
         text = column.startswith(("figure", "source"))
-        table.add_column(column, justify="left" if text else "right",
-                         no_wrap=not column.startswith("source"))
+        table.add_column(
+            column, justify="left" if text else "right", no_wrap=not column.startswith("source")
+        )
 
     def source(name: str, budget_name: str) -> str:
         return f"{figures[name]} / {budgets['sources'][budget_name]}"
 
     table.add_row("parameters", f"{estimates['params']:,}", "", "", figures["params"])
-    table.add_row("int8 flash", format_size(estimates["flash_bytes"]),
-                  format_size(budgets["flash_bytes"]), f"{use['flash']:.1f} %",
-                  source("flash_bytes", "flash_bytes"))
-    table.add_row("RAM: tensor arena", format_size(estimates["arena_bytes"]),
-                  format_size(budgets["ram_bytes"]), f"{use['ram']:.1f} %",
-                  source("arena_bytes", "ram_bytes"))
-    table.add_row("  of which activations", format_size(estimates["peak_ram_bytes"]), "", "",
-                  figures["peak_ram_bytes"] + " (= TFLite Micro's activation plan)")
-    table.add_row("MACs", f"{estimates['macs']:,}", f"{budgets['macs']:,}", f"{use['macs']:.1f} %",
-                  source("macs", "macs"))
-    table.add_row("latency", f"{estimates['latency_ms']:.1f} ms", f"{budgets['latency_ms']:g} ms", "",
-                  f"MACs / (clock x MACs per cycle) / {budgets['sources']['latency_ms']}")
+    table.add_row(
+        "int8 flash",
+        format_size(estimates["flash_bytes"]),
+        format_size(budgets["flash_bytes"]),
+        f"{use['flash']:.1f} %",
+        source("flash_bytes", "flash_bytes"),
+    )
+    table.add_row(
+        "RAM: tensor arena",
+        format_size(estimates["arena_bytes"]),
+        format_size(budgets["ram_bytes"]),
+        f"{use['ram']:.1f} %",
+        source("arena_bytes", "ram_bytes"),
+    )
+    table.add_row(
+        "  of which activations",
+        format_size(estimates["peak_ram_bytes"]),
+        "",
+        "",
+        figures["peak_ram_bytes"] + " (= TFLite Micro's activation plan)",
+    )
+    table.add_row(
+        "MACs",
+        f"{estimates['macs']:,}",
+        f"{budgets['macs']:,}",
+        f"{use['macs']:.1f} %",
+        source("macs", "macs"),
+    )
+    table.add_row(
+        "latency",
+        f"{estimates['latency_ms']:.1f} ms",
+        f"{budgets['latency_ms']:g} ms",
+        "",
+        f"MACs / (clock x MACs per cycle) / {budgets['sources']['latency_ms']}",
+    )
     if estimates["accuracy"] is None:
         table.add_row("accuracy", "unavailable", "", "", "see below")
     else:
-        table.add_row("accuracy", f"{estimates['accuracy']:.1f} ± {estimates['accuracy_std']:.1f} %",
-                      "", "", figures["accuracy"])
+        table.add_row(
+            "accuracy",
+            f"{estimates['accuracy']:.1f} ± {estimates['accuracy_std']:.1f} %",
+            "",
+            "",
+            figures["accuracy"],
+        )
     console.print(table)
     if estimates["accuracy"] is None:
         console.print(f"accuracy: {estimates['accuracy_unavailable']}")
     n_rule = data["n_rule"]
     also = data["binding_all"][1:]
-    console.print(f"binding constraint: [bold]{data['binding'] or 'none'}[/bold]"
-                  + (f" (also {', '.join(also)})" if also else ""))
+    console.print(
+        f"binding constraint: [bold]{data['binding'] or 'none'}[/bold]"
+        + (f" (also {', '.join(also)})" if also else "")
+    )
     console.print(f"N={n_rule['num_layers']}: {n_rule['rule']}")
-    reach = ", ".join(f"N={n}: {'none' if p is None else f'{p:,}'}"
-                      for n, p in n_rule["reachable_params"].items())
+    reach = ", ".join(
+        f"N={n}: {'none' if p is None else f'{p:,}'}" for n, p in n_rule["reachable_params"].items()
+    )
     console.print(f"most parameters each N reaches within the budgets (cost model): {reach}")
     if n_rule["differs_from_flash_only"]:
-        console.print(f"the study's flash-only rule would give N={n_rule['flash_only_num_layers']} "
-                      f"(flash budget {budgets['flash_bytes']:,} B read as int8 parameters)")
+        console.print(
+            f"the study's flash-only rule would give N={n_rule['flash_only_num_layers']} "
+            f"(flash budget {budgets['flash_bytes']:,} B read as int8 parameters)"
+        )
     if data["resolutions"]:
         _show_resolutions(console, data["resolutions"])
     if data["alternatives"]:
         objective = "predicted accuracy" if estimates["accuracy"] is not None else "parameters"
-        alternatives = Table(title="Cheaper alternatives, caps relative to the recommendation "
-                             f"(Pareto set: {objective}"
-                             + " vs latency and RAM; cost model)", title_justify="left")
+        alternatives = Table(
+            title="Cheaper alternatives, caps relative to the recommendation "
+            f"(Pareto set: {objective}" + " vs latency and RAM; cost model)",
+            title_justify="left",
+        )
         with_accuracy = estimates["accuracy"] is not None
         columns = ("trade", "alpha", "beta", "t0", "N", "params", "arena RAM", "latency")
         for column in columns + (("accuracy",) if with_accuracy else ()):
-            alternatives.add_column(column, justify="left" if column == "trade" else "right",
-                                    no_wrap=True)
+            alternatives.add_column(
+                column, justify="left" if column == "trade" else "right", no_wrap=True
+            )
         for option in data["alternatives"]:
             c = option["config"]
-            cells = [option["trade"], f"{c['alpha']:g}", f"{c['beta']:g}", f"{c['t0']:g}",
-                     str(c["num_layers"]), f"{option['params']:,}",
-                     format_size(option["arena_bytes"]), f"{option['latency_ms']:.1f} ms"]
+            cells = [
+                option["trade"],
+                f"{c['alpha']:g}",
+                f"{c['beta']:g}",
+                f"{c['t0']:g}",
+                str(c["num_layers"]),
+                f"{option['params']:,}",
+                format_size(option["arena_bytes"]),
+                f"{option['latency_ms']:.1f} ms",
+            ]
             if with_accuracy:
-                cells.append("n/a" if option["accuracy"] is None
-                             else f"{option['accuracy']:.1f} ± {option['accuracy_std']:.1f} %")
+                cells.append(
+                    "n/a"
+                    if option["accuracy"] is None
+                    else f"{option['accuracy']:.1f} ± {option['accuracy_std']:.1f} %"
+                )
             alternatives.add_row(*cells)
         console.print(alternatives)
-    console.print("save with --json > rec.json, then `advisor train --config rec.json`", style="dim")
+    console.print(
+        "save with --json > rec.json, then `advisor train --config rec.json`", style="dim"
+    )
 
 
 def _show_infeasible(data: dict) -> None:
@@ -164,19 +281,29 @@ def _show_infeasible(data: dict) -> None:
 
     console = Console()
     budgets, smallest = data["budgets"], data["smallest_need"]
-    table = Table(title=f"Nothing fits {data['board']['name']} ({data['board']['id']}) at "
-                        f"{data['resolution']}x{data['resolution']}: the smallest PhiNet's needs",
-                  title_justify="left")
+    table = Table(
+        title=f"Nothing fits {data['board']['name']} ({data['board']['id']}) at "
+        f"{data['resolution']}x{data['resolution']}: the smallest PhiNet's needs",
+        title_justify="left",
+    )
     for column in ("budget", "smallest need", "available", "fits", "source"):
-        table.add_column(column, justify="left" if column in ("budget", "source") else "right",
-                         no_wrap=column != "source")
+        table.add_column(
+            column,
+            justify="left" if column in ("budget", "source") else "right",
+            no_wrap=column != "source",
+        )
     for name, label, key, budget_key, fmt in (
-            ("flash", "int8 flash", "flash_bytes", "flash_bytes", format_size),
-            ("ram", "RAM: tensor arena", "arena_bytes", "ram_bytes", format_size),
-            ("macs", "MACs", "macs", "macs", lambda v: f"{v:,}")):
-        table.add_row(label, fmt(smallest[key]), fmt(budgets[budget_key]),
-                      "no" if name in data["over_budget"] else "yes",
-                      f"{data['sources']['smallest_need']} / {budgets['sources'][budget_key]}")
+        ("flash", "int8 flash", "flash_bytes", "flash_bytes", format_size),
+        ("ram", "RAM: tensor arena", "arena_bytes", "ram_bytes", format_size),
+        ("macs", "MACs", "macs", "macs", lambda v: f"{v:,}"),
+    ):
+        table.add_row(
+            label,
+            fmt(smallest[key]),
+            fmt(budgets[budget_key]),
+            "no" if name in data["over_budget"] else "yes",
+            f"{data['sources']['smallest_need']} / {budgets['sources'][budget_key]}",
+        )
     console.print(table)
     if data["resolutions"]:
         _show_resolutions(console, data["resolutions"])
@@ -190,10 +317,25 @@ def _show_resolutions(console, rows: list[dict]) -> None:
         table.add_column(column, justify="right", no_wrap=True)
     for entry in rows:
         if entry["fits"]:
-            table.add_row(str(entry["resolution"]), "yes", str(entry["num_layers"]),
-                          f"{entry['alpha']:g}", f"{entry['beta']:g}", f"{entry['t0']:g}",
-                          f"{entry['params']:,}", str(entry["binding"]))
+            table.add_row(
+                str(entry["resolution"]),
+                "yes",
+                str(entry["num_layers"]),
+                f"{entry['alpha']:g}",
+                f"{entry['beta']:g}",
+                f"{entry['t0']:g}",
+                f"{entry['params']:,}",
+                str(entry["binding"]),
+            )
         else:
-            table.add_row(str(entry["resolution"]), "no", "", "", "", "", "",
-                          "over: " + ", ".join(entry["over_budget"]))
+            table.add_row(
+                str(entry["resolution"]),
+                "no",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "over: " + ", ".join(entry["over_budget"]),
+            )
     console.print(table)

@@ -31,12 +31,17 @@ def cv(results: str, folds: int, seed: int, as_json: bool) -> None:
 
     table = load_results(results)
     table.regime()
-    click.echo(f"cross-validating 5 models x {len(table.n_values())} N x {folds} folds on "
-               f"{len(table)} networks ...", err=True)
+    click.echo(
+        f"cross-validating 5 models x {len(table.n_values())} N x {folds} folds on "
+        f"{len(table)} networks ...",
+        err=True,
+    )
     result = cross_validate(table, folds=folds, seed=seed)
     published = load_prior("study-published").cv_rmse
-    source = (f"cross-validation of {results}: {folds} random 70/30 splits per N (seed {seed}), "
-              "fit on 70 %, RMSE on 30 %")
+    source = (
+        f"cross-validation of {results}: {folds} random 70/30 splits per N (seed {seed}), "
+        "fit on 70 %, RMSE on 30 %"
+    )
     if as_json:
         data = result.to_dict()
         data["source"] = source
@@ -56,11 +61,13 @@ def cv(results: str, folds: int, seed: int, as_json: bool) -> None:
     for name in result.ranking():
         model = result.models[name]
         means, stds, failed = model.mean_by_n(), model.std_by_n(), model.failed_by_n()
-        cells = [f"{means[n]:.3f}±{stds[n]:.3f}" if math.isfinite(means[n]) else "failed"
-                 for n in ns]
+        cells = [
+            f"{means[n]:.3f}±{stds[n]:.3f}" if math.isfinite(means[n]) else "failed" for n in ns
+        ]
         mean = model.mean()
-        view.add_row(name, *cells, f"{mean:.3f}" if math.isfinite(mean) else "-",
-                     str(sum(failed.values())))
+        view.add_row(
+            name, *cells, f"{mean:.3f}" if math.isfinite(mean) else "-", str(sum(failed.values()))
+        )
     console = Console()
     console.print(view)
     console.print(f"source: {source}")
@@ -74,8 +81,14 @@ def cv(results: str, folds: int, seed: int, as_json: bool) -> None:
 
 @scaling.command()
 @click.argument("results", type=click.Path(dir_okay=False))
-@click.option("--source", "source", type=click.Choice(SOURCES), default="raw", show_default=True,
-              help="raw: best network per budget window; fit: generalized hyperbolic curves.")
+@click.option(
+    "--source",
+    "source",
+    type=click.Choice(SOURCES),
+    default="raw",
+    show_default=True,
+    help="raw: best network per budget window; fit: generalized hyperbolic curves.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 def segment(results: str, source: str, as_json: bool) -> None:
     """Best N for each parameter budget (the study's segmentation, smoothed)."""
@@ -86,25 +99,36 @@ def segment(results: str, source: str, as_json: bool) -> None:
     table.regime()
     if source == "raw":
         unsmoothed = seg.segment_raw(table)
-        how = (f"best network of each N with params in [budget / {seg.DELTA}, budget], "
-               f"{seg.BUDGETS} log-spaced budgets")
+        how = (
+            f"best network of each N with params in [budget / {seg.DELTA}, budget], "
+            f"{seg.BUDGETS} log-spaced budgets"
+        )
     else:
         fits = {n: fit_curve("generalized_hyperbolic", p, a) for n, (p, a) in table.by_n().items()}
         for n, fit in fits.items():
             if not fit.ok:
-                click.echo(f"warning: N={n} left out: generalized hyperbolic fit failed "
-                           f"({fit.reason})", err=True)
+                click.echo(
+                    f"warning: N={n} left out: generalized hyperbolic fit failed ({fit.reason})",
+                    err=True,
+                )
         unsmoothed = seg.segment_fits(fits, table.params.min(), table.params.max())
         how = f"generalized hyperbolic fit per N evaluated at {seg.BUDGETS} log-spaced budgets"
     intervals = seg.smooth(unsmoothed)
-    provenance = (f"segmentation of {results}: {how}; intervals narrower than "
-                  f"{seg.MIN_WIDTH_DECADES} decades dropped and re-joined")
+    provenance = (
+        f"segmentation of {results}: {how}; intervals narrower than "
+        f"{seg.MIN_WIDTH_DECADES} decades dropped and re-joined"
+    )
     if as_json:
-        click.echo(json.dumps({
-            "intervals": [iv.to_dict() for iv in intervals],
-            "unsmoothed": [iv.to_dict() for iv in unsmoothed],
-            "source": provenance,
-        }, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "intervals": [iv.to_dict() for iv in intervals],
+                    "unsmoothed": [iv.to_dict() for iv in unsmoothed],
+                    "source": provenance,
+                },
+                indent=2,
+            )
+        )
         return
     _print_intervals(intervals, f"best N per parameter budget ({source})")
     click.echo(f"source: {provenance}")
@@ -123,19 +147,23 @@ def fit(results: str | None, store: str | None, out: str, name: str | None, fold
     from advisor.scaling import fit_prior, load_results
 
     if (results is None) == (store is None):
-        raise AdvisorError("give exactly one of RESULTS or --store, e.g. "
-                           "`advisor scaling fit --store sweep.db --out prior.json`.")
+        raise AdvisorError(
+            "give exactly one of RESULTS or --store, e.g. "
+            "`advisor scaling fit --store sweep.db --out prior.json`."
+        )
     table = load_results(results or store)
     prior = fit_prior(table, name or Path(out).stem, folds=folds)
     prior.save(out)
-    click.echo(f"wrote {out}: {len(prior.curves)} curves, {len(prior.intervals)} intervals",
-               err=True)
+    click.echo(
+        f"wrote {out}: {len(prior.curves)} curves, {len(prior.intervals)} intervals", err=True
+    )
     _print_prior(prior)
 
 
 @scaling.command()
-@click.option("--prior", "prior_name",
-              help="A shipped prior's name, a prior JSON or a results file.")
+@click.option(
+    "--prior", "prior_name", help="A shipped prior's name, a prior JSON or a results file."
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 def show(prior_name: str | None, as_json: bool) -> None:
     """The active prior: its regime, its rule, its curves and where every number came from."""
@@ -150,8 +178,9 @@ def show(prior_name: str | None, as_json: bool) -> None:
 
 @scaling.command()
 @click.argument("results", type=click.Path(dir_okay=False))
-@click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="Directory for figures.")
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False), help="Directory for figures."
+)
 def plot(results: str, out: str) -> None:
     """The study's figures (2.2, 2.3, 4.1 b-f, 4.2 a-c) as PNG and SVG."""
     from advisor.scaling import load_results
@@ -189,9 +218,11 @@ def _print_prior(prior) -> None:
         if text:
             console.print(f"  N={interval.n} from {interval.low:,.0f}: {text}")
     for n, curve in sorted(prior.curves.items()):
-        console.print(f"curve N={n}: acc = {curve.c:.2f} - {curve.a:.4g} / P^{curve.phi:.3f} "
-                      f"+/- {curve.std:.2f} % over {curve.params_low:,.0f}-{curve.params_high:,.0f}"
-                      f" params ({curve.source})")
+        console.print(
+            f"curve N={n}: acc = {curve.c:.2f} - {curve.a:.4g} / P^{curve.phi:.3f} "
+            f"+/- {curve.std:.2f} % over {curve.params_low:,.0f}-{curve.params_high:,.0f}"
+            f" params ({curve.source})"
+        )
     if not prior.has_curves:
         console.print("no accuracy curves: this prior picks N but predicts no accuracy.")
     for name, row in prior.cv_rmse.items():

@@ -12,44 +12,117 @@ from advisor.sources import COST_MODEL, TRAINING
 
 
 @click.command()
-@click.option("--grid", "grid_spec", default=None,
-              help="'study' (the study's 270 configs) or a TOML/JSON grid file.")
-@click.option("--data", type=click.Path(), default=None,
-              help="Data set: an image folder or zip (root/<split>/<class>/*), or CIFAR as training accepts it.")
-@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
-              help="Where decoded images are cached (default: training's cache folder).")
-@click.option("--dataset-name", default=None,
-              help="Label of the data set in the regime (default: the data path's name).")
+@click.option(
+    "--grid",
+    "grid_spec",
+    default=None,
+    help="'study' (the study's 270 configs) or a TOML/JSON grid file.",
+)
+@click.option(
+    "--data",
+    type=click.Path(),
+    default=None,
+    help="Data set: an image folder or zip (root/<split>/<class>/*), or CIFAR as training accepts it.",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where decoded images are cached (default: training's cache folder).",
+)
+@click.option(
+    "--dataset-name",
+    default=None,
+    help="Label of the data set in the regime (default: the data path's name).",
+)
 @click.option("--resolution", type=int, default=None, help="Training resolution (side in pixels).")
 @click.option("--epochs", type=int, default=None, help="Training epochs after warm-up.")
-@click.option("--warmup-epochs", type=int, default=None, help="Warm-up epochs (default: the recipe's).")
+@click.option(
+    "--warmup-epochs", type=int, default=None, help="Warm-up epochs (default: the recipe's)."
+)
 @click.option("--batch-size", type=int, default=None, help="Batch size (default: the recipe's).")
 @click.option("--lr", type=float, default=None, help="Learning rate (default: the recipe's).")
 @click.option("--seed", type=int, default=None, help="Seed of every run (default: the recipe's).")
-@click.option("--store", type=click.Path(dir_okay=False), required=True, help="SQLite file of results.")
-@click.option("--runs-dir", type=click.Path(file_okay=False), default=None,
-              help="Checkpoints and metrics per run (default: STORE's name + '.runs').")
+@click.option(
+    "--store", type=click.Path(dir_okay=False), required=True, help="SQLite file of results."
+)
+@click.option(
+    "--runs-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Checkpoints and metrics per run (default: STORE's name + '.runs').",
+)
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True)
-@click.option("--workers", type=int, default=None,
-              help="Runs at once (local: processes, default 1; ray: default the cluster's CPUs).")
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Runs at once (local: processes, default 1; ray: default the cluster's CPUs).",
+)
 @click.option("--threads", type=int, default=None, help="Torch threads per local worker.")
 @click.option("--address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.option("--cpus-per-run", type=float, default=1, show_default=True, help="Ray: CPUs per run.")
-@click.option("--gpus-per-run", type=float, default=0, show_default=True,
-              help="Ray: GPUs per run (0.25 puts four small runs on a GPU).")
-@click.option("--device", default=None, help="Training device (default: CUDA when present, else CPU).")
-@click.option("--limit", type=int, default=None, help="Run at most this many runs now (0: just report).")
-@click.option("--order", type=click.Choice(["small-first", "grid"]), default="small-first",
-              show_default=True, help="small-first: fewest MACs first (cost model).")
+@click.option(
+    "--gpus-per-run",
+    type=float,
+    default=0,
+    show_default=True,
+    help="Ray: GPUs per run (0.25 puts four small runs on a GPU).",
+)
+@click.option(
+    "--device", default=None, help="Training device (default: CUDA when present, else CPU)."
+)
+@click.option(
+    "--limit", type=int, default=None, help="Run at most this many runs now (0: just report)."
+)
+@click.option(
+    "--order",
+    type=click.Choice(["small-first", "grid"]),
+    default="small-first",
+    show_default=True,
+    help="small-first: fewest MACs first (cost model).",
+)
 @click.option("--retry-failed", is_flag=True, help="Run again the runs that failed before.")
-@click.option("--allow-mixed-regimes", is_flag=True,
-              help="Add runs of a regime other than the store's (a prior needs one regime).")
-@click.option("--export", "export_csv", type=click.Path(dir_okay=False), default=None,
-              help="Write the store's finished runs as CSV and exit (trains nothing).")
+@click.option(
+    "--allow-mixed-regimes",
+    is_flag=True,
+    help="Add runs of a regime other than the store's (a prior needs one regime).",
+)
+@click.option(
+    "--export",
+    "export_csv",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the store's finished runs as CSV and exit (trains nothing).",
+)
 @click.option("--json", "as_json", is_flag=True, help="A JSON summary on stdout.")
-def sweep(grid_spec, data, cache_dir, dataset_name, resolution, epochs, warmup_epochs, batch_size, lr, seed,
-          store, runs_dir, executor, workers, threads, address, cpus_per_run, gpus_per_run, device,
-          limit, order, retry_failed, allow_mixed_regimes, export_csv, as_json):
+def sweep(
+    grid_spec,
+    data,
+    cache_dir,
+    dataset_name,
+    resolution,
+    epochs,
+    warmup_epochs,
+    batch_size,
+    lr,
+    seed,
+    store,
+    runs_dir,
+    executor,
+    workers,
+    threads,
+    address,
+    cpus_per_run,
+    gpus_per_run,
+    device,
+    limit,
+    order,
+    retry_failed,
+    allow_mixed_regimes,
+    export_csv,
+    as_json,
+):
     """Train a grid of PhiNets into a SQLite store; rerun to resume where it stopped."""
     from advisor.sweep.store import SweepStore
 
@@ -58,17 +131,34 @@ def sweep(grid_spec, data, cache_dir, dataset_name, resolution, epochs, warmup_e
             raise AdvisorError(f"store {store} does not exist; run a sweep into it first")
         with SweepStore(store) as opened:
             count = opened.export_csv(export_csv)
-        _emit({"store": store, "csv": export_csv, "rows": count}, as_json,
-              f"wrote {count} finished runs to {export_csv}")
+        _emit(
+            {"store": store, "csv": export_csv, "rows": count},
+            as_json,
+            f"wrote {count} finished runs to {export_csv}",
+        )
         return
 
-    missing = [flag for flag, value in (("--grid", grid_spec), ("--data", data),
-                                        ("--resolution", resolution), ("--epochs", epochs))
-               if value is None]
+    missing = [
+        flag
+        for flag, value in (
+            ("--grid", grid_spec),
+            ("--data", data),
+            ("--resolution", resolution),
+            ("--epochs", epochs),
+        )
+        if value is None
+    ]
     if missing:
-        raise AdvisorError(f"advisor sweep needs {', '.join(missing)} (or --export CSV to export a store)")
-    for flag, value in (("--resolution", resolution), ("--epochs", epochs), ("--batch-size", batch_size),
-                        ("--workers", workers), ("--threads", threads)):
+        raise AdvisorError(
+            f"advisor sweep needs {', '.join(missing)} (or --export CSV to export a store)"
+        )
+    for flag, value in (
+        ("--resolution", resolution),
+        ("--epochs", epochs),
+        ("--batch-size", batch_size),
+        ("--workers", workers),
+        ("--threads", threads),
+    ):
         if value is not None and value < 1:
             raise AdvisorError(f"{flag} must be at least 1, got {value}")
 
@@ -81,32 +171,58 @@ def sweep(grid_spec, data, cache_dir, dataset_name, resolution, epochs, warmup_e
     from advisor.training.data import default_cache_dir
 
     if str(data).lower() not in RELEASES and not Path(data).expanduser().exists():
-        raise AdvisorError(f"data source {data} does not exist; pass cifar10, cifar100, an image "
-                           "folder (root/<split>/<class>/*.jpg) or a .zip of one")
+        raise AdvisorError(
+            f"data source {data} does not exist; pass cifar10, cifar100, an image "
+            "folder (root/<split>/<class>/*.jpg) or a .zip of one"
+        )
 
     points = load_grid(grid_spec)
-    recipe = recipe_dict(resolution=resolution, epochs=epochs, warmup_epochs=warmup_epochs,
-                         batch_size=batch_size, lr=lr, seed=seed)
+    recipe = recipe_dict(
+        resolution=resolution,
+        epochs=epochs,
+        warmup_epochs=warmup_epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+    )
     regime = Regime.from_recipe(dataset_name or _dataset_label(data), recipe)
     runs_dir = Path(runs_dir) if runs_dir else Path(store).with_suffix(".runs")
     with SweepStore(store) as opened:
         opened.check_regime(regime, allow_mixed=allow_mixed_regimes)
-        plan = plan_sweep(points, regime, recipe, str(data), opened, runs_dir, order=order,
-                          limit=limit, retry_failed=retry_failed, device=device,
-                          data_options={"cache_dir": str(cache_dir or default_cache_dir())})
+        plan = plan_sweep(
+            points,
+            regime,
+            recipe,
+            str(data),
+            opened,
+            runs_dir,
+            order=order,
+            limit=limit,
+            retry_failed=retry_failed,
+            device=device,
+            data_options={"cache_dir": str(cache_dir or default_cache_dir())},
+        )
         if plan.tasks:
             runner = make_executor(executor, workers, address, threads, cpus_per_run, gpus_per_run)
             progress = _run_with_view(plan, opened, runner, regime)
         else:
             progress = SweepProgress(total=plan.total, done=plan.done, failed=plan.failed_skipped)
     summary = {
-        "store": str(store), "regime": regime.to_dict(), "regime_label": regime.label(),
-        "total": plan.total, "done": progress.done, "failed": progress.failed,
-        "ran_now": progress.ran, "left": plan.total - progress.done - progress.failed,
-        "left_by_limit": plan.beyond_limit, "source": TRAINING,
+        "store": str(store),
+        "regime": regime.to_dict(),
+        "regime_label": regime.label(),
+        "total": plan.total,
+        "done": progress.done,
+        "failed": progress.failed,
+        "ran_now": progress.ran,
+        "left": plan.total - progress.done - progress.failed,
+        "left_by_limit": plan.beyond_limit,
+        "source": TRAINING,
     }
-    text = (f"{regime.label()}: {progress.done}/{plan.total} done, {progress.failed} failed, "
-            f"{summary['left']} left ({progress.ran} run now) in {store}")
+    text = (
+        f"{regime.label()}: {progress.done}/{plan.total} done, {progress.failed} failed, "
+        f"{summary['left']} left ({progress.ran} run now) in {store}"
+    )
     if plan.failed_skipped:
         text += f"; {plan.failed_skipped} earlier failures skipped (--retry-failed reruns them)"
     _emit(summary, as_json, text)
@@ -131,13 +247,18 @@ def _run_with_view(plan, store, executor, regime):
     from advisor.sweep.runner import run_sweep
 
     console = Console(stderr=True)
-    columns = (TextColumn("[bold]{task.description}"), BarColumn(bar_width=16),
-               TextColumn("{task.fields[counts]}"), TimeElapsedColumn(),
-               TextColumn("ETA {task.fields[eta]}"))
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(bar_width=16),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA {task.fields[eta]}"),
+    )
     console.print(f"params: {COST_MODEL}; accuracy and seconds: {TRAINING}", style="dim")
     with Progress(*columns, console=console, transient=False) as view:
-        bar = view.add_task(regime.label(), total=plan.total, completed=plan.done,
-                            counts="", eta="?")
+        bar = view.add_task(
+            regime.label(), total=plan.total, completed=plan.done, counts="", eta="?"
+        )
         reported = [0]
 
         def on_event(progress) -> None:
@@ -145,10 +266,15 @@ def _run_with_view(plan, store, executor, regime):
                 reported[0] = progress.ran
                 console.print(_run_line(progress.last_row))
             eta = progress.eta_seconds()
-            view.update(bar, completed=progress.done + progress.failed,
-                        counts=(f"{progress.done} done · {progress.running} running · "
-                                f"{progress.left} left · {progress.failed} failed"),
-                        eta="?" if eta is None else _duration(eta))
+            view.update(
+                bar,
+                completed=progress.done + progress.failed,
+                counts=(
+                    f"{progress.done} done · {progress.running} running · "
+                    f"{progress.left} left · {progress.failed} failed"
+                ),
+                eta="?" if eta is None else _duration(eta),
+            )
 
         return run_sweep(plan, store, executor, on_event)
 
@@ -156,8 +282,10 @@ def _run_with_view(plan, store, executor, regime):
 def _run_line(row: dict) -> str:
     name = f"alpha {row['alpha']:g} beta {row['beta']:g} t0 {row['t0']:g} N {row['num_layers']}"
     if row["status"] == "done":
-        return (f"[green]done[/] {name}: {row['params']:,} params, "
-                f"{row['accuracy']:.2f} % test top-1, {row['seconds']:.0f} s")
+        return (
+            f"[green]done[/] {name}: {row['params']:,} params, "
+            f"{row['accuracy']:.2f} % test top-1, {row['seconds']:.0f} s"
+        )
     from rich.markup import escape
 
     first_line = (row.get("error") or "unknown error").splitlines()[0]

@@ -19,49 +19,108 @@ def _override(recipe_dict: dict, **values) -> dict:
 
 
 @click.command()
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="JSON",
-              help="A PhiNet config or an `advisor recommend --json` output.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    metavar="JSON",
+    help="A PhiNet config or an `advisor recommend --json` output.",
+)
 @click.option("--alpha", type=float, help="Width factor (instead of --config).")
 @click.option("--beta", type=float, help="Shape factor.")
 @click.option("--t0", type=float, help="Base expansion factor.")
 @click.option("--layers", "num_layers", type=int, help="Number of blocks N.")
-@click.option("--data", metavar="PATH_OR_NAME",
-              help="cifar10, cifar100, an image folder (root/<split>/<class>/*.jpg) or a .zip of "
-                   "one. With --resume, defaults to the run's data.")
-@click.option("--data-dir", type=click.Path(file_okay=False),
-              help="Where CIFAR's python-format archive is, or is downloaded to.")
-@click.option("--no-download", is_flag=True,
-              help="Never download CIFAR; fail if it is not in --data-dir.")
-@click.option("--cache-dir", type=click.Path(file_okay=False),
-              help="Decoded-image cache (default $MCU_ADVISOR_CACHE or ~/.cache/mcu-advisor).")
-@click.option("--split", type=click.Choice(["70/15/15", "test+val"]),
-              help="70/15/15 (the study's) or the data set's test split plus a validation split "
-                   "from train.")
+@click.option(
+    "--data",
+    metavar="PATH_OR_NAME",
+    help="cifar10, cifar100, an image folder (root/<split>/<class>/*.jpg) or a .zip of "
+    "one. With --resume, defaults to the run's data.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Where CIFAR's python-format archive is, or is downloaded to.",
+)
+@click.option(
+    "--no-download", is_flag=True, help="Never download CIFAR; fail if it is not in --data-dir."
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    help="Decoded-image cache (default $MCU_ADVISOR_CACHE or ~/.cache/mcu-advisor).",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["70/15/15", "test+val"]),
+    help="70/15/15 (the study's) or the data set's test split plus a validation split from train.",
+)
 @click.option("--val-fraction", type=float, help="Validation share of train with --split test+val.")
 @click.option("--epochs", type=int, help=f"All epochs, warm-up included (study: {STUDY_EPOCHS}).")
-@click.option("--warmup-epochs", type=int,
-              help=f"Linear warm-up epochs (default: the study's {STUDY_WARMUP} of {STUDY_EPOCHS}, "
-                   f"in proportion to --epochs).")
-@click.option("--batch-size", type=int,
-              help="Default 64 (micromind's CIFAR recipe; the study does not state one).")
+@click.option(
+    "--warmup-epochs",
+    type=int,
+    help=f"Linear warm-up epochs (default: the study's {STUDY_WARMUP} of {STUDY_EPOCHS}, "
+    f"in proportion to --epochs).",
+)
+@click.option(
+    "--batch-size",
+    type=int,
+    help="Default 64 (micromind's CIFAR recipe; the study does not state one).",
+)
 @click.option("--lr", type=float, help="Peak learning rate (study: 0.01).")
-@click.option("--weight-decay", type=float,
-              help="On conv and linear weights; default 0.02 (micromind's; the study gives none).")
+@click.option(
+    "--weight-decay",
+    type=float,
+    help="On conv and linear weights; default 0.02 (micromind's; the study gives none).",
+)
 @click.option("--optimizer", type=click.Choice(["lamb", "adamw", "sgd"]), help="Default lamb.")
-@click.option("--resolution", type=int,
-              help="Training resolution (default: the config's, else the study's 160).")
+@click.option(
+    "--resolution",
+    type=int,
+    help="Training resolution (default: the config's, else the study's 160).",
+)
 @click.option("--seed", type=int, help="Seeds the split, initialisation, order and augmentation.")
 @click.option("--no-augment", is_flag=True, help="No flips, rotations or zoom.")
 @click.option("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available).")
-@click.option("--threads", type=int,
-              help="CPU threads for torch (on a busy machine 1 is often fastest).")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Run directory: config, recipe, metrics.jsonl, checkpoints.")
+@click.option(
+    "--threads", type=int, help="CPU threads for torch (on a busy machine 1 is often fastest)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Run directory: config, recipe, metrics.jsonl, checkpoints.",
+)
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in --out.")
 @click.option("--json", "as_json", is_flag=True, help="The result as JSON on stdout.")
-def train(config_path, alpha, beta, t0, num_layers, data, data_dir, no_download, cache_dir,
-          split, val_fraction, epochs, warmup_epochs, batch_size, lr, weight_decay, optimizer,
-          resolution, seed, no_augment, device, threads, out_dir, resume, as_json) -> None:
+def train(
+    config_path,
+    alpha,
+    beta,
+    t0,
+    num_layers,
+    data,
+    data_dir,
+    no_download,
+    cache_dir,
+    split,
+    val_fraction,
+    epochs,
+    warmup_epochs,
+    batch_size,
+    lr,
+    weight_decay,
+    optimizer,
+    resolution,
+    seed,
+    no_augment,
+    device,
+    threads,
+    out_dir,
+    resume,
+    as_json,
+) -> None:
     """Train a PhiNet with the study's recipe (Lamb, lr 0.01, warm-up then cosine decay,
     flips / rotations / zoom), keeping the best model by validation accuracy.
 
@@ -79,8 +138,10 @@ def train(config_path, alpha, beta, t0, num_layers, data, data_dir, no_download,
 
     out = Path(out_dir)
     if (out / "last.pt").exists() and not resume:
-        raise AdvisorError(f"{out} already holds a training run (last.pt); pass --resume to "
-                           f"continue it, or choose another --out")
+        raise AdvisorError(
+            f"{out} already holds a training run (last.pt); pass --resume to "
+            f"continue it, or choose another --out"
+        )
     if threads is not None:
         if threads < 1:
             raise AdvisorError(f"--threads must be at least 1, got {threads}")
@@ -88,8 +149,10 @@ def train(config_path, alpha, beta, t0, num_layers, data, data_dir, no_download,
     flags = {"alpha": alpha, "beta": beta, "t0": t0, "num_layers": num_layers}
     given = {key: value for key, value in flags.items() if value is not None}
     if config_path and given:
-        raise AdvisorError(f"give either --config or --alpha/--beta/--t0/--layers, not both "
-                           f"(got --config and {sorted(given)})")
+        raise AdvisorError(
+            f"give either --config or --alpha/--beta/--t0/--layers, not both "
+            f"(got --config and {sorted(given)})"
+        )
     if resume and (out / "config.json").is_file() and not config_path and not given:
         config = PhiNetConfig.from_json_file(out / "config.json")
     elif config_path:
@@ -98,8 +161,10 @@ def train(config_path, alpha, beta, t0, num_layers, data, data_dir, no_download,
         config = PhiNetConfig(**given)
     else:
         missing = [f"--{'layers' if k == 'num_layers' else k}" for k in flags if k not in given]
-        raise AdvisorError(f"no PhiNet given: pass --config JSON or all of --alpha --beta --t0 "
-                           f"--layers (missing {' '.join(missing)})")
+        raise AdvisorError(
+            f"no PhiNet given: pass --config JSON or all of --alpha --beta --t0 "
+            f"--layers (missing {' '.join(missing)})"
+        )
 
     base = Recipe.study().to_dict()
     if resume and (out / "recipe.json").is_file():
@@ -109,47 +174,86 @@ def train(config_path, alpha, beta, t0, num_layers, data, data_dir, no_download,
     if warmup_epochs is None and epochs is not None and not resume:
         warmup_epochs = round(epochs * STUDY_WARMUP / STUDY_EPOCHS)
     augment_off = {"hflip": False, "rotation_degrees": 0.0, "zoom": 0.0} if no_augment else {}
-    recipe = Recipe.from_dict(_override(
-        base, epochs=epochs, warmup_epochs=warmup_epochs, batch_size=batch_size, lr=lr,
-        weight_decay=weight_decay, optimizer=optimizer, resolution=resolution, split=split,
-        val_fraction=val_fraction, seed=seed, **augment_off))
+    recipe = Recipe.from_dict(
+        _override(
+            base,
+            epochs=epochs,
+            warmup_epochs=warmup_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            weight_decay=weight_decay,
+            optimizer=optimizer,
+            resolution=resolution,
+            split=split,
+            val_fraction=val_fraction,
+            seed=seed,
+            **augment_off,
+        )
+    )
 
     if data is None:
         if not (resume and (out / "data.json").is_file()):
             raise AdvisorError("no data given: pass --data cifar10|cifar100|FOLDER|ZIP")
         data = json.loads((out / "data.json").read_text())["source"]
-    splits = load_dataset(data, recipe.resolution, recipe.split, recipe.seed,
-                          cache_dir=cache_dir or default_cache_dir(),
-                          val_fraction=recipe.val_fraction, data_dir=data_dir,
-                          download=not no_download, channels=config.in_channels,
-                          num_workers=recipe.num_workers)
-    click.echo(f"data: {splits.source}: {len(splits.train_labels)} train / "
-               f"{len(splits.val_labels)} val / {len(splits.test_labels)} test images, "
-               f"{splits.num_classes} classes, "
-               f"{len(splits.skipped)} unreadable skipped, loaded in {splits.decode_seconds:.1f} s"
-               f"{' (decode cache)' if splits.from_cache else ''}", err=True)
+    splits = load_dataset(
+        data,
+        recipe.resolution,
+        recipe.split,
+        recipe.seed,
+        cache_dir=cache_dir or default_cache_dir(),
+        val_fraction=recipe.val_fraction,
+        data_dir=data_dir,
+        download=not no_download,
+        channels=config.in_channels,
+        num_workers=recipe.num_workers,
+    )
+    click.echo(
+        f"data: {splits.source}: {len(splits.train_labels)} train / "
+        f"{len(splits.val_labels)} val / {len(splits.test_labels)} test images, "
+        f"{splits.num_classes} classes, "
+        f"{len(splits.skipped)} unreadable skipped, loaded in {splits.decode_seconds:.1f} s"
+        f"{' (decode cache)' if splits.from_cache else ''}",
+        err=True,
+    )
     changes = {}
     if config.resolution != recipe.resolution:
         changes["resolution"] = recipe.resolution
     if config.num_classes != splits.num_classes:
         changes["num_classes"] = splits.num_classes
     if changes and config_path:
-        click.echo(f"note: training {config_path} with {changes} (the data and --resolution "
-                   f"decide them); its costs change with them", err=True)
+        click.echo(
+            f"note: training {config_path} with {changes} (the data and --resolution "
+            f"decide them); its costs change with them",
+            err=True,
+        )
     config = replace(config, **changes)
 
     try:
-        result = run_training(config, splits, out, recipe, resume=resume, device=device,
-                              progress=True)
+        result = run_training(
+            config, splits, out, recipe, resume=resume, device=device, progress=True
+        )
     except KeyboardInterrupt:
-        click.echo(f"interrupted: the run is saved in {out / 'last.pt'}; continue it with "
-                   f"`advisor train --out {out} --resume`", err=True)
+        click.echo(
+            f"interrupted: the run is saved in {out / 'last.pt'}; continue it with "
+            f"`advisor train --out {out} --resume`",
+            err=True,
+        )
         raise SystemExit(130) from None  # not ctx.exit: main() drops its status
 
     if as_json:
-        click.echo(json.dumps({**result.to_dict(), "sources": {
-            "best_val_accuracy": sources.TRAINING, "test_accuracy": sources.TRAINING,
-            "params": "counted: trained model"}}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    **result.to_dict(),
+                    "sources": {
+                        "best_val_accuracy": sources.TRAINING,
+                        "test_accuracy": sources.TRAINING,
+                        "params": "counted: trained model",
+                    },
+                },
+                indent=2,
+            )
+        )
         return
     _print_summary(result)
 
@@ -161,16 +265,21 @@ def _print_summary(result) -> None:
     def percent(value):
         return "-" if value is None else f"{100 * value:.2f} %"
 
-    table = Table(title=f"trained PhiNet alpha {result.config.alpha} beta {result.config.beta} "
-                        f"t0 {result.config.t0} N {result.config.num_layers} "
-                        f"at {result.config.resolution}x{result.config.resolution}")
+    table = Table(
+        title=f"trained PhiNet alpha {result.config.alpha} beta {result.config.beta} "
+        f"t0 {result.config.t0} N {result.config.num_layers} "
+        f"at {result.config.resolution}x{result.config.resolution}"
+    )
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_column("source")
     rows = [
         ("test accuracy (best checkpoint)", percent(result.test_accuracy), sources.TRAINING),
-        (f"best validation accuracy (epoch {result.best_epoch})", percent(result.best_val_accuracy),
-         sources.TRAINING),
+        (
+            f"best validation accuracy (epoch {result.best_epoch})",
+            percent(result.best_val_accuracy),
+            sources.TRAINING,
+        ),
         ("epochs", f"{result.epochs_completed} / {result.recipe.epochs}", "run"),
         ("parameters", f"{result.params:,}", "counted: trained model"),
         ("wall time", f"{result.seconds:,.0f} s", "run"),

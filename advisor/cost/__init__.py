@@ -6,7 +6,13 @@ flash (pure numpy, no torch).
 The deployment assumptions (int8 graph, flash and arena constants) live in ``advisor.cost.deployment``.
 """
 
-from advisor.cost.model import (ARENA_SOURCE, TOTALS, CostReport, LayerCost, estimate,
-                                estimate_totals)
+from advisor.cost.model import (
+    ARENA_SOURCE,
+    TOTALS,
+    CostReport,
+    LayerCost,
+    estimate,
+    estimate_totals,
+)
 
 __all__ = ["ARENA_SOURCE", "TOTALS", "CostReport", "LayerCost", "estimate", "estimate_totals"]

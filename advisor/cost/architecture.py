@@ -103,31 +103,56 @@ class Widths:
         return self.blocks[-1].out_channels
 
 
-def _block(index: int, in_channels, out_channels, stride: int, t0, beta, num_layers: int,
-           divisor: int, squeeze_excite: bool, residuals: bool) -> BlockSpec:
+def _block(
+    index: int,
+    in_channels,
+    out_channels,
+    stride: int,
+    t0,
+    beta,
+    num_layers: int,
+    divisor: int,
+    squeeze_excite: bool,
+    residuals: bool,
+) -> BlockSpec:
     if index == 0:
         expanded = in_channels
         se_channels = None
     else:
         factor = expansion_factor(t0, beta, index, num_layers)
         expanded = width(factor * in_channels, divisor)
-        se_channels = (make_divisible(_maximum(1, _trunc(expanded / 6)), divisor)
-                       if squeeze_excite else None)
+        se_channels = (
+            make_divisible(_maximum(1, _trunc(expanded / 6)), divisor) if squeeze_excite else None
+        )
     residual = (in_channels == out_channels) & (residuals and stride == 1)
     return BlockSpec(index, in_channels, expanded, se_channels, out_channels, stride, residual)
 
 
-def phinet_widths(alpha, beta, t0, num_layers: int, *, divisor: int = 1,
-                  downsampling_layers=(5, 7), squeeze_excite: bool = True,
-                  residuals: bool = True) -> Widths:
+def phinet_widths(
+    alpha,
+    beta,
+    t0,
+    num_layers: int,
+    *,
+    divisor: int = 1,
+    downsampling_layers=(5, 7),
+    squeeze_excite: bool = True,
+    residuals: bool = True,
+) -> Widths:
     """All widths of PhiNet(alpha, beta, t0, N); alpha, beta, t0 are Python numbers or
     float64 arrays (broadcast together).
 
     Blocks 1-3 are always built (even for N < 3); blocks 4..N follow, a stride-2 block at
     every index in ``downsampling_layers``, where the base width 48 doubles.
     """
-    common = dict(t0=t0, beta=beta, num_layers=num_layers, divisor=divisor,
-                  squeeze_excite=squeeze_excite, residuals=residuals)
+    common = dict(
+        t0=t0,
+        beta=beta,
+        num_layers=num_layers,
+        divisor=divisor,
+        squeeze_excite=squeeze_excite,
+        residuals=residuals,
+    )
     stem = width(FIRST_CONV_FILTERS * alpha, divisor)
     c1 = width(BLOCK1_FILTERS * alpha, divisor)
     c2 = width(BLOCK2_FILTERS * alpha, divisor)

@@ -43,7 +43,13 @@ import numpy as np
 
 from advisor.config import PhiNetConfig
 from advisor.cost import deployment as dp
-from advisor.cost.architecture import KERNEL_SIZE, BlockSpec, downsampled, phinet_widths, stem_padding
+from advisor.cost.architecture import (
+    KERNEL_SIZE,
+    BlockSpec,
+    downsampled,
+    phinet_widths,
+    stem_padding,
+)
 from advisor.errors import AdvisorError
 from advisor.sources import COST_MODEL
 
@@ -105,7 +111,7 @@ _ACTIVATION_FLASH = dp.ACTIVATION_TENSOR_BYTES + dp.ACTIVATION_QUANT_BYTES
 
 
 class _Tensor:
-    __slots__ = ("shape", "bytes")
+    __slots__ = ("bytes", "shape")
 
     def __init__(self, shape):
         self.shape = shape
@@ -145,8 +151,19 @@ class _Graph:
     def release(self, tensor: _Tensor) -> None:
         self._kept = [(t, where) for t, where in self._kept if t is not tensor]
 
-    def add(self, name: str, op: str, inputs: list[_Tensor], output_shape, *, weights=0,
-            channels=0, has_bias=False, batchnorm=False, present=True) -> _Tensor:
+    def add(
+        self,
+        name: str,
+        op: str,
+        inputs: list[_Tensor],
+        output_shape,
+        *,
+        weights=0,
+        channels=0,
+        has_bias=False,
+        batchnorm=False,
+        present=True,
+    ) -> _Tensor:
         """Append one op. ``weights`` and ``channels`` (its output channels) describe a
         CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED; ``batchnorm``: one is folded in."""
         # Branches on Python bools keep numpy work to what each op needs (speed).
@@ -187,9 +204,24 @@ class _Graph:
         if present is not True:
             params, params_folded, macs, live, flash, tensors, channels = (
                 value * present
-                for value in (params, params_folded, macs, live, flash, tensors, channels))
-        self.ops.append(_Op(name, op, inputs[0], output, params, params_folded, macs, live,
-                            flash, tensors, channels, present))
+                for value in (params, params_folded, macs, live, flash, tensors, channels)
+            )
+        self.ops.append(
+            _Op(
+                name,
+                op,
+                inputs[0],
+                output,
+                params,
+                params_folded,
+                macs,
+                live,
+                flash,
+                tensors,
+                channels,
+                present,
+            )
+        )
         return output
 
     def _zero_bias(self, channels):
@@ -212,13 +244,30 @@ def _stem(graph: _Graph, x: _Tensor, resolution: int, stem_channels) -> _Tensor:
     in_channels = x.shape[2]
     if dp.STEM_PAD_IS_SEPARATE_OP:
         left, right, top, bottom = stem_padding(resolution)
-        x = graph.add("stem.pad", "PAD", [x], (resolution + top + bottom,
-                                               resolution + left + right, in_channels))
+        x = graph.add(
+            "stem.pad",
+            "PAD",
+            [x],
+            (resolution + top + bottom, resolution + left + right, in_channels),
+        )
     side = downsampled(resolution)
-    x = graph.add("stem.depthwise", "DEPTHWISE_CONV_2D", [x], (side, side, in_channels),
-                  weights=in_channels * KERNEL_SIZE * KERNEL_SIZE, channels=in_channels)
-    x = graph.add("stem.pointwise", "CONV_2D", [x], (side, side, stem_channels),
-                  weights=in_channels * stem_channels, channels=stem_channels, batchnorm=True)
+    x = graph.add(
+        "stem.depthwise",
+        "DEPTHWISE_CONV_2D",
+        [x],
+        (side, side, in_channels),
+        weights=in_channels * KERNEL_SIZE * KERNEL_SIZE,
+        channels=in_channels,
+    )
+    x = graph.add(
+        "stem.pointwise",
+        "CONV_2D",
+        [x],
+        (side, side, stem_channels),
+        weights=in_channels * stem_channels,
+        channels=stem_channels,
+        batchnorm=True,
+    )
     return graph.activation("stem.activation", x)
 
 
@@ -228,11 +277,23 @@ def _squeeze_excite(graph: _Graph, name: str, x: _Tensor, reduced) -> _Tensor:
     s = x
     if x.shape[0] * x.shape[1] > 1 or not dp.SE_MEAN_DROPPED_AT_1X1:
         s = graph.add(f"{name}.mean", "MEAN", [x], (1, 1, channels))
-    s = graph.add(f"{name}.reduce", "CONV_2D", [s], (1, 1, reduced),
-                  weights=channels * reduced, channels=reduced)
+    s = graph.add(
+        f"{name}.reduce",
+        "CONV_2D",
+        [s],
+        (1, 1, reduced),
+        weights=channels * reduced,
+        channels=reduced,
+    )
     s = graph.activation(f"{name}.activation", s)
-    s = graph.add(f"{name}.expand", "CONV_2D", [s], (1, 1, channels),
-                  weights=reduced * channels, channels=channels)
+    s = graph.add(
+        f"{name}.expand",
+        "CONV_2D",
+        [s],
+        (1, 1, channels),
+        weights=reduced * channels,
+        channels=channels,
+    )
     s = graph.add(f"{name}.sigmoid", "LOGISTIC", [s], s.shape)
     y = graph.add(f"{name}.mul", "MUL", [x, s], x.shape)
     graph.release(x)
@@ -247,45 +308,92 @@ def _block(graph: _Graph, spec: BlockSpec, x: _Tensor) -> _Tensor:
         graph.keep(x, spec.residual)
     y = x
     if spec.has_expansion:
-        y = graph.add(f"{name}.expand", "CONV_2D", [y], (side, side, expanded),
-                      weights=spec.in_channels * expanded, channels=expanded, batchnorm=True)
+        y = graph.add(
+            f"{name}.expand",
+            "CONV_2D",
+            [y],
+            (side, side, expanded),
+            weights=spec.in_channels * expanded,
+            channels=expanded,
+            batchnorm=True,
+        )
         y = graph.activation(f"{name}.expand_activation", y)
     if spec.stride == 2:
         if dp.PAD_OP_FOR_EVEN_STRIDE2_INPUT and side % 2 == 0:
             pad = KERNEL_SIZE // 2
             y = graph.add(f"{name}.pad", "PAD", [y], (side + 2 * pad, side + 2 * pad, expanded))
         side = downsampled(side)
-    y = graph.add(f"{name}.depthwise", "DEPTHWISE_CONV_2D", [y], (side, side, expanded),
-                  weights=expanded * KERNEL_SIZE * KERNEL_SIZE, channels=expanded,
-                  batchnorm=True)
+    y = graph.add(
+        f"{name}.depthwise",
+        "DEPTHWISE_CONV_2D",
+        [y],
+        (side, side, expanded),
+        weights=expanded * KERNEL_SIZE * KERNEL_SIZE,
+        channels=expanded,
+        batchnorm=True,
+    )
     y = graph.activation(f"{name}.depthwise_activation", y)
     if spec.se_channels is not None:
         y = _squeeze_excite(graph, f"{name}.se", y, spec.se_channels)
-    y = graph.add(f"{name}.project", "CONV_2D", [y], (side, side, spec.out_channels),
-                  weights=expanded * spec.out_channels, channels=spec.out_channels,
-                  batchnorm=True)
+    y = graph.add(
+        f"{name}.project",
+        "CONV_2D",
+        [y],
+        (side, side, spec.out_channels),
+        weights=expanded * spec.out_channels,
+        channels=spec.out_channels,
+        batchnorm=True,
+    )
     if may_add:
         y = graph.add(f"{name}.add", "ADD", [y, x], y.shape, present=spec.residual)
         graph.release(x)
     return y
 
 
-def _graph(alpha, beta, t0, *, num_layers: int, resolution: int, in_channels: int,
-           num_classes: int, divisor: int, downsampling_layers, squeeze_excite: bool,
-           h_swish: bool, residuals: bool, include_top: bool) -> _Graph:
-    widths = phinet_widths(alpha, beta, t0, num_layers, divisor=divisor,
-                           downsampling_layers=downsampling_layers,
-                           squeeze_excite=squeeze_excite, residuals=residuals)
+def _graph(
+    alpha,
+    beta,
+    t0,
+    *,
+    num_layers: int,
+    resolution: int,
+    in_channels: int,
+    num_classes: int,
+    divisor: int,
+    downsampling_layers,
+    squeeze_excite: bool,
+    h_swish: bool,
+    residuals: bool,
+    include_top: bool,
+) -> _Graph:
+    widths = phinet_widths(
+        alpha,
+        beta,
+        t0,
+        num_layers,
+        divisor=divisor,
+        downsampling_layers=downsampling_layers,
+        squeeze_excite=squeeze_excite,
+        residuals=residuals,
+    )
     graph = _Graph(h_swish, vectorized=isinstance(widths.stem_channels, np.ndarray))
-    x = _stem(graph, _Tensor((resolution, resolution, in_channels)), resolution,
-              widths.stem_channels)
+    x = _stem(
+        graph, _Tensor((resolution, resolution, in_channels)), resolution, widths.stem_channels
+    )
     for spec in widths.blocks:
         x = _block(graph, spec, x)
     if include_top:
         channels = x.shape[2]
         x = graph.add("head.mean", "MEAN", [x], (1, 1, channels))
-        graph.add("head.fc", "FULLY_CONNECTED", [x], (1, 1, num_classes),
-                  weights=channels * num_classes, channels=num_classes, has_bias=True)
+        graph.add(
+            "head.fc",
+            "FULLY_CONNECTED",
+            [x],
+            (1, 1, num_classes),
+            weights=channels * num_classes,
+            channels=num_classes,
+            has_bias=True,
+        )
     return graph
 
 
@@ -294,11 +402,16 @@ def _arena_bytes(peak_ram_bytes, tensors, ops, channels):
     scratch, whichever is larger) plus the persistent allocations (see
     advisor.cost.deployment)."""
     plan = -(-peak_ram_bytes // dp.ARENA_ALIGNMENT) * dp.ARENA_ALIGNMENT
-    planner = (dp.PLANNER_BYTES_PER_TENSOR * tensors + dp.PLANNER_BYTES_PER_OP * ops
-               + dp.PLANNER_BYTES)
-    return (np.maximum(plan, planner) + dp.ARENA_BYTES_PER_OP * ops
-            + dp.ARENA_BYTES_PER_TENSOR * tensors + dp.ARENA_BYTES_PER_CHANNEL * channels
-            + dp.ARENA_BYTES)
+    planner = (
+        dp.PLANNER_BYTES_PER_TENSOR * tensors + dp.PLANNER_BYTES_PER_OP * ops + dp.PLANNER_BYTES
+    )
+    return (
+        np.maximum(plan, planner)
+        + dp.ARENA_BYTES_PER_OP * ops
+        + dp.ARENA_BYTES_PER_TENSOR * tensors
+        + dp.ARENA_BYTES_PER_CHANNEL * channels
+        + dp.ARENA_BYTES
+    )
 
 
 def _totals(graph: _Graph) -> dict[str, Any]:
@@ -319,8 +432,18 @@ def _totals(graph: _Graph) -> dict[str, Any]:
     }
 
 
-_STRUCTURE = ("num_layers", "resolution", "in_channels", "num_classes", "divisor",
-              "downsampling_layers", "squeeze_excite", "h_swish", "residuals", "include_top")
+_STRUCTURE = (
+    "num_layers",
+    "resolution",
+    "in_channels",
+    "num_classes",
+    "divisor",
+    "downsampling_layers",
+    "squeeze_excite",
+    "h_swish",
+    "residuals",
+    "include_top",
+)
 
 
 def _structure(config: PhiNetConfig) -> dict[str, Any]:
@@ -331,17 +454,29 @@ def _structure(config: PhiNetConfig) -> dict[str, Any]:
 def estimate(config: PhiNetConfig) -> CostReport:
     """Parameters, MACs, int8 peak RAM, flash estimate and per-op breakdown of ``config``."""
     if not isinstance(config, PhiNetConfig):
-        raise AdvisorError(f"estimate() takes a PhiNetConfig, got {type(config).__name__}; "
-                           "build one with PhiNetConfig(...) or PhiNetConfig.from_dict(...)")
+        raise AdvisorError(
+            f"estimate() takes a PhiNetConfig, got {type(config).__name__}; "
+            "build one with PhiNetConfig(...) or PhiNetConfig.from_dict(...)"
+        )
     for name in ("alpha", "beta", "t0"):
         if not math.isfinite(getattr(config, name)):
             raise AdvisorError(f"PhiNet {name} must be finite, got {getattr(config, name)}")
     graph = _graph(config.alpha, config.beta, config.t0, **_structure(config))
     # One configuration runs on Python ints all the way: no conversion needed.
     layers = [
-        LayerCost(op.name, op.op, op.input.shape, op.output.shape, op.params,
-                  op.params_folded, op.macs, op.live_bytes, op.flash_bytes)
-        for op in graph.ops if op.present
+        LayerCost(
+            op.name,
+            op.op,
+            op.input.shape,
+            op.output.shape,
+            op.params,
+            op.params_folded,
+            op.macs,
+            op.live_bytes,
+            op.flash_bytes,
+        )
+        for op in graph.ops
+        if op.present
     ]
     totals = {name: int(value) for name, value in _totals(graph).items()}
     return CostReport(config=config, layers=layers, **totals)
@@ -351,15 +486,27 @@ def _positive_array(name: str, value) -> np.ndarray:
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise AdvisorError(f"{name} must be a number or an array of numbers, got {value!r}") from None
+        raise AdvisorError(
+            f"{name} must be a number or an array of numbers, got {value!r}"
+        ) from None
     if not np.all(np.isfinite(array) & (array > 0)):
-        raise AdvisorError(f"every {name} must be a finite positive number; "
-                           f"got {array[~(np.isfinite(array) & (array > 0))][:3].tolist()}")
+        raise AdvisorError(
+            f"every {name} must be a finite positive number; "
+            f"got {array[~(np.isfinite(array) & (array > 0))][:3].tolist()}"
+        )
     return array
 
 
-def estimate_totals(alpha, beta, t0, num_layers: int, resolution: int, in_channels: int = 3,
-                    num_classes: int = 10, **options: Any) -> dict[str, np.ndarray]:
+def estimate_totals(
+    alpha,
+    beta,
+    t0,
+    num_layers: int,
+    resolution: int,
+    in_channels: int = 3,
+    num_classes: int = 10,
+    **options: Any,
+) -> dict[str, np.ndarray]:
     """Totals for many configurations at once: ``alpha``, ``beta``, ``t0`` are arrays (or
     scalars) broadcast together; the rest are scalars; ``options`` are the other
     :class:`~advisor.config.PhiNetConfig` fields (divisor, downsampling_layers,
@@ -368,26 +515,39 @@ def estimate_totals(alpha, beta, t0, num_layers: int, resolution: int, in_channe
     Returns int64 arrays of the broadcast shape under the keys of :data:`TOTALS`; element
     ``i`` equals ``estimate(PhiNetConfig(alpha[i], beta[i], t0[i], ...))``.
     """
-    arrays = [_positive_array(name, value) for name, value in
-              (("alpha", alpha), ("beta", beta), ("t0", t0))]
+    arrays = [
+        _positive_array(name, value)
+        for name, value in (("alpha", alpha), ("beta", beta), ("t0", t0))
+    ]
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
     except ValueError:
-        raise AdvisorError(f"alpha, beta and t0 must broadcast together; got shapes "
-                           f"{[a.shape for a in arrays]}") from None
-    integers = {name: int(value) if isinstance(value, np.integer) else value for name, value in
-                (("num_layers", num_layers), ("resolution", resolution),
-                 ("in_channels", in_channels), ("num_classes", num_classes))}
+        raise AdvisorError(
+            f"alpha, beta and t0 must broadcast together; got shapes {[a.shape for a in arrays]}"
+        ) from None
+    integers = {
+        name: int(value) if isinstance(value, np.integer) else value
+        for name, value in (
+            ("num_layers", num_layers),
+            ("resolution", resolution),
+            ("in_channels", in_channels),
+            ("num_classes", num_classes),
+        )
+    }
     try:
         # Validates the scalar fields once (alpha, beta, t0 are stand-ins, checked above).
         structure = PhiNetConfig(1.0, 1.0, 1.0, **integers, **options)
     except TypeError as err:
-        raise AdvisorError(f"unknown PhiNet option: {err}; options are divisor, "
-                           "downsampling_layers, squeeze_excite, h_swish, residuals, "
-                           "include_top") from None
+        raise AdvisorError(
+            f"unknown PhiNet option: {err}; options are divisor, "
+            "downsampling_layers, squeeze_excite, h_swish, residuals, "
+            "include_top"
+        ) from None
     arrays = [np.broadcast_to(a, shape) for a in arrays]
     if not shape:
         arrays = [a.reshape(1) for a in arrays]
     totals = _totals(_graph(*arrays, **_structure(structure)))
-    return {name: np.array(np.broadcast_to(value, arrays[0].shape), dtype=np.int64).reshape(shape)
-            for name, value in totals.items()}
+    return {
+        name: np.array(np.broadcast_to(value, arrays[0].shape), dtype=np.int64).reshape(shape)
+        for name, value in totals.items()
+    }

@@ -5,8 +5,8 @@ The cost model's deployment constants are calibrated on this."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Iterable
 
 import numpy as np
 
@@ -26,8 +26,9 @@ CALIBRATION_CONFIGS = (
     PhiNetConfig(alpha=0.9, beta=1.05, t0=4, num_layers=7, resolution=24),
     PhiNetConfig(alpha=0.2, beta=1.2, t0=3, num_layers=5, resolution=96),
     PhiNetConfig(alpha=1.5, beta=0.75, t0=5, num_layers=4, resolution=32),
-    PhiNetConfig(alpha=0.3, beta=1.0, t0=4, num_layers=6, resolution=33, h_swish=False,
-                 squeeze_excite=False),
+    PhiNetConfig(
+        alpha=0.3, beta=1.0, t0=4, num_layers=6, resolution=33, h_swish=False, squeeze_excite=False
+    ),
 )
 
 
@@ -96,9 +97,16 @@ def measure(config: PhiNetConfig, calibration_images: int = 4, seed: int = 0) ->
     model = to_tflite(config, random_phinet(config, seed).state_dict(), images)
     arena = minimal_arena(model)
     cost = estimate(config)
-    return CalibrationRow(config, len(model), arena.arena_bytes, arena.head_bytes,
-                          arena.tail_bytes, cost.flash_bytes, cost.peak_ram_bytes,
-                          cost.arena_bytes)
+    return CalibrationRow(
+        config,
+        len(model),
+        arena.arena_bytes,
+        arena.head_bytes,
+        arena.tail_bytes,
+        cost.flash_bytes,
+        cost.peak_ram_bytes,
+        cost.arena_bytes,
+    )
 
 
 def measure_all(configs: Iterable[PhiNetConfig] = CALIBRATION_CONFIGS) -> list[CalibrationRow]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +27,10 @@ def import_tensorflow():
     try:
         import tensorflow as tf
     except ImportError as err:
-        raise AdvisorError(f"TensorFlow is not installed ({err}); install the export extra: "
-                           "pip install 'mcu-advisor[export]'") from None
+        raise AdvisorError(
+            f"TensorFlow is not installed ({err}); install the export extra: "
+            "pip install 'mcu-advisor[export]'"
+        ) from None
     return tf
 
 
@@ -40,13 +43,16 @@ def _check_images(images: np.ndarray, config: PhiNetConfig, what: str) -> np.nda
     images = np.asarray(images, dtype=np.float32)
     expected = (config.in_channels, config.resolution, config.resolution)
     if images.ndim != 4 or images.shape[1:] != expected or len(images) == 0:
-        raise AdvisorError(f"{what} must be a non-empty (N, {expected[0]}, {expected[1]}, "
-                           f"{expected[2]}) array (PyTorch layout), got shape {images.shape}")
+        raise AdvisorError(
+            f"{what} must be a non-empty (N, {expected[0]}, {expected[1]}, "
+            f"{expected[2]}) array (PyTorch layout), got shape {images.shape}"
+        )
     return images
 
 
-def to_tflite(config: PhiNetConfig, state_dict: Mapping[str, Any],
-              calibration: np.ndarray | None = None) -> bytes:
+def to_tflite(
+    config: PhiNetConfig, state_dict: Mapping[str, Any], calibration: np.ndarray | None = None
+) -> bytes:
     """Convert a PhiNet to a .tflite flatbuffer.
 
     With ``calibration`` (N, C, H, W float images, preprocessed exactly as in training) the
@@ -59,7 +65,8 @@ def to_tflite(config: PhiNetConfig, state_dict: Mapping[str, Any],
     tf = import_tensorflow()
     forward = build_forward(config, state_dict)
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [forward.get_concrete_function()], forward)
+        [forward.get_concrete_function()], forward
+    )
     if calibration is not None:
         samples = to_nhwc(_check_images(calibration, config, "calibration images"))
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -73,8 +80,10 @@ def to_tflite(config: PhiNetConfig, state_dict: Mapping[str, Any],
     if calibration is not None:
         problems = full_int8_problems(read_tflite(model))
         if problems:
-            raise AdvisorError("the converter did not produce a full-integer int8 graph: "
-                               + "; ".join(problems[:5]))
+            raise AdvisorError(
+                "the converter did not produce a full-integer int8 graph: "
+                + "; ".join(problems[:5])
+            )
     return model
 
 
@@ -87,8 +96,15 @@ def to_onnx(model: Any, config: PhiNetConfig, path: str | Path) -> Path:
     model = model.eval()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (dummy,), str(path), dynamo=False, opset_version=ONNX_OPSET,
-                          input_names=["input"], output_names=["logits"])
+        torch.onnx.export(
+            model,
+            (dummy,),
+            str(path),
+            dynamo=False,
+            opset_version=ONNX_OPSET,
+            input_names=["input"],
+            output_names=["logits"],
+        )
     return path
 
 
@@ -98,5 +114,6 @@ def run_onnx(path: str | Path, images: np.ndarray) -> np.ndarray:
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
-    return np.concatenate([session.run(None, {name: image[None].astype(np.float32)})[0]
-                           for image in images])
+    return np.concatenate(
+        [session.run(None, {name: image[None].astype(np.float32)})[0] for image in images]
+    )

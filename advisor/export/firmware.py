@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from advisor import __version__
 from advisor.errors import AdvisorError
@@ -62,9 +62,16 @@ class FirmwareBundle:
     arena_size: int
 
 
-def write_firmware(directory: str | Path, model: bytes, arena: ArenaMeasurement,
-                   labels: Sequence[str] | None = None, *, model_name: str = "model.tflite",
-                   preprocessing: str = "", arena_limit: int | None = None) -> FirmwareBundle:
+def write_firmware(
+    directory: str | Path,
+    model: bytes,
+    arena: ArenaMeasurement,
+    labels: Sequence[str] | None = None,
+    *,
+    model_name: str = "model.tflite",
+    preprocessing: str = "",
+    arena_limit: int | None = None,
+) -> FirmwareBundle:
     """Render the four firmware files for ``model`` into ``directory``; ``arena_limit``
     caps the declared arena (see :func:`firmware_arena_size`)."""
     import jinja2
@@ -78,7 +85,9 @@ def write_firmware(directory: str | Path, model: bytes, arena: ArenaMeasurement,
     num_classes = int(math.prod(output_tensor.shape[1:]))
     labels = list(labels) if labels is not None else [f"class_{i}" for i in range(num_classes)]
     if len(labels) != num_classes:
-        raise AdvisorError(f"{len(labels)} class labels given but the model has {num_classes} outputs")
+        raise AdvisorError(
+            f"{len(labels)} class labels given but the model has {num_classes} outputs"
+        )
 
     hex_bytes = [f"0x{byte:02x}," for byte in model]
     context = {
@@ -89,8 +98,10 @@ def write_firmware(directory: str | Path, model: bytes, arena: ArenaMeasurement,
         "model_name": _c_string(model_name),
         "model_bytes": len(model),
         "sha256": hashlib.sha256(model).hexdigest(),
-        "hex_lines": [" ".join(hex_bytes[i:i + _BYTES_PER_LINE])
-                      for i in range(0, len(hex_bytes), _BYTES_PER_LINE)],
+        "hex_lines": [
+            " ".join(hex_bytes[i : i + _BYTES_PER_LINE])
+            for i in range(0, len(hex_bytes), _BYTES_PER_LINE)
+        ],
         "arena_measured": arena.arena_bytes,
         "arena_size": firmware_arena_size(arena.arena_bytes, arena_limit),
         "arena_margin": firmware_arena_size(arena.arena_bytes, arena_limit) - arena.arena_bytes,
@@ -104,8 +115,11 @@ def write_firmware(directory: str | Path, model: bytes, arena: ArenaMeasurement,
         "ops": [(op, resolver_method(op)) for op in info.op_types],
         "preprocessing": _c_string(preprocessing),
     }
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-                                     keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
@@ -119,6 +133,5 @@ def write_firmware(directory: str | Path, model: bytes, arena: ArenaMeasurement,
 def read_array(model_data_cc: str | Path) -> bytes:
     """The bytes of the C array in a generated model_data.cc (to check it against the .tflite)."""
     text = Path(model_data_cc).read_text()
-    body = text[text.index("= {") + 3:text.index("};")]
+    body = text[text.index("= {") + 3 : text.index("};")]
     return bytes(int(token, 16) for token in body.replace(",", " ").split())
-

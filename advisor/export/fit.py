@@ -16,15 +16,20 @@ class BoardFit:
     ram_margin_bytes: int  # arena budget left after the arena; negative when it overflows
 
     def to_dict(self) -> dict:
-        return {"id": self.board_id, "fits": self.fits,
-                "flash_margin_bytes": self.flash_margin_bytes,
-                "ram_margin_bytes": self.ram_margin_bytes}
+        return {
+            "id": self.board_id,
+            "fits": self.fits,
+            "flash_margin_bytes": self.flash_margin_bytes,
+            "ram_margin_bytes": self.ram_margin_bytes,
+        }
 
     def reasons(self) -> list[str]:
         """Why it does not fit, in words (empty when it fits)."""
         out = []
         if self.flash_margin_bytes < 0:
-            out.append(f"model is {-self.flash_margin_bytes:,} B over {self.board_id}'s flash budget")
+            out.append(
+                f"model is {-self.flash_margin_bytes:,} B over {self.board_id}'s flash budget"
+            )
         if self.ram_margin_bytes < 0:
             out.append(f"arena is {-self.ram_margin_bytes:,} B over {self.board_id}'s RAM budget")
         return out

@@ -4,9 +4,10 @@ arena and agreement, firmware bundle, board verdicts. Used by ``advisor build``.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -47,39 +48,62 @@ class ExportResult:
     def to_dict(self) -> dict[str, Any]:
         """Every figure, each with its source."""
         return {
-            "files": {"tflite": str(self.tflite_path), "onnx": str(self.onnx_path),
-                      "firmware": str(self.firmware_dir)},
+            "files": {
+                "tflite": str(self.tflite_path),
+                "onnx": str(self.onnx_path),
+                "firmware": str(self.firmware_dir),
+            },
             "model_bytes": {"value": self.model_bytes, "source": sources.CONVERTER},
-            "arena_bytes": {"value": self.arena.arena_bytes,
-                            "source": f"{sources.TFLITE_MICRO} (tflite-micro {tflm_version()}, "
-                                      "x86-64 host build: an upper bound for a 32-bit MCU)"},
+            "arena_bytes": {
+                "value": self.arena.arena_bytes,
+                "source": f"{sources.TFLITE_MICRO} (tflite-micro {tflm_version()}, "
+                "x86-64 host build: an upper bound for a 32-bit MCU)",
+            },
             "arena_head_bytes": {"value": self.arena.head_bytes, "source": sources.TFLITE_MICRO},
             "arena_tail_bytes": {"value": self.arena.tail_bytes, "source": sources.TFLITE_MICRO},
-            "arena_pointer_structs_bytes": {"value": self.arena.pointer_structs_bytes,
-                                            "source": sources.TFLITE_MICRO},
-            "firmware_arena_bytes": {"value": self.firmware_arena_bytes,
-                                     "source": f"{sources.TFLITE_MICRO} + margin max(1 KiB, 5 %), "
-                                               "capped at the board's arena budget"},
+            "arena_pointer_structs_bytes": {
+                "value": self.arena.pointer_structs_bytes,
+                "source": sources.TFLITE_MICRO,
+            },
+            "firmware_arena_bytes": {
+                "value": self.firmware_arena_bytes,
+                "source": f"{sources.TFLITE_MICRO} + margin max(1 KiB, 5 %), "
+                "capped at the board's arena budget",
+            },
             "ops": {"value": list(self.ops), "source": sources.CONVERTER},
-            "float_tflite_max_abs_diff": {"value": self.float_tflite_max_abs_diff,
-                                          "limit": FLOAT_TOLERANCE,
-                                          "source": "measured: float TFLite vs PyTorch logits"},
-            "onnx_max_abs_diff": {"value": self.onnx_max_abs_diff,
-                                  "source": "measured: onnxruntime vs PyTorch logits"},
-            "verification": {**self.verification.to_dict(),
-                             "source": f"{sources.TFLITE_MICRO} vs tf.lite reference kernels vs "
-                                       "PyTorch, on the test images"},
+            "float_tflite_max_abs_diff": {
+                "value": self.float_tflite_max_abs_diff,
+                "limit": FLOAT_TOLERANCE,
+                "source": "measured: float TFLite vs PyTorch logits",
+            },
+            "onnx_max_abs_diff": {
+                "value": self.onnx_max_abs_diff,
+                "source": "measured: onnxruntime vs PyTorch logits",
+            },
+            "verification": {
+                **self.verification.to_dict(),
+                "source": f"{sources.TFLITE_MICRO} vs tf.lite reference kernels vs "
+                "PyTorch, on the test images",
+            },
             "calibration_images": self.calibration_images,
             "boards": [{**fit.to_dict(), "source": sources.BOARD_PROFILE} for fit in self.fits],
             "seconds": round(self.seconds, 1),
         }
 
 
-def export_and_verify(model: Any, config: PhiNetConfig, out_dir: str | Path, *,
-                      calibration: np.ndarray, test_images: np.ndarray,
-                      test_labels: np.ndarray | None = None, labels: Sequence[str] | None = None,
-                      boards: Sequence[Any] = (), preprocessing: str = "",
-                      name: str = "model") -> ExportResult:
+def export_and_verify(
+    model: Any,
+    config: PhiNetConfig,
+    out_dir: str | Path,
+    *,
+    calibration: np.ndarray,
+    test_images: np.ndarray,
+    test_labels: np.ndarray | None = None,
+    labels: Sequence[str] | None = None,
+    boards: Sequence[Any] = (),
+    preprocessing: str = "",
+    name: str = "model",
+) -> ExportResult:
     """Export ``model`` (a PyTorch PhiNet in eval mode) and verify it.
 
     ``calibration`` and ``test_images`` are (N, C, H, W) float arrays preprocessed exactly as
@@ -94,16 +118,23 @@ def export_and_verify(model: Any, config: PhiNetConfig, out_dir: str | Path, *,
     model = model.eval()
     state_dict = model.state_dict()
     with torch.no_grad():
-        test_logits = np.concatenate([model(torch.from_numpy(test_images[i:i + 256])).numpy()
-                                      for i in range(0, len(test_images), 256)])
+        test_logits = np.concatenate(
+            [
+                model(torch.from_numpy(test_images[i : i + 256])).numpy()
+                for i in range(0, len(test_images), 256)
+            ]
+        )
 
     check = slice(0, FLOAT_CHECK_IMAGES)
-    float_diff = float_max_abs_diff(to_tflite(config, state_dict), test_images[check],
-                                    test_logits[check])
+    float_diff = float_max_abs_diff(
+        to_tflite(config, state_dict), test_images[check], test_logits[check]
+    )
     if not float_diff < FLOAT_TOLERANCE:
-        raise AdvisorError(f"the TFLite graph rebuilt from the weights differs from PyTorch by "
-                           f"{float_diff:.2e} (limit {FLOAT_TOLERANCE:.0e}); the export does not "
-                           "reproduce this model, so no int8 model was written")
+        raise AdvisorError(
+            f"the TFLite graph rebuilt from the weights differs from PyTorch by "
+            f"{float_diff:.2e} (limit {FLOAT_TOLERANCE:.0e}); the export does not "
+            "reproduce this model, so no int8 model was written"
+        )
 
     int8 = to_tflite(config, state_dict, calibration)
     tflite_path = out_dir / f"{name}.tflite"
@@ -114,15 +145,28 @@ def export_and_verify(model: Any, config: PhiNetConfig, out_dir: str | Path, *,
     arena = minimal_arena(int8)
     verification = verify_int8(int8, test_images, test_logits, arena.arena_bytes, test_labels)
     arena_limit = min((board.ram_budget_bytes for board in boards), default=None)
-    firmware = write_firmware(out_dir / "firmware", int8, arena, labels,
-                              model_name=tflite_path.name, preprocessing=preprocessing,
-                              arena_limit=arena_limit)
+    firmware = write_firmware(
+        out_dir / "firmware",
+        int8,
+        arena,
+        labels,
+        model_name=tflite_path.name,
+        preprocessing=preprocessing,
+        arena_limit=arena_limit,
+    )
     firmware_arena = firmware_arena_size(arena.arena_bytes, arena_limit)
     return ExportResult(
-        tflite_path=tflite_path, onnx_path=onnx_path, firmware_dir=firmware.directory,
-        model_bytes=len(int8), arena=arena, firmware_arena_bytes=firmware_arena,
-        ops=read_tflite(int8).op_types, float_tflite_max_abs_diff=float_diff,
-        onnx_max_abs_diff=onnx_diff, verification=verification,
+        tflite_path=tflite_path,
+        onnx_path=onnx_path,
+        firmware_dir=firmware.directory,
+        model_bytes=len(int8),
+        arena=arena,
+        firmware_arena_bytes=firmware_arena,
+        ops=read_tflite(int8).op_types,
+        float_tflite_max_abs_diff=float_diff,
+        onnx_max_abs_diff=onnx_diff,
+        verification=verification,
         calibration_images=len(calibration),
         fits=[judge(board, len(int8), arena.arena_bytes) for board in boards],
-        seconds=time.perf_counter() - started)
+        seconds=time.perf_counter() - started,
+    )

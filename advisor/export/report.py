@@ -61,9 +61,12 @@ def markdown(report: dict[str, Any]) -> str:
         f"{_bytes(estimate['peak_ram_bytes'])} ({sources.COST_MODEL}).",
     ]
     if fit is not None:
-        lines += ["", f"Flash margin {fit['flash_margin_bytes']:,} B, RAM margin "
-                      f"{fit['ram_margin_bytes']:,} B ({sources.BOARD_PROFILE} budgets minus the "
-                      "measured model bytes and arena)."]
+        lines += [
+            "",
+            f"Flash margin {fit['flash_margin_bytes']:,} B, RAM margin "
+            f"{fit['ram_margin_bytes']:,} B ({sources.BOARD_PROFILE} budgets minus the "
+            "measured model bytes and arena).",
+        ]
     lines += [
         "",
         "## Accuracy",

@@ -13,8 +13,9 @@ micromind 0.2.1's ``PhiNet`` (``_layers.<i>._layers.<j>...``, ``classifier.2``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -71,8 +72,9 @@ def _numpy(value: Any) -> np.ndarray:
     return np.asarray(value, dtype=np.float64)
 
 
-def _fold(weight: np.ndarray, bn: Mapping[str, np.ndarray] | None, depthwise: bool,
-          stride: int = 1) -> Conv:
+def _fold(
+    weight: np.ndarray, bn: Mapping[str, np.ndarray] | None, depthwise: bool, stride: int = 1
+) -> Conv:
     """PyTorch conv weight [O, I/g, k, k] (+ BatchNorm) -> TF layout with folded bias."""
     bias = None
     if bn is not None:
@@ -103,8 +105,9 @@ def _block_stride(block_index: int, config: PhiNetConfig) -> int:
     return 1
 
 
-def _parse_block(parts: dict[int, dict[str, np.ndarray]], stride: int, residuals: bool,
-                 where: str) -> Block:
+def _parse_block(
+    parts: dict[int, dict[str, np.ndarray]], stride: int, residuals: bool, where: str
+) -> Block:
     """Read a block's sub-layers in order: conv [bn] ... depthwise bn [se] conv bn."""
     convs: list[tuple[np.ndarray, dict[str, np.ndarray] | None]] = []
     se: dict[str, np.ndarray] | None = None
@@ -114,29 +117,39 @@ def _parse_block(parts: dict[int, dict[str, np.ndarray]], stride: int, residuals
             se = tensors
         elif "running_mean" in tensors:
             if not convs or convs[-1][1] is not None:
-                raise AdvisorError(f"{where}: BatchNorm {j} follows no convolution; "
-                                   "is this a micromind-style PhiNet state_dict?")
+                raise AdvisorError(
+                    f"{where}: BatchNorm {j} follows no convolution; "
+                    "is this a micromind-style PhiNet state_dict?"
+                )
             convs[-1] = (convs[-1][0], tensors)
         elif "weight" in tensors and tensors["weight"].ndim == 4:
             convs.append((tensors["weight"], None))
         else:
             raise AdvisorError(f"{where}: unexpected parameters {sorted(tensors)} in layer {j}")
     if len(convs) not in (2, 3) or any(bn is None for _, bn in convs):
-        raise AdvisorError(f"{where}: expected [expand,] depthwise, project convolutions each "
-                           f"with BatchNorm; found {len(convs)} convolutions")
+        raise AdvisorError(
+            f"{where}: expected [expand,] depthwise, project convolutions each "
+            f"with BatchNorm; found {len(convs)} convolutions"
+        )
     expand = _fold(*convs[0], depthwise=False) if len(convs) == 3 else None
     depthwise_weight, depthwise_bn = convs[-2]
     if depthwise_weight.shape[1] != 1:
-        raise AdvisorError(f"{where}: the middle convolution is not depthwise "
-                           f"(weight shape {depthwise_weight.shape})")
+        raise AdvisorError(
+            f"{where}: the middle convolution is not depthwise "
+            f"(weight shape {depthwise_weight.shape})"
+        )
     depthwise = _fold(depthwise_weight, depthwise_bn, depthwise=True, stride=stride)
     project = _fold(*convs[-1], depthwise=False)
     in_channels = expand.weight.shape[2] if expand else depthwise.out_channels
     return Block(
         expand=expand,
         depthwise=depthwise,
-        se_reduce=None if se is None else se["se_conv.weight"].transpose(2, 3, 1, 0).astype(np.float32),
-        se_expand=None if se is None else se["se_conv2.weight"].transpose(2, 3, 1, 0).astype(np.float32),
+        se_reduce=None
+        if se is None
+        else se["se_conv.weight"].transpose(2, 3, 1, 0).astype(np.float32),
+        se_expand=None
+        if se is None
+        else se["se_conv2.weight"].transpose(2, 3, 1, 0).astype(np.float32),
         project=project,
         residual=residuals and stride == 1 and in_channels == project.out_channels,
     )
@@ -146,8 +159,10 @@ def phinet_weights(config: PhiNetConfig, state_dict: Mapping[str, Any]) -> PhiNe
     """Fold and re-lay-out a micromind-style PhiNet state_dict for the TF graph."""
     layers = _group(state_dict)
     if 1 not in layers or 2 not in layers:
-        raise AdvisorError("state_dict lacks the PhiNet stem (_layers.1) or block 0 (_layers.2); "
-                           "pass the state_dict of a micromind-style PhiNet")
+        raise AdvisorError(
+            "state_dict lacks the PhiNet stem (_layers.1) or block 0 (_layers.2); "
+            "pass the state_dict of a micromind-style PhiNet"
+        )
     stem = layers[1]
     try:
         stem_depthwise = _fold(stem[0]["weight"], None, depthwise=True, stride=2)
@@ -159,21 +174,28 @@ def phinet_weights(config: PhiNetConfig, state_dict: Mapping[str, Any]) -> PhiNe
         block_index = i - 2
         if block_index != position:
             raise AdvisorError(f"state_dict skips PhiNet layer _layers.{position + 2}")
-        blocks.append(_parse_block(layers[i], _block_stride(block_index, config),
-                                   config.residuals, f"_layers.{i}"))
+        blocks.append(
+            _parse_block(
+                layers[i], _block_stride(block_index, config), config.residuals, f"_layers.{i}"
+            )
+        )
     expected_blocks = max(config.num_layers, 3) + 1
     if len(blocks) != expected_blocks:
-        raise AdvisorError(f"state_dict has {len(blocks)} PhiNet blocks but the config "
-                           f"(num_layers={config.num_layers}) needs {expected_blocks}")
+        raise AdvisorError(
+            f"state_dict has {len(blocks)} PhiNet blocks but the config "
+            f"(num_layers={config.num_layers}) needs {expected_blocks}"
+        )
     classifier_weight = classifier_bias = None
     if config.include_top:
         if "classifier.2.weight" not in state_dict:
-            raise AdvisorError("config has include_top=True but the state_dict lacks "
-                               "classifier.2.weight")
+            raise AdvisorError(
+                "config has include_top=True but the state_dict lacks classifier.2.weight"
+            )
         classifier_weight = _numpy(state_dict["classifier.2.weight"]).T.astype(np.float32)
         classifier_bias = _numpy(state_dict["classifier.2.bias"]).astype(np.float32)
-    return PhiNetWeights(stem_depthwise, stem_pointwise, tuple(blocks),
-                         classifier_weight, classifier_bias)
+    return PhiNetWeights(
+        stem_depthwise, stem_pointwise, tuple(blocks), classifier_weight, classifier_bias
+    )
 
 
 def build_forward(config: PhiNetConfig, state_dict: Mapping[str, Any]) -> Callable:
@@ -198,8 +220,7 @@ def build_forward(config: PhiNetConfig, state_dict: Mapping[str, Any]) -> Callab
                 # pad only bottom/right for even inputs, shifting the sampling grid.
                 x = tf.pad(x, [[0, 0], [k // 2, k // 2], [k // 2, k // 2], [0, 0]])
                 padding = "VALID"
-            y = tf.nn.depthwise_conv2d(x, layer.weight, [1, layer.stride, layer.stride, 1],
-                                       padding)
+            y = tf.nn.depthwise_conv2d(x, layer.weight, [1, layer.stride, layer.stride, 1], padding)
         else:
             y = tf.nn.conv2d(x, layer.weight, 1, "VALID")
         return y if layer.bias is None else tf.nn.bias_add(y, layer.bias)

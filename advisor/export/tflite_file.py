@@ -62,8 +62,10 @@ def read_tflite(data: bytes | bytearray | str | Path) -> TFLiteFile:
     data = bytes(data)
     # A TFLite flatbuffer carries the file identifier "TFL3" at bytes 4..8.
     if len(data) < 8 or data[4:8] != b"TFL3":
-        raise AdvisorError("not a TFLite model (no 'TFL3' flatbuffer identifier); pass a .tflite "
-                           "file written by the TFLite converter, e.g. by `advisor build`")
+        raise AdvisorError(
+            "not a TFLite model (no 'TFL3' flatbuffer identifier); pass a .tflite "
+            "file written by the TFLite converter, e.g. by `advisor build`"
+        )
     from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
     try:
@@ -85,30 +87,50 @@ def read_tflite(data: bytes | bytearray | str | Path) -> TFLiteFile:
         for i in range(graph.TensorsLength()):
             tensor = graph.Tensors(i)
             quant = tensor.Quantization()
-            scales = tuple(float(s) for s in quant.ScaleAsNumpy()) if quant and quant.ScaleLength() else ()
-            zeros = (tuple(int(z) for z in quant.ZeroPointAsNumpy())
-                     if quant and quant.ZeroPointLength() else ())
+            scales = (
+                tuple(float(s) for s in quant.ScaleAsNumpy())
+                if quant and quant.ScaleLength()
+                else ()
+            )
+            zeros = (
+                tuple(int(z) for z in quant.ZeroPointAsNumpy())
+                if quant and quant.ZeroPointLength()
+                else ()
+            )
             shape = tuple(int(d) for d in tensor.ShapeAsNumpy()) if tensor.ShapeLength() else ()
-            tensors.append(TensorInfo((tensor.Name() or b"").decode(errors="replace"), shape,
-                                      type_names.get(tensor.Type(), str(tensor.Type())),
-                                      scales, zeros))
-        ops = tuple(opcodes[graph.Operators(i).OpcodeIndex()] for i in range(graph.OperatorsLength()))
+            tensors.append(
+                TensorInfo(
+                    (tensor.Name() or b"").decode(errors="replace"),
+                    shape,
+                    type_names.get(tensor.Type(), str(tensor.Type())),
+                    scales,
+                    zeros,
+                )
+            )
+        ops = tuple(
+            opcodes[graph.Operators(i).OpcodeIndex()] for i in range(graph.OperatorsLength())
+        )
         inputs = tuple(tensors[int(i)] for i in graph.InputsAsNumpy())
         outputs = tuple(tensors[int(i)] for i in graph.OutputsAsNumpy())
     except AdvisorError:
         raise
     except Exception as err:  # a corrupt flatbuffer fails anywhere inside the generated reader
-        raise AdvisorError(f"TFLite model is corrupt or truncated ({type(err).__name__}: {err}); "
-                           "export it again") from None
+        raise AdvisorError(
+            f"TFLite model is corrupt or truncated ({type(err).__name__}: {err}); export it again"
+        ) from None
     return TFLiteFile(len(data), ops, tuple(tensors), inputs, outputs, model.SubgraphsLength())
 
 
 def full_int8_problems(model: TFLiteFile) -> list[str]:
     """Why a model is not a full-integer int8 NHWC graph (empty when it is)."""
     problems = [f"graph contains {op} ops" for op in FORBIDDEN_OPS if op in model.ops]
-    problems += [f"{kind} {t.name!r} is {t.dtype}, not INT8"
-                 for kind, group in (("input", model.inputs), ("output", model.outputs))
-                 for t in group if t.dtype != "INT8"]
-    problems += [f"tensor {t.name!r} is {t.dtype}" for t in model.tensors
-                 if t.dtype not in ("INT8", "INT32")]
+    problems += [
+        f"{kind} {t.name!r} is {t.dtype}, not INT8"
+        for kind, group in (("input", model.inputs), ("output", model.outputs))
+        for t in group
+        if t.dtype != "INT8"
+    ]
+    problems += [
+        f"tensor {t.name!r} is {t.dtype}" for t in model.tensors if t.dtype not in ("INT8", "INT32")
+    ]
     return problems

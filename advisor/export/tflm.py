@@ -44,8 +44,10 @@ _RESOLVER_METHODS = {
 }
 
 # What TFLM's op resolver prints when a model holds an op it has no kernel for.
-_UNSUPPORTED = re.compile(r"Didn't find op for builtin opcode '([A-Z0-9_]+)'"
-                          r"|Failed to get registration from op code ([A-Z0-9_:]+)")
+_UNSUPPORTED = re.compile(
+    r"Didn't find op for builtin opcode '([A-Z0-9_]+)'"
+    r"|Failed to get registration from op code ([A-Z0-9_:]+)"
+)
 _ALLOCATION = re.compile(r"\[RecordingMicroAllocator\] (.+?) (?:used )?(\d+) bytes")
 
 
@@ -63,21 +65,32 @@ class _Worker:
         try:
             import tflite_micro  # noqa: F401  (fail here, with a fix, rather than in the child)
         except ImportError as err:
-            raise AdvisorError(f"TFLite Micro is not installed ({err}); install the export "
-                               "extra: pip install 'mcu-advisor[export]'") from None
+            raise AdvisorError(
+                f"TFLite Micro is not installed ({err}); install the export "
+                "extra: pip install 'mcu-advisor[export]'"
+            ) from None
         self._directory = tempfile.TemporaryDirectory(prefix="advisor-tflm-")
         self.model_path = os.path.join(self._directory.name, "model.tflite")
         with open(self.model_path, "wb") as file:
             file.write(model)
         self._process: subprocess.Popen | None = None
 
-    def request(self, arena: int, *, allocations: bool = False, inputs: str | None = None,
-                outputs: str | None = None) -> dict:
+    def request(
+        self,
+        arena: int,
+        *,
+        allocations: bool = False,
+        inputs: str | None = None,
+        outputs: str | None = None,
+    ) -> dict:
         if self._process is None:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "advisor.export.tflm_worker", self.model_path],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                text=True)
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
         message = {"arena": arena, "allocations": allocations, "inputs": inputs, "outputs": outputs}
         self._process.stdin.write(json.dumps(message) + "\n")
         self._process.stdin.flush()
@@ -85,8 +98,12 @@ class _Worker:
         if not line:  # the interpreter crashed the child
             code = self._process.wait()
             self._process = None
-            return {"ok": False, "log": f"TFLite Micro crashed (exit code {code})", "allocations": "",
-                    "crashed": True}
+            return {
+                "ok": False,
+                "log": f"TFLite Micro crashed (exit code {code})",
+                "allocations": "",
+                "crashed": True,
+            }
         return json.loads(line)
 
     def close(self) -> None:
@@ -96,7 +113,7 @@ class _Worker:
             self._process = None
         self._directory.cleanup()
 
-    def __enter__(self) -> "_Worker":
+    def __enter__(self) -> _Worker:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -107,8 +124,10 @@ def _raise_if_unsupported(log: str) -> None:
     match = _UNSUPPORTED.search(log)
     if match:
         op = next(group for group in match.groups() if group)
-        raise AdvisorError(f"TFLite Micro does not support op {op}; re-export the model without "
-                           "it (advisor's PhiNet export uses only TFLM builtins)")
+        raise AdvisorError(
+            f"TFLite Micro does not support op {op}; re-export the model without "
+            "it (advisor's PhiNet export uses only TFLM builtins)"
+        )
 
 
 @dataclass(frozen=True)
@@ -139,8 +158,10 @@ def minimal_arena(model: bytes, *, granularity: int = 16, limit: int = 1 << 30) 
             _raise_if_unsupported(reply["log"])
             if high >= limit:
                 last = reply["log"].strip().splitlines()
-                raise AdvisorError(f"TFLite Micro could not run the model in a {limit:,} B "
-                                   f"arena: {last[-1] if last else 'no message'}")
+                raise AdvisorError(
+                    f"TFLite Micro could not run the model in a {limit:,} B "
+                    f"arena: {last[-1] if last else 'no message'}"
+                )
             high = min(limit, high * 4)
         low = 0  # largest size known to fail
         while high - low > granularity:
@@ -153,8 +174,10 @@ def minimal_arena(model: bytes, *, granularity: int = 16, limit: int = 1 << 30) 
                 low = middle
         reply = worker.request(high, allocations=True)
     if not reply["ok"]:
-        raise AdvisorError(f"TFLite Micro ran the model in {high:,} B once but not again; "
-                           "its arena cannot be measured reliably")
+        raise AdvisorError(
+            f"TFLite Micro ran the model in {high:,} B once but not again; "
+            "its arena cannot be measured reliably"
+        )
     return _parse_allocations(high, reply["allocations"])
 
 
@@ -162,9 +185,17 @@ def _parse_allocations(arena_bytes: int, text: str) -> ArenaMeasurement:
     figures: dict[str, int] = {}
     for label, value in _ALLOCATION.findall(text):
         figures[label.strip()] = int(value)
-    pointer_structs = sum(v for k, v in figures.items()
-                          if k.startswith(("'TfLiteEvalTensor data'", "'NodeAndRegistration struct'",
-                                           "'Persistent TfLiteTensor data'")))
+    pointer_structs = sum(
+        v
+        for k, v in figures.items()
+        if k.startswith(
+            (
+                "'TfLiteEvalTensor data'",
+                "'NodeAndRegistration struct'",
+                "'Persistent TfLiteTensor data'",
+            )
+        )
+    )
     return ArenaMeasurement(
         arena_bytes=arena_bytes,
         head_bytes=figures.get("Arena allocation head", 0),
@@ -183,6 +214,8 @@ def run_tflm(model: bytes, inputs: np.ndarray, arena_size: int) -> np.ndarray:
         reply = worker.request(arena_size, inputs=inputs_path, outputs=outputs_path)
         if not reply["ok"]:
             _raise_if_unsupported(reply["log"])
-            raise AdvisorError(f"TFLite Micro could not run the model in a {arena_size:,} B arena: "
-                               f"{reply['log'].strip()[-300:]}")
+            raise AdvisorError(
+                f"TFLite Micro could not run the model in a {arena_size:,} B arena: "
+                f"{reply['log'].strip()[-300:]}"
+            )
         return np.load(outputs_path)

@@ -36,7 +36,8 @@ def run_tflite(model: bytes, inputs: np.ndarray) -> np.ndarray:
         warnings.simplefilter("ignore")
         interpreter = tf.lite.Interpreter(
             model_content=model,
-            experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF)
+            experimental_op_resolver_type=tf.lite.experimental.OpResolverType.BUILTIN_REF,
+        )
     interpreter.allocate_tensors()
     input_index = interpreter.get_input_details()[0]["index"]
     output_index = interpreter.get_output_details()[0]["index"]
@@ -77,8 +78,14 @@ class Int8Verification:
         return data
 
 
-def verify_int8(model: bytes, images: np.ndarray, torch_logits: np.ndarray, arena_bytes: int,
-                labels: np.ndarray | None = None, reference_images: int = 500) -> Int8Verification:
+def verify_int8(
+    model: bytes,
+    images: np.ndarray,
+    torch_logits: np.ndarray,
+    arena_bytes: int,
+    labels: np.ndarray | None = None,
+    reference_images: int = 500,
+) -> Int8Verification:
     """Run (N, C, H, W) float images through the int8 model in TFLM, and the first
     ``reference_images`` of them in tf.lite's reference kernels (about 4x slower than TFLM);
     compare the two with each other and TFLM with PyTorch's logits."""
@@ -92,8 +99,10 @@ def verify_int8(model: bytes, images: np.ndarray, torch_logits: np.ndarray, aren
     accuracies = {}
     if labels is not None:
         labels = np.asarray(labels)
-        accuracies = {"float_top1": float((top1(torch_logits) == labels).mean()),
-                      "int8_top1": float((top1(micro_logits) == labels).mean())}
+        accuracies = {
+            "float_top1": float((top1(torch_logits) == labels).mean()),
+            "int8_top1": float((top1(micro_logits) == labels).mean()),
+        }
     return Int8Verification(
         samples=len(images),
         reference_samples=compared,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Sequence
 
 import torch
 
@@ -79,21 +79,35 @@ def probe_features(
     """Fit a probe on each block's cached train features; score it on the test features."""
     if len(train_features) != len(test_features) or not train_features:
         raise AdvisorError("train and test features must list the same, non-zero number of blocks")
-    names = list(names) if names is not None else [f"output {i}" for i in range(len(train_features))]
+    names = (
+        list(names) if names is not None else [f"output {i}" for i in range(len(train_features))]
+    )
     blocks = []
     for index, (train, test) in enumerate(zip(train_features, test_features)):
         probe = fit_logistic_probe(train, train_labels, num_classes, l2=l2, max_iter=max_iter)
         with one_thread():
-            blocks.append(BlockProbe(
-                index=index, name=names[index], channels=int(train.shape[1]),
-                train_loss=probe.loss(train, train_labels),
-                train_accuracy=probe.accuracy(train, train_labels),
-                test_loss=probe.loss(test, test_labels),
-                test_accuracy=probe.accuracy(test, test_labels),
-                iterations=probe.iterations, converged=probe.converged))
-    return ProbeReport(blocks=tuple(blocks), train_images=len(train_labels),
-                       test_images=len(test_labels), num_classes=num_classes, l2=l2,
-                       max_iter=max_iter, details=dict(details or {}))
+            blocks.append(
+                BlockProbe(
+                    index=index,
+                    name=names[index],
+                    channels=int(train.shape[1]),
+                    train_loss=probe.loss(train, train_labels),
+                    train_accuracy=probe.accuracy(train, train_labels),
+                    test_loss=probe.loss(test, test_labels),
+                    test_accuracy=probe.accuracy(test, test_labels),
+                    iterations=probe.iterations,
+                    converged=probe.converged,
+                )
+            )
+    return ProbeReport(
+        blocks=tuple(blocks),
+        train_images=len(train_labels),
+        test_images=len(test_labels),
+        num_classes=num_classes,
+        l2=l2,
+        max_iter=max_iter,
+        details=dict(details or {}),
+    )
 
 
 def probe_model(
@@ -114,6 +128,14 @@ def probe_model(
     over each split, then one probe per block on the cached pooled features."""
     train = pooled_block_features(model, train_images, prepare=prepare, batch_size=batch_size)
     test = pooled_block_features(model, test_images, prepare=prepare, batch_size=batch_size)
-    return probe_features(train, train_labels, test, test_labels, num_classes=num_classes,
-                          names=block_names(model, len(train)), l2=l2, max_iter=max_iter,
-                          details=details)
+    return probe_features(
+        train,
+        train_labels,
+        test,
+        test_labels,
+        num_classes=num_classes,
+        names=block_names(model, len(train)),
+        l2=l2,
+        max_iter=max_iter,
+        details=details,
+    )

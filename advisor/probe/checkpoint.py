@@ -28,9 +28,17 @@ class CheckpointProber:
     """Callable: checkpoint path -> :class:`ProbeReport`. Decoded data sets are kept between
     calls, so probing the models of a sweep decodes each data set once."""
 
-    def __init__(self, data: str | Path, *, max_images: int | None = 2000, eval_split: str = "test",
-                 l2: float = DEFAULT_L2, max_iter: int = DEFAULT_MAX_ITER, batch_size: int = 128,
-                 cache_dir: str | Path | None = None):
+    def __init__(
+        self,
+        data: str | Path,
+        *,
+        max_images: int | None = 2000,
+        eval_split: str = "test",
+        l2: float = DEFAULT_L2,
+        max_iter: int = DEFAULT_MAX_ITER,
+        batch_size: int = 128,
+        cache_dir: str | Path | None = None,
+    ):
         if eval_split not in EVAL_SPLITS:
             raise AdvisorError(f"probes are scored on one of {EVAL_SPLITS}, not {eval_split!r}")
         self.data = data
@@ -48,8 +56,10 @@ class CheckpointProber:
 
         path = Path(path)
         if not path.is_file():
-            raise AdvisorError(f"checkpoint {path} does not exist; pass a best.pt or last.pt "
-                               "written by advisor train")
+            raise AdvisorError(
+                f"checkpoint {path} does not exist; pass a best.pt or last.pt "
+                "written by advisor train"
+            )
         try:
             model, config, extra = load_checkpoint(path)
         except (RuntimeError, KeyError, TypeError, ValueError) as err:
@@ -71,24 +81,42 @@ class CheckpointProber:
         held = seeded_subset(len(held_labels), self.max_images)
         trained_on = (extra.get("data") or {}).get("fingerprint")
         details = {
-            "checkpoint": str(path), "config": config.to_dict(), "data": data.source,
-            "split": data.split, "eval_split": self.eval_split,
+            "checkpoint": str(path),
+            "config": config.to_dict(),
+            "data": data.source,
+            "split": data.split,
+            "eval_split": self.eval_split,
             "same_data_as_training": trained_on == data.fingerprint if trained_on else None,
         }
-        return probe_model(model, data.train_images[train], data.train_labels[train],
-                           held_images[held], held_labels[held], num_classes=data.num_classes,
-                           prepare=prepare, batch_size=self.batch_size, l2=self.l2,
-                           max_iter=self.max_iter, details=details)
+        return probe_model(
+            model,
+            data.train_images[train],
+            data.train_labels[train],
+            held_images[held],
+            held_labels[held],
+            num_classes=data.num_classes,
+            prepare=prepare,
+            batch_size=self.batch_size,
+            l2=self.l2,
+            max_iter=self.max_iter,
+            details=details,
+        )
 
     def _dataset(self, config, recipe: dict):
         from advisor.training.data import default_cache_dir, load_dataset
 
-        options = {"split": recipe.get("split", "70/15/15"), "seed": int(recipe.get("seed", 0)),
-                   "val_fraction": float(recipe.get("val_fraction", 0.1)),
-                   "channels": config.in_channels}
+        options = {
+            "split": recipe.get("split", "70/15/15"),
+            "seed": int(recipe.get("seed", 0)),
+            "val_fraction": float(recipe.get("val_fraction", 0.1)),
+            "channels": config.in_channels,
+        }
         key = (str(self.data), config.resolution, tuple(sorted(options.items())))
         if key not in self._datasets:
             self._datasets[key] = load_dataset(
-                self.data, config.resolution, cache_dir=self.cache_dir or default_cache_dir(),
-                **options)
+                self.data,
+                config.resolution,
+                cache_dir=self.cache_dir or default_cache_dir(),
+                **options,
+            )
         return self._datasets[key]

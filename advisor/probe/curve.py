@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -31,8 +31,10 @@ class CurveShape:
     loss_drop: float
 
     def to_dict(self) -> dict:
-        return {key: (None if isinstance(value, float) and math.isnan(value) else value)
-                for key, value in asdict(self).items()}
+        return {
+            key: (None if isinstance(value, float) and math.isnan(value) else value)
+            for key, value in asdict(self).items()
+        }
 
 
 def relative_depths(count: int) -> np.ndarray:
@@ -58,5 +60,9 @@ def curve_shape(losses: Sequence[float], *, tolerance: float = MONOTONE_TOLERANC
         plateau = float(depth[int(np.argmax(reached))])
     else:
         plateau = 0.0
-    return CurveShape(monotone=monotone, normalized_area=area, plateau_depth=plateau,
-                      loss_drop=float(loss[0] - loss[-1]))
+    return CurveShape(
+        monotone=monotone,
+        normalized_area=area,
+        plateau_depth=plateau,
+        loss_drop=float(loss[0] - loss[-1]),
+    )

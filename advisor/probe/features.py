@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
@@ -13,7 +13,8 @@ def global_average_pool(output: torch.Tensor) -> torch.Tensor:
     """(N, C, H, W) -> (N, C): the mean over every axis after the channels."""
     if output.dim() < 2:
         raise AdvisorError(
-            f"a block output must have a batch and a channel axis, got shape {tuple(output.shape)}")
+            f"a block output must have a batch and a channel axis, got shape {tuple(output.shape)}"
+        )
     return output.flatten(start_dim=2).mean(dim=2) if output.dim() > 2 else output
 
 
@@ -33,7 +34,8 @@ def pooled_block_features(
     if not callable(getattr(model, "forward_blocks", None)):
         raise AdvisorError(
             f"{type(model).__name__} has no forward_blocks(x) method; a probe needs the output "
-            "of every block (use advisor.training.phinet.PhiNet or add forward_blocks)")
+            "of every block (use advisor.training.phinet.PhiNet or add forward_blocks)"
+        )
     if batch_size < 1:
         raise AdvisorError(f"batch_size must be >= 1, got {batch_size}")
     if len(images) == 0:
@@ -42,7 +44,7 @@ def pooled_block_features(
     per_block: list[list[torch.Tensor]] | None = None
     with torch.inference_mode():
         for start in range(0, len(images), batch_size):
-            batch = images[start:start + batch_size]
+            batch = images[start : start + batch_size]
             outputs = model.forward_blocks(prepare(batch) if prepare else batch)
             pooled = [global_average_pool(output).float() for output in outputs]
             if per_block is None:

@@ -10,8 +10,8 @@ optimizer imports torch._dynamo, seconds of start-up for a millisecond fit.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -72,16 +72,20 @@ def fit_logistic_probe(
 ) -> LogisticProbe:
     """Fit the probe on (N, C) ``features`` and integer ``labels`` in [0, num_classes)."""
     if features.dim() != 2:
-        raise AdvisorError(f"probe features must be (samples, channels), got {tuple(features.shape)}")
+        raise AdvisorError(
+            f"probe features must be (samples, channels), got {tuple(features.shape)}"
+        )
     labels = labels.long()
     if len(labels) != len(features) or len(labels) == 0:
         raise AdvisorError(
-            f"probe needs as many labels as feature rows (got {len(labels)} and {len(features)})")
+            f"probe needs as many labels as feature rows (got {len(labels)} and {len(features)})"
+        )
     if num_classes < 2:
         raise AdvisorError(f"a probe needs at least 2 classes, got {num_classes}")
     if int(labels.min()) < 0 or int(labels.max()) >= num_classes:
-        raise AdvisorError(f"labels must lie in [0, {num_classes}), got "
-                           f"[{int(labels.min())}, {int(labels.max())}]")
+        raise AdvisorError(
+            f"labels must lie in [0, {num_classes}), got [{int(labels.min())}, {int(labels.max())}]"
+        )
     if not l2 >= 0:
         raise AdvisorError(f"l2 must be >= 0, got {l2}")
     if max_iter < 1:
@@ -96,8 +100,8 @@ def fit_logistic_probe(
     channels, count = x.shape[1], len(labels)
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        weight = torch.from_numpy(theta[:channels * num_classes]).view(channels, num_classes)
-        bias = torch.from_numpy(theta[channels * num_classes:])
+        weight = torch.from_numpy(theta[: channels * num_classes]).view(channels, num_classes)
+        bias = torch.from_numpy(theta[channels * num_classes :])
         log_p = torch.log_softmax(x @ weight + bias, dim=1)
         value = -(onehot * log_p).sum() / count + 0.5 * l2 * weight.square().sum()
         residual = (log_p.exp() - onehot) / count
@@ -105,11 +109,19 @@ def fit_logistic_probe(
         return float(value), gradient.numpy()
 
     with one_thread():
-        result = minimize(objective, np.zeros(channels * num_classes + num_classes), jac=True,
-                          method="L-BFGS-B",
-                          options={"maxiter": max_iter, "gtol": 1e-7, "ftol": 1e-11})
+        result = minimize(
+            objective,
+            np.zeros(channels * num_classes + num_classes),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": max_iter, "gtol": 1e-7, "ftol": 1e-11},
+        )
     theta = torch.from_numpy(result.x)
-    return LogisticProbe(mean=mean, scale=scale,
-                         weight=theta[:channels * num_classes].view(channels, num_classes).clone(),
-                         bias=theta[channels * num_classes:].clone(), iterations=int(result.nit),
-                         converged=bool(result.success))
+    return LogisticProbe(
+        mean=mean,
+        scale=scale,
+        weight=theta[: channels * num_classes].view(channels, num_classes).clone(),
+        bias=theta[channels * num_classes :].clone(),
+        iterations=int(result.nit),
+        converged=bool(result.success),
+    )

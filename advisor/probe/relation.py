@@ -9,8 +9,8 @@ deeper model has more consecutive pairs of blocks, so more chances of one probe-
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Mapping, Sequence
 
 SHAPE_METRICS = ("normalized_area", "plateau_depth", "monotone", "loss_drop")
 TARGETS = ("accuracy", "num_layers", "params")
@@ -43,20 +43,28 @@ def shape_correlations(models: Sequence[Mapping[str, float]]) -> list[Correlatio
     results = []
     for metric in SHAPE_METRICS:
         for target in TARGETS:
-            points = [(float(model[metric]), float(model[target])) for model in models
-                      if _number(model.get(metric)) and _number(model.get(target))]
+            points = [
+                (float(model[metric]), float(model[target]))
+                for model in models
+                if _number(model.get(metric)) and _number(model.get(target))
+            ]
             n = len(points)
             rho = p_value = None
             if n < MIN_MODELS:
                 verdict = f"too few models to conclude (n = {n}, need {MIN_MODELS})"
             elif len({x for x, _ in points}) < 2 or len({y for _, y in points}) < 2:
-                verdict = f"undefined: {metric if len({x for x, _ in points}) < 2 else target} " \
-                          "is the same for every model"
+                verdict = (
+                    f"undefined: {metric if len({x for x, _ in points}) < 2 else target} "
+                    "is the same for every model"
+                )
             else:
                 statistic = spearmanr([x for x, _ in points], [y for _, y in points])
                 rho, p_value = float(statistic.statistic), float(statistic.pvalue)
-                verdict = (f"link (p < {threshold:.4f}, Bonferroni over {pairs} pairs)"
-                           if p_value < threshold else "no clear link")
+                verdict = (
+                    f"link (p < {threshold:.4f}, Bonferroni over {pairs} pairs)"
+                    if p_value < threshold
+                    else "no clear link"
+                )
             results.append(Correlation(metric, target, n, rho, p_value, verdict))
     return results
 

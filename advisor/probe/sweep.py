@@ -3,9 +3,10 @@ accuracy and N (advisor.probe.relation)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from advisor.errors import AdvisorError
 from advisor.probe.blocks import PROBE_SOURCE, ProbeReport
@@ -40,8 +41,9 @@ def stored_runs(store_path: str | Path) -> list[dict[str, Any]]:
 
     path = Path(store_path)
     if not path.is_file():
-        raise AdvisorError(f"sweep store {path} does not exist; pass the --store of an "
-                           "earlier `advisor sweep`")
+        raise AdvisorError(
+            f"sweep store {path} does not exist; pass the --store of an earlier `advisor sweep`"
+        )
     with SweepStore(path) as store:
         return store.rows(DONE)
 
@@ -53,8 +55,11 @@ def checkpoint_of(row: dict[str, Any], store_path: Path) -> Path | None:
     if not row.get("checkpoint"):
         return None
     recorded = Path(row["checkpoint"])
-    candidates = [recorded, store_path.parent / recorded,
-                  store_path.with_suffix(".runs") / str(row["run_id"]) / recorded.name]
+    candidates = [
+        recorded,
+        store_path.parent / recorded,
+        store_path.with_suffix(".runs") / str(row["run_id"]) / recorded.name,
+    ]
     return next((path for path in candidates if path.is_file()), None)
 
 
@@ -70,14 +75,16 @@ def probe_sweep(
     rows = stored_runs(store_path)
     result = SweepProbe(store=str(store_path))
     for position, row in enumerate(rows):
-        label = (f"N={row['num_layers']} a={row['alpha']:g} b={row['beta']:g} "
-                 f"t0={row['t0']:g}")
+        label = f"N={row['num_layers']} a={row['alpha']:g} b={row['beta']:g} t0={row['t0']:g}"
         if on_model:
             on_model(position, len(rows), label)
         checkpoint = checkpoint_of(row, store_path)
         if checkpoint is None:
-            reason = ("no checkpoint recorded" if not row.get("checkpoint")
-                      else f"checkpoint {row['checkpoint']} not found")
+            reason = (
+                "no checkpoint recorded"
+                if not row.get("checkpoint")
+                else f"checkpoint {row['checkpoint']} not found"
+            )
             result.skipped.append({"run_id": row["run_id"], "reason": reason})
             continue
         try:
@@ -86,13 +93,22 @@ def probe_sweep(
             result.skipped.append({"run_id": row["run_id"], "reason": str(err)})
             continue
         shape = report.shape.to_dict()
-        result.models.append({
-            "run_id": row["run_id"], "checkpoint": str(checkpoint),
-            "alpha": row["alpha"], "beta": row["beta"], "t0": row["t0"],
-            "num_layers": row["num_layers"], "params": row["params"], "accuracy": row["accuracy"],
-            "last_test_loss": report.test_losses[-1], **shape,
-            "same_data_as_training": report.details.get("same_data_as_training"),
-            "blocks": [asdict(block) for block in report.blocks]})
+        result.models.append(
+            {
+                "run_id": row["run_id"],
+                "checkpoint": str(checkpoint),
+                "alpha": row["alpha"],
+                "beta": row["beta"],
+                "t0": row["t0"],
+                "num_layers": row["num_layers"],
+                "params": row["params"],
+                "accuracy": row["accuracy"],
+                "last_test_loss": report.test_losses[-1],
+                **shape,
+                "same_data_as_training": report.details.get("same_data_as_training"),
+                "blocks": [asdict(block) for block in report.blocks],
+            }
+        )
         result.reports.append((label, report))
     result.correlations = shape_correlations(result.models)
     return result

@@ -9,7 +9,19 @@ from advisor.scaling.results import ResultsTable, from_rows, load_results
 from advisor.scaling.segmentation import Interval
 
 __all__ = [
-    "CVResult", "Curve", "Fit", "Interval", "MODELS", "Prediction", "Prior", "ResultsTable",
-    "available_priors", "cross_validate", "fit_curve", "fit_prior", "from_rows",
-    "load_prior", "load_results",
+    "MODELS",
+    "CVResult",
+    "Curve",
+    "Fit",
+    "Interval",
+    "Prediction",
+    "Prior",
+    "ResultsTable",
+    "available_priors",
+    "cross_validate",
+    "fit_curve",
+    "fit_prior",
+    "from_rows",
+    "load_prior",
+    "load_results",
 ]

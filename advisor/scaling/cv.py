@@ -37,8 +37,10 @@ class ModelCV:
         return {n: _nanmean(v) for n, v in self.rmse.items()}
 
     def std_by_n(self) -> dict[int, float]:
-        return {n: float(np.nanstd(v)) if np.isfinite(v).any() else math.nan
-                for n, v in self.rmse.items()}
+        return {
+            n: float(np.nanstd(v)) if np.isfinite(v).any() else math.nan
+            for n, v in self.rmse.items()
+        }
 
     def failed_by_n(self) -> dict[int, int]:
         return {n: int(np.sum(~np.isfinite(v))) for n, v in self.rmse.items()}
@@ -58,8 +60,10 @@ class CVResult:
 
     def ranking(self) -> list[str]:
         """Model names, lowest mean RMSE first (models with a NaN mean last)."""
-        return sorted(self.models, key=lambda m: (not np.isfinite(self.models[m].mean()),
-                                                  self.models[m].mean()))
+        return sorted(
+            self.models,
+            key=lambda m: (not np.isfinite(self.models[m].mean()), self.models[m].mean()),
+        )
 
     def to_dict(self) -> dict:
         def clean(x):
@@ -118,21 +122,25 @@ def cross_validate(
         for name in models:
             rmse[name][n], reasons[name][n] = fold_rmses(name, params, accuracy, splits)
     return CVResult(
-        {m: ModelCV(rmse[m], reasons[m]) for m in models}, folds, seed,
+        {m: ModelCV(rmse[m], reasons[m]) for m in models},
+        folds,
+        seed,
         {n: len(p) for n, (p, _) in groups.items()},
     )
 
 
-def fold_rmses(name: str, params: np.ndarray, accuracy: np.ndarray,
-               splits: list[np.ndarray]) -> tuple[np.ndarray, Counter]:
+def fold_rmses(
+    name: str, params: np.ndarray, accuracy: np.ndarray, splits: list[np.ndarray]
+) -> tuple[np.ndarray, Counter]:
     """Test RMSE of one model on each split (NaN where the fold failed) and why folds failed."""
     n_train = round(TRAIN_FRACTION * len(params))
     full = fit_curve(name, params, accuracy)
     values = np.full(len(splits), np.nan)
     reasons = Counter()
     for k, order in enumerate(splits):
-        values[k], reason = _fold_rmse(name, params, accuracy, order[:n_train],
-                                       order[n_train:], full)
+        values[k], reason = _fold_rmse(
+            name, params, accuracy, order[:n_train], order[n_train:], full
+        )
         if reason:
             reasons[reason] += 1
     return values, reasons
@@ -140,8 +148,14 @@ def fold_rmses(name: str, params: np.ndarray, accuracy: np.ndarray,
 
 def _fold_rmse(name, params, accuracy, train, test, full) -> tuple[float, str]:
     start = full.theta if np.all(np.isfinite(full.theta)) else None
-    fit = fit_curve(name, params[train], accuracy[train], p_ref=full.p_ref, start=start,
-                    restarts=1 if full.ok else 0)
+    fit = fit_curve(
+        name,
+        params[train],
+        accuracy[train],
+        p_ref=full.p_ref,
+        start=start,
+        restarts=1 if full.ok else 0,
+    )
     if not fit.ok:
         # "beta=1e-20 (lower bound 0)" -> "beta at lower bound": countable across folds
         return math.nan, re.sub(r"=\S+ \((lower|upper) bound [^)]*\)", r" at \1 bound", fit.reason)

@@ -109,7 +109,7 @@ class Exponential(Model):
         return c - np.exp(u - r * x)
 
     def jacobian(self, theta, x):
-        u, r, c = theta
+        u, r, _c = theta
         e = np.exp(u - r * x)
         return np.column_stack([-e, x * e, np.ones_like(x)])
 
@@ -140,7 +140,7 @@ class Logarithmic(Model):
             return a * np.log(x - eps) + c
 
     def jacobian(self, theta, x):
-        a, eps, c = theta
+        a, eps, _c = theta
         return np.column_stack([np.log(x - eps), -a / (x - eps), np.ones_like(x)])
 
     def bounds(self, x):
@@ -167,7 +167,7 @@ class Convex(Model):
             return c - np.exp(u - r * x) + d * np.log(x - eps)
 
     def jacobian(self, theta, x):
-        u, r, d, eps, c = theta
+        u, r, d, eps, _c = theta
         e = np.exp(u - r * x)
         return np.column_stack([-e, x * e, np.log(x - eps), -d / (x - eps), np.ones_like(x)])
 
@@ -217,7 +217,7 @@ class Hyperbolic(Model):
             return np.where(x > beta, c - alpha / (x - beta), np.nan)
 
     def jacobian(self, theta, x):
-        alpha, beta, c = theta
+        alpha, beta, _c = theta
         s = x - beta
         return np.column_stack([-1 / s, -alpha / s**2, np.ones_like(x)])
 
@@ -244,7 +244,7 @@ class GeneralizedHyperbolic(Model):
         return c - alpha * x ** (-phi)
 
     def jacobian(self, theta, x):
-        alpha, phi, c = theta
+        alpha, phi, _c = theta
         power = x ** (-phi)
         return np.column_stack([-power, alpha * power * np.log(x), np.ones_like(x)])
 
@@ -319,8 +319,13 @@ def fit_curve(
     params = np.asarray(params, dtype=float)
     y = np.asarray(accuracy, dtype=float)
     if len(params) <= len(model.theta_names):
-        return Fit(model.name, np.full(len(model.theta_names), np.nan), math.nan, False,
-                   f"{len(params)} points for {len(model.theta_names)} parameters")
+        return Fit(
+            model.name,
+            np.full(len(model.theta_names), np.nan),
+            math.nan,
+            False,
+            f"{len(params)} points for {len(model.theta_names)} parameters",
+        )
     p_ref = float(np.exp(np.mean(np.log(params)))) if p_ref is None else float(p_ref)
     x = params / p_ref
     lo, hi = model.bounds(x)
@@ -334,13 +339,20 @@ def fit_curve(
         if best is None or (attempt[0], -attempt[2]) > (best[0], -best[2]):
             best = attempt
     if best is None:
-        return Fit(model.name, np.full(len(model.theta_names), np.nan), p_ref, False,
-                   "no finite starting point", n_points=len(x))
+        return Fit(
+            model.name,
+            np.full(len(model.theta_names), np.nan),
+            p_ref,
+            False,
+            "no finite starting point",
+            n_points=len(x),
+        )
     return _result(model, best, p_ref, len(x))
 
 
 def _solve(model, x, y, theta0, lo, hi):
     """-> (ok, theta, cost, reason)"""
+
     def residuals(theta):
         return model.value(theta, x) - y
 
@@ -352,15 +364,27 @@ def _solve(model, x, y, theta0, lo, hi):
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
             solution = least_squares(
-                residuals, theta0, jac=lambda t: model.jacobian(t, x), bounds=(lo, hi),
-                method="trf", x_scale="jac", max_nfev=200, ftol=FTOL, xtol=XTOL, gtol=GTOL,
+                residuals,
+                theta0,
+                jac=lambda t: model.jacobian(t, x),
+                bounds=(lo, hi),
+                method="trf",
+                x_scale="jac",
+                max_nfev=200,
+                ftol=FTOL,
+                xtol=XTOL,
+                gtol=GTOL,
             )
         except ValueError as err:  # non-finite residuals at the start
             return False, theta0, math.inf, f"optimizer refused the start: {err}"
     theta, cost = solution.x, float(2 * solution.cost)
     if solution.status <= 0 or not (np.isfinite(cost) and np.all(np.isfinite(theta))):
-        return False, theta, cost if np.isfinite(cost) else math.inf, (
-            f"did not converge: {solution.message}")
+        return (
+            False,
+            theta,
+            cost if np.isfinite(cost) else math.inf,
+            (f"did not converge: {solution.message}"),
+        )
     pinned = _at_bounds(model, theta, lo, hi)
     if pinned:
         return False, theta, cost, f"parameter(s) at their bounds: {', '.join(pinned)}"
@@ -376,8 +400,14 @@ def _solve_unbounded(model, x, residuals, theta0, lo, hi):
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         theta, _, info, _, status = leastsq(
-            residuals, theta0, Dfun=lambda t: model.jacobian(t, x), full_output=True,
-            ftol=FTOL, xtol=XTOL, gtol=GTOL, maxfev=200,
+            residuals,
+            theta0,
+            Dfun=lambda t: model.jacobian(t, x),
+            full_output=True,
+            ftol=FTOL,
+            xtol=XTOL,
+            gtol=GTOL,
+            maxfev=200,
         )
     if status not in (1, 2, 3, 4) or not np.all(np.isfinite(info["fvec"])):
         return None

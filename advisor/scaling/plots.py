@@ -45,8 +45,11 @@ def write_figures(table: ResultsTable, out_dir: str | Path) -> list[Path]:
     for ax, scale in zip(axes, ("linear", "log")):
         ax.scatter(table.params, table.accuracy, s=12, color="tab:blue")
         ax.set_xscale(scale)
-        ax.set(xlabel=PARAMS_LABEL, ylabel=ACCURACY_LABEL,
-               title=f"accuracy vs parameters ({scale} axis)")
+        ax.set(
+            xlabel=PARAMS_LABEL,
+            ylabel=ACCURACY_LABEL,
+            title=f"accuracy vs parameters ({scale} axis)",
+        )
         ax.grid(alpha=0.3)
     save(figure, "accuracy_vs_params")
 
@@ -76,20 +79,34 @@ def write_figures(table: ResultsTable, out_dir: str | Path) -> list[Path]:
         save(figure, f"fit_{name}")
 
     raw = segmentation.segment_raw(table)
-    fit_intervals = segmentation.smooth(segmentation.segment_fits(
-        fits_by_model["generalized_hyperbolic"], table.params.min(), table.params.max()))
+    fit_intervals = segmentation.smooth(
+        segmentation.segment_fits(
+            fits_by_model["generalized_hyperbolic"], table.params.min(), table.params.max()
+        )
+    )
     for stem, intervals, title in (
         ("segmentation_raw", raw, "best N per budget from raw data (unsmoothed)"),
-        ("segmentation_smoothed", segmentation.smooth(raw),
-         f"best N per budget from raw data, intervals < {segmentation.MIN_WIDTH_DECADES} "
-         "decades dropped"),
-        ("segmentation_fit", fit_intervals,
-         "best N per budget from generalized hyperbolic fits (smoothed)"),
+        (
+            "segmentation_smoothed",
+            segmentation.smooth(raw),
+            f"best N per budget from raw data, intervals < {segmentation.MIN_WIDTH_DECADES} "
+            "decades dropped",
+        ),
+        (
+            "segmentation_fit",
+            fit_intervals,
+            "best N per budget from generalized hyperbolic fits (smoothed)",
+        ),
     ):
         figure, ax = plt.subplots(figsize=(7.5, 3.6))
         for interval in intervals:
-            ax.hlines(interval.n, interval.low, interval.high, colors=colours.get(interval.n, "k"),
-                      linewidth=6)
+            ax.hlines(
+                interval.n,
+                interval.low,
+                interval.high,
+                colors=colours.get(interval.n, "k"),
+                linewidth=6,
+            )
         ax.set_xscale("log")
         ax.set_yticks(table.n_values())
         ax.set(xlabel=BUDGET_LABEL, ylabel="best N (layers)", title=title)

@@ -16,6 +16,7 @@ the uncertainty of a prediction is that N's cross-validated RMSE.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -37,7 +38,7 @@ FORMAT = "mcu-advisor prior v1"
 PUBLISHED = "study-published"
 CURVE_MODEL = "generalized_hyperbolic"
 PRIOR_FOLDS = 100
-RESULT_SUFFIXES = (".csv", ".jsonl", ".json", ".ndjson") + SQLITE_SUFFIXES
+RESULT_SUFFIXES = (".csv", ".jsonl", ".json", ".ndjson", *SQLITE_SUFFIXES)
 EPOCHS_RTOL = 0.1  # epoch counts within 10 % count as the same schedule
 
 
@@ -61,9 +62,17 @@ class Curve:
         return self.c - np.exp(math.log(self.a) - self.phi * np.log(params))
 
     def to_dict(self) -> dict:
-        return {"model": CURVE_MODEL, "a": self.a, "phi": self.phi, "c": self.c, "std": self.std,
-                "params_low": self.params_low, "params_high": self.params_high,
-                "n_points": self.n_points, "source": self.source}
+        return {
+            "model": CURVE_MODEL,
+            "a": self.a,
+            "phi": self.phi,
+            "c": self.c,
+            "std": self.std,
+            "params_low": self.params_low,
+            "params_high": self.params_high,
+            "n_points": self.n_points,
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True)
@@ -122,11 +131,15 @@ class Prior:
             raise AdvisorError(f"params = {params!r}: give positive parameter counts.")
         accuracy = np.clip(curve.accuracy(values), 0.0, 100.0)
         outside = (values < curve.params_low) | (values > curve.params_high)
-        source = (f"{SCALING_LAW}: {self.name} (N={curve.n}, generalized hyperbolic fit; "
-                  f"+/- = cross-validated RMSE)")
+        source = (
+            f"{SCALING_LAW}: {self.name} (N={curve.n}, generalized hyperbolic fit; "
+            f"+/- = cross-validated RMSE)"
+        )
         if np.any(outside):
-            source += (f"; extrapolated outside the measured {curve.params_low:,.0f}-"
-                       f"{curve.params_high:,.0f} params")
+            source += (
+                f"; extrapolated outside the measured {curve.params_low:,.0f}-"
+                f"{curve.params_high:,.0f} params"
+            )
         if values.ndim == 0:
             return Prediction(float(accuracy), curve.std, source, bool(outside))
         return Prediction(accuracy, curve.std, source, outside)
@@ -143,20 +156,31 @@ class Prior:
         resolution_differs = resolution is not None and mine.get("resolution")
         if resolution_differs and int(resolution) != int(mine["resolution"]):
             note = f" ({mine['image_size_note']})" if mine.get("image_size_note") else ""
-            matching = [name for name, regime in _shipped_regimes().items()
-                        if name != self.name and regime.get("resolution") == int(resolution)]
-            hint = (f" A prior measured at {resolution}x{resolution} ships: --prior "
-                    + " or --prior ".join(matching) + "." if matching else "")
+            matching = [
+                name
+                for name, regime in _shipped_regimes().items()
+                if name != self.name and regime.get("resolution") == int(resolution)
+            ]
+            hint = (
+                f" A prior measured at {resolution}x{resolution} ships: --prior "
+                + " or --prior ".join(matching)
+                + "."
+                if matching
+                else ""
+            )
             warnings.append(
                 f"prior '{self.name}' was measured at {mine['resolution']}x{mine['resolution']}"
                 f"{note}, not {resolution}x{resolution}: the best N per budget may differ.{hint}"
             )
-        if epochs is not None and mine.get("epochs"):
-            if abs(float(epochs) - float(mine["epochs"])) > EPOCHS_RTOL * float(mine["epochs"]):
-                warnings.append(
-                    f"prior '{self.name}' was measured after {mine['epochs']} epochs, not "
-                    f"{epochs}: accuracies and the best N depend on the schedule."
-                )
+        if (
+            epochs is not None
+            and mine.get("epochs")
+            and abs(float(epochs) - float(mine["epochs"])) > EPOCHS_RTOL * float(mine["epochs"])
+        ):
+            warnings.append(
+                f"prior '{self.name}' was measured after {mine['epochs']} epochs, not "
+                f"{epochs}: accuracies and the best N depend on the schedule."
+            )
         if warnings:
             warnings += [f"{c['text']} (source: {c['source']})" for c in self.caveats]
         return warnings
@@ -170,8 +194,12 @@ class Prior:
             "source": self.source,
             "regime": self.regime,
             "intervals": [
-                {"low": iv.low, "high": None if math.isinf(iv.high) else iv.high, "n": iv.n,
-                 "source": text}
+                {
+                    "low": iv.low,
+                    "high": None if math.isinf(iv.high) else iv.high,
+                    "n": iv.n,
+                    "source": text,
+                }
                 for iv, text in zip(self.intervals, sources)
             ],
             "curves": {str(n): c.to_dict() for n, c in sorted(self.curves.items())},
@@ -197,8 +225,10 @@ def available_priors() -> dict[str, Path]:
 
 def _shipped_regimes() -> dict[str, dict]:
     """name -> regime of every shipped prior (read from the files, no fitting)."""
-    return {name: json.loads(path.read_text()).get("regime", {})
-            for name, path in available_priors().items()}
+    return {
+        name: json.loads(path.read_text()).get("regime", {})
+        for name, path in available_priors().items()
+    }
 
 
 def load_prior(name_or_path: str | Path | None = None) -> Prior:
@@ -252,15 +282,20 @@ def fit_prior(
         if not fit.ok:
             skipped.append(f"N={n}: fit failed ({fit.reason})")
             continue
-        rmse, _ = fold_rmses(CURVE_MODEL, params, accuracy,
-                             split_indices(len(params), folds, rng))
+        rmse, _ = fold_rmses(CURVE_MODEL, params, accuracy, split_indices(len(params), folds, rng))
         if not np.isfinite(rmse).any():
             skipped.append(f"N={n}: every cross-validation fold failed")
             continue
         fits[n] = fit
         curves[n] = Curve(
-            n, fit.params["a"], fit.params["phi"], fit.params["c"], float(np.nanmean(rmse)),
-            float(params.min()), float(params.max()), len(params),
+            n,
+            fit.params["a"],
+            fit.params["phi"],
+            fit.params["c"],
+            float(np.nanmean(rmse)),
+            float(params.min()),
+            float(params.max()),
+            len(params),
             f"fit to {len(params)} networks of {table.path}; std = mean RMSE of "
             f"{int(np.isfinite(rmse).sum())} of {folds} random 70/30 folds (seed {seed})",
         )
@@ -270,9 +305,11 @@ def fit_prior(
         )
     low, high = float(table.params.min()), float(table.params.max())
     intervals = segmentation.smooth(segmentation.segment_fits(fits, low, high))
-    how = (f"segmentation of the fitted curves over {low:,.0f}-{high:,.0f} params "
-           f"({segmentation.BUDGETS} log-spaced budgets, smoothing < "
-           f"{segmentation.MIN_WIDTH_DECADES} decades), {table.path}")
+    how = (
+        f"segmentation of the fitted curves over {low:,.0f}-{high:,.0f} params "
+        f"({segmentation.BUDGETS} log-spaced budgets, smoothing < "
+        f"{segmentation.MIN_WIDTH_DECADES} decades), {table.path}"
+    )
     source = (
         f"Measured: generalized hyperbolic fits per N to {len(table)} trained networks in "
         f"{table.path} (regime: {_regime_text(regime)}); uncertainty = cross-validated RMSE; "
@@ -280,8 +317,16 @@ def fit_prior(
     )
     if skipped:
         source += " Left out: " + "; ".join(skipped) + "."
-    return Prior(name, source, regime, intervals, curves, kind="measured",
-                 interval_sources=[how] * len(intervals), path=str(table.path))
+    return Prior(
+        name,
+        source,
+        regime,
+        intervals,
+        curves,
+        kind="measured",
+        interval_sources=[how] * len(intervals),
+        path=str(table.path),
+    )
 
 
 def _default_prior_path() -> Path:
@@ -305,7 +350,7 @@ def _load_json(path: Path) -> Prior:
     except json.JSONDecodeError as err:
         raise AdvisorError(f"{path}: not valid JSON ({err.msg}, line {err.lineno}).") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise AdvisorError(f"{path}: not a prior file (expected \"format\": \"{FORMAT}\").")
+        raise AdvisorError(f'{path}: not a prior file (expected "format": "{FORMAT}").')
     for key in ("name", "source", "regime"):
         if key not in data:
             raise AdvisorError(f"{path}: prior has no '{key}'. Add it (see advisor.scaling.prior).")
@@ -314,9 +359,15 @@ def _load_json(path: Path) -> Prior:
         results = (path.parent / data["results"]).resolve()
         fitted = fit_prior(results, data["name"], data["regime"])
         return Prior(
-            fitted.name, f"{data['source']} {fitted.source}", fitted.regime, fitted.intervals,
-            fitted.curves, kind=data.get("kind", "measured"),
-            interval_sources=fitted.interval_sources, path=str(path), **extras,
+            fitted.name,
+            f"{data['source']} {fitted.source}",
+            fitted.regime,
+            fitted.intervals,
+            fitted.curves,
+            kind=data.get("kind", "measured"),
+            interval_sources=fitted.interval_sources,
+            path=str(path),
+            **extras,
         )
     if not data.get("intervals"):
         raise AdvisorError(f"{path}: prior has neither 'intervals' nor 'results'. Give one.")
@@ -325,20 +376,34 @@ def _load_json(path: Path) -> Prior:
         high = math.inf if row.get("high") is None else float(row["high"])
         intervals.append(Interval(float(row.get("low") or 0.0), high, int(row["n"])))
         texts.append(row.get("source", ""))
-    if any(a.high != b.low for a, b in zip(intervals, intervals[1:])):
+    if any(a.high != b.low for a, b in itertools.pairwise(intervals)):
         raise AdvisorError(f"{path}: intervals must be sorted and contiguous (high == next low).")
     curves = {}
     for key, row in (data.get("curves") or {}).items():
         if row.get("model", CURVE_MODEL) != CURVE_MODEL:
             raise AdvisorError(f"{path}: curve N={key} is {row['model']!r}; only {CURVE_MODEL}.")
         curves[int(key)] = Curve(
-            int(key), float(row["a"]), float(row["phi"]), float(row["c"]), float(row["std"]),
-            float(row["params_low"]), float(row["params_high"]), int(row["n_points"]),
+            int(key),
+            float(row["a"]),
+            float(row["phi"]),
+            float(row["c"]),
+            float(row["std"]),
+            float(row["params_low"]),
+            float(row["params_high"]),
+            int(row["n_points"]),
             row.get("source", ""),
         )
-    return Prior(data["name"], data["source"], data["regime"], intervals, curves,
-                 kind=data.get("kind", "measured"), interval_sources=texts, path=str(path),
-                 **extras)
+    return Prior(
+        data["name"],
+        data["source"],
+        data["regime"],
+        intervals,
+        curves,
+        kind=data.get("kind", "measured"),
+        interval_sources=texts,
+        path=str(path),
+        **extras,
+    )
 
 
 def _norm(value) -> str:

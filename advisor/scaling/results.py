@@ -21,7 +21,14 @@ import numpy as np
 from advisor.errors import AdvisorError
 
 NUMERIC_COLUMNS = (
-    "alpha", "beta", "t0", "num_layers", "resolution", "epochs", "params", "accuracy",
+    "alpha",
+    "beta",
+    "t0",
+    "num_layers",
+    "resolution",
+    "epochs",
+    "params",
+    "accuracy",
 )
 TEXT_COLUMNS = ("dataset", "source")
 REQUIRED_COLUMNS = NUMERIC_COLUMNS + TEXT_COLUMNS

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import NamedTuple
 
@@ -89,9 +90,12 @@ def merge(grid: np.ndarray, labels: np.ndarray) -> list[Interval]:
     if len(grid) == 0:
         raise AdvisorError("no budget has a network of any N in its window; nothing to segment.")
     starts = [0] + [i for i in range(1, len(labels)) if labels[i] != labels[i - 1]]
-    ends = starts[1:] + [len(grid) - 1]
-    return [Interval(float(grid[s]), float(grid[e]), int(labels[s])) for s, e in zip(starts, ends)
-            if grid[e] > grid[s]]
+    ends = [*starts[1:], len(grid) - 1]
+    return [
+        Interval(float(grid[s]), float(grid[e]), int(labels[s]))
+        for s, e in zip(starts, ends)
+        if grid[e] > grid[s]
+    ]
 
 
 def smooth(intervals: list[Interval], min_width: float = MIN_WIDTH_DECADES) -> list[Interval]:
@@ -103,7 +107,7 @@ def smooth(intervals: list[Interval], min_width: float = MIN_WIDTH_DECADES) -> l
         widest = max(intervals, key=lambda iv: iv.width_decades)
         return [Interval(low, high, widest.n)]
     edges = [low]
-    for below, above in zip(kept, kept[1:]):
+    for below, above in itertools.pairwise(kept):
         edges.append(math.sqrt(below.high * above.low))  # == below.high when there is no gap
     edges.append(high)
     rejoined = [Interval(edges[i], edges[i + 1], iv.n) for i, iv in enumerate(kept)]

@@ -3,9 +3,22 @@ flash, arena RAM and MAC budgets, from the exact cost model and a scaling prior.
 Pure Python + numpy; never imports torch."""
 
 from advisor.solver.budgets import Budgets, budgets_for
-from advisor.solver.recommendation import (Infeasible, Recommendation, recommend, solve,
-                                           solve_resolutions)
+from advisor.solver.recommendation import (
+    Infeasible,
+    Recommendation,
+    recommend,
+    solve,
+    solve_resolutions,
+)
 from advisor.solver.space import SearchSpace
 
-__all__ = ["Budgets", "Infeasible", "Recommendation", "SearchSpace", "budgets_for", "recommend",
-           "solve", "solve_resolutions"]
+__all__ = [
+    "Budgets",
+    "Infeasible",
+    "Recommendation",
+    "SearchSpace",
+    "budgets_for",
+    "recommend",
+    "solve",
+    "solve_resolutions",
+]

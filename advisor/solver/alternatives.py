@@ -8,7 +8,7 @@ on (objective, MACs, RAM), and the caps spread the five over the trade-off.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -24,9 +24,12 @@ CAPS = (
 )
 
 
-def pareto_alternatives(table: dict[str, np.ndarray], recommended: dict,
-                        objective: Callable[[int, int], float | None],
-                        limit: int = 5) -> list[tuple[str, dict, float | None]]:
+def pareto_alternatives(
+    table: dict[str, np.ndarray],
+    recommended: dict,
+    objective: Callable[[int, int], float | None],
+    limit: int = 5,
+) -> list[tuple[str, dict, float | None]]:
     """Up to `limit` (label, candidate row, objective) alternatives from the fitting
     candidates in `table`. `objective(num_layers, params)` rises with params at fixed N."""
     chosen: list[tuple[str, dict, float | None]] = []
@@ -41,8 +44,11 @@ def pareto_alternatives(table: dict[str, np.ndarray], recommended: dict,
             subtable = {name: values[rows] for name, values in table.items()}
             candidate = row(subtable, int(rank_by_params(subtable)[0]))
             score = objective(int(n), candidate["params"])
-            rank = (-np.inf if score is None else score, -candidate["macs"],
-                    -candidate["arena_bytes"])
+            rank = (
+                -np.inf if score is None else score,
+                -candidate["macs"],
+                -candidate["arena_bytes"],
+            )
             if best is None or rank > best[0]:
                 best = (rank, candidate, score)
         if best is not None and _key(best[1]) not in seen:
@@ -54,5 +60,9 @@ def pareto_alternatives(table: dict[str, np.ndarray], recommended: dict,
 
 
 def _key(candidate: dict) -> tuple:
-    return (candidate["num_layers"], round(candidate["alpha"], 6), round(candidate["beta"], 6),
-            round(candidate["t0"], 6))
+    return (
+        candidate["num_layers"],
+        round(candidate["alpha"], 6),
+        round(candidate["beta"], 6),
+        round(candidate["t0"], 6),
+    )

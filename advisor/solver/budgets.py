@@ -31,36 +31,57 @@ class Budgets:
     def fits(self, flash_bytes, arena_bytes, macs) -> np.ndarray:
         """Elementwise: does a model of these costs fit all three budgets? `arena_bytes` is
         the whole tensor arena TFLite Micro needs (the cost model's ``arena_bytes``)."""
-        return ((np.asarray(flash_bytes) <= self.flash_bytes)
-                & (np.asarray(arena_bytes) <= self.ram_bytes)
-                & (np.asarray(macs) <= self.macs))
+        return (
+            (np.asarray(flash_bytes) <= self.flash_bytes)
+            & (np.asarray(arena_bytes) <= self.ram_bytes)
+            & (np.asarray(macs) <= self.macs)
+        )
 
     def latency_ms_for(self, macs: float) -> float:
         """Estimated latency of `macs` at the board's clock and int8 MACs per cycle."""
         return macs / (self.clock_hz * self.macs_per_cycle) * 1000.0
 
     def use_percent(self, flash_bytes: int, arena_bytes: int, macs: int) -> dict[str, float]:
-        return {"flash": round(100.0 * flash_bytes / self.flash_bytes, 1),
-                "ram": round(100.0 * arena_bytes / self.ram_bytes, 1),
-                "macs": round(100.0 * macs / self.macs, 1)}
+        return {
+            "flash": round(100.0 * flash_bytes / self.flash_bytes, 1),
+            "ram": round(100.0 * arena_bytes / self.ram_bytes, 1),
+            "macs": round(100.0 * macs / self.macs, 1),
+        }
 
     def to_dict(self) -> dict:
-        return {"flash_bytes": self.flash_bytes, "ram_bytes": self.ram_bytes, "macs": self.macs,
-                "latency_ms": self.latency_ms, "clock_hz": self.clock_hz,
-                "macs_per_cycle": self.macs_per_cycle, "sources": dict(self.sources)}
+        return {
+            "flash_bytes": self.flash_bytes,
+            "ram_bytes": self.ram_bytes,
+            "macs": self.macs,
+            "latency_ms": self.latency_ms,
+            "clock_hz": self.clock_hz,
+            "macs_per_cycle": self.macs_per_cycle,
+            "sources": dict(self.sources),
+        }
 
 
-def budgets_for(board: Board, *, latency_ms: float | None = None, flash: int | str | None = None,
-                ram: int | str | None = None, macs: int | str | None = None) -> Budgets:
+def budgets_for(
+    board: Board,
+    *,
+    latency_ms: float | None = None,
+    flash: int | str | None = None,
+    ram: int | str | None = None,
+    macs: int | str | None = None,
+) -> Budgets:
     """The board's budgets, each replaceable: `flash` and `ram` are the bytes the model may use
     ("512KB" accepted), `macs` the MACs per inference, `latency_ms` the latency target from
     which the MAC budget is derived when `macs` is not given."""
-    sources = {name: BOARD_PROFILE for name in ("flash_bytes", "ram_bytes", "macs", "latency_ms")}
+    sources = dict.fromkeys(("flash_bytes", "ram_bytes", "macs", "latency_ms"), BOARD_PROFILE)
     if latency_ms is not None:
-        if (isinstance(latency_ms, bool) or not isinstance(latency_ms, (int, float))
-                or not latency_ms > 0):
-            raise AdvisorError(f"latency target must be a positive number of milliseconds, got "
-                               f"{latency_ms!r}: e.g. --latency-ms 100")
+        if (
+            isinstance(latency_ms, bool)
+            or not isinstance(latency_ms, (int, float))
+            or not latency_ms > 0
+        ):
+            raise AdvisorError(
+                f"latency target must be a positive number of milliseconds, got "
+                f"{latency_ms!r}: e.g. --latency-ms 100"
+            )
         sources["latency_ms"] = sources["macs"] = COMMAND_LINE
     target_ms = float(board.latency_ms if latency_ms is None else latency_ms)
     flash_budget = _positive_size(flash, "flash budget", "--flash 512KB")
@@ -76,8 +97,11 @@ def budgets_for(board: Board, *, latency_ms: float | None = None, flash: int | s
         flash_bytes=board.flash_budget_bytes if flash_budget is None else flash_budget,
         ram_bytes=board.ram_budget_bytes if ram_budget is None else ram_budget,
         macs=board.mac_budget(target_ms) if mac_budget is None else mac_budget,
-        latency_ms=target_ms, clock_hz=board.clock_hz, macs_per_cycle=board.macs_per_cycle,
-        sources=sources)
+        latency_ms=target_ms,
+        clock_hz=board.clock_hz,
+        macs_per_cycle=board.macs_per_cycle,
+        sources=sources,
+    )
 
 
 def _positive_size(value: int | str | None, what: str, example: str) -> int | None:

@@ -16,10 +16,13 @@ from advisor.solver.space import SearchSpace
 
 def smallest_needs(space: SearchSpace) -> dict[str, int]:
     """The least flash, arena RAM and MACs any PhiNet of `space` needs (each on its own)."""
-    corners = [evaluate(space, n, space.alphas[0], space.betas[0], space.t0s[0])
-               for n in space.num_layers]
-    return {name: int(min(np.min(corner[name]) for corner in corners))
-            for name in ("params", "flash_bytes", "arena_bytes", "macs")}
+    corners = [
+        evaluate(space, n, space.alphas[0], space.betas[0], space.t0s[0]) for n in space.num_layers
+    ]
+    return {
+        name: int(min(np.min(corner[name]) for corner in corners))
+        for name in ("params", "flash_bytes", "arena_bytes", "macs")
+    }
 
 
 def smallest_fits(space: SearchSpace, budgets: Budgets) -> bool:
@@ -64,10 +67,15 @@ def diagnose(board, budgets: Budgets, space: SearchSpace, warnings: list[str]):
     from advisor.solver.recommendation import Infeasible
 
     smallest = smallest_needs(space)
-    over = [name for name, key, budget in (("flash", "flash_bytes", budgets.flash_bytes),
-                                           ("ram", "arena_bytes", budgets.ram_bytes),
-                                           ("macs", "macs", budgets.macs))
-            if smallest[key] > budget]
+    over = [
+        name
+        for name, key, budget in (
+            ("flash", "flash_bytes", budgets.flash_bytes),
+            ("ram", "arena_bytes", budgets.ram_bytes),
+            ("macs", "macs", budgets.macs),
+        )
+        if smallest[key] > budget
+    ]
     # Flash does not depend on the resolution: no resolution helps a flash shortfall.
     largest = None if "flash" in over else largest_fitting_resolution(space, budgets)
     latency_needed = None
@@ -81,6 +89,14 @@ def diagnose(board, budgets: Budgets, space: SearchSpace, warnings: list[str]):
         other_budgets = budgets_for(other, latency_ms=budgets.latency_ms if user_latency else None)
         if smallest_fits(space, other_budgets):
             others.append(other.id)
-    return Infeasible(board=board, budgets=budgets, space=space, smallest=smallest, over=over,
-                      largest_resolution=largest, boards_that_fit=others,
-                      latency_ms_needed=latency_needed, warnings=warnings)
+    return Infeasible(
+        board=board,
+        budgets=budgets,
+        space=space,
+        smallest=smallest,
+        over=over,
+        largest_resolution=largest,
+        boards_that_fit=others,
+        latency_ms_needed=latency_needed,
+        warnings=warnings,
+    )

@@ -25,11 +25,14 @@ class NChoice:
     predicted: dict[int, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"num_layers": self.num_layers, "rule": self.rule,
-                "flash_only_num_layers": self.flash_rule_num_layers,
-                "differs_from_flash_only": self.num_layers != self.flash_rule_num_layers,
-                "reachable_params": {str(n): p for n, p in self.reachable.items()},
-                "predicted_accuracy": {str(n): a for n, a in self.predicted.items()}}
+        return {
+            "num_layers": self.num_layers,
+            "rule": self.rule,
+            "flash_only_num_layers": self.flash_rule_num_layers,
+            "differs_from_flash_only": self.num_layers != self.flash_rule_num_layers,
+            "reachable_params": {str(n): p for n, p in self.reachable.items()},
+            "predicted_accuracy": {str(n): a for n, a in self.predicted.items()},
+        }
 
 
 def choose_num_layers(reachable: dict[int, int | None], prior, flash_budget_bytes: int) -> NChoice:
@@ -53,20 +56,29 @@ def choose_num_layers(reachable: dict[int, int | None], prior, flash_budget_byte
                 predicted[n] = float(prediction.accuracy)
         if predicted:
             best = max(predicted, key=lambda n: (predicted[n], sizes[n]))
-            return NChoice(best, f"highest predicted accuracy ({prior.name}) at the parameter "
-                           f"count each N reaches within all three budgets",
-                           flash_rule, dict(reachable), predicted)
+            return NChoice(
+                best,
+                f"highest predicted accuracy ({prior.name}) at the parameter "
+                f"count each N reaches within all three budgets",
+                flash_rule,
+                dict(reachable),
+                predicted,
+            )
     consistent = [n for n, params in sizes.items() if prior.best_n(params) == n]
     if consistent:
         best = max(consistent, key=lambda n: sizes[n])
-        rule = (f"segmentation of {prior.name} at the parameter count each N reaches within all "
-                f"three budgets: N={best} is the best N for the {sizes[best]:,} parameters it "
-                f"reaches")
+        rule = (
+            f"segmentation of {prior.name} at the parameter count each N reaches within all "
+            f"three budgets: N={best} is the best N for the {sizes[best]:,} parameters it "
+            f"reaches"
+        )
         return NChoice(best, rule, flash_rule, dict(reachable))
     distance = {n: _log_distance(params, _intervals_of(prior, n)) for n, params in sizes.items()}
     best = min(distance, key=lambda n: (distance[n], -sizes[n]))
-    rule = (f"segmentation of {prior.name}: no N is the best N at the size it reaches; N={best} "
-            f"reaches {sizes[best]:,} parameters, nearest to its own interval")
+    rule = (
+        f"segmentation of {prior.name}: no N is the best N at the size it reaches; N={best} "
+        f"reaches {sizes[best]:,} parameters, nearest to its own interval"
+    )
     return NChoice(best, rule, flash_rule, dict(reachable))
 
 

@@ -57,41 +57,66 @@ class Recommendation:
     def to_dict(self) -> dict:
         costs = self.costs
         accuracy_source = None if self.accuracy is None else self.accuracy.source
-        latency_source = f"{sources.COST_MODEL} MACs / ({sources.BOARD_PROFILE} clock x MACs per cycle)"
+        latency_source = (
+            f"{sources.COST_MODEL} MACs / ({sources.BOARD_PROFILE} clock x MACs per cycle)"
+        )
         return {
             "fits": True,
-            "board": {"id": self.board.id, "name": self.board.name, "path": self.board.path,
-                      "source": sources.BOARD_PROFILE},
+            "board": {
+                "id": self.board.id,
+                "name": self.board.name,
+                "path": self.board.path,
+                "source": sources.BOARD_PROFILE,
+            },
             "config": self.config.to_dict(),
             "estimates": {
-                "params": costs["params"], "params_folded": costs["params_folded"],
-                "flash_bytes": costs["flash_bytes"], "peak_ram_bytes": costs["peak_ram_bytes"],
-                "arena_bytes": costs["arena_bytes"], "macs": costs["macs"],
+                "params": costs["params"],
+                "params_folded": costs["params_folded"],
+                "flash_bytes": costs["flash_bytes"],
+                "peak_ram_bytes": costs["peak_ram_bytes"],
+                "arena_bytes": costs["arena_bytes"],
+                "macs": costs["macs"],
                 "latency_ms": round(self.budgets.latency_ms_for(costs["macs"]), 3),
-                "accuracy": None if self.accuracy is None else round(float(self.accuracy.accuracy), 3),
-                "accuracy_std": None if self.accuracy is None else round(float(self.accuracy.std), 3),
+                "accuracy": None
+                if self.accuracy is None
+                else round(float(self.accuracy.accuracy), 3),
+                "accuracy_std": None
+                if self.accuracy is None
+                else round(float(self.accuracy.std), 3),
                 "accuracy_unavailable": self.accuracy_unavailable,
-                "accuracy_extrapolated": (None if self.accuracy is None
-                                          else bool(getattr(self.accuracy, "extrapolated", False))),
+                "accuracy_extrapolated": (
+                    None
+                    if self.accuracy is None
+                    else bool(getattr(self.accuracy, "extrapolated", False))
+                ),
             },
             "budgets": self.budgets.to_dict(),
-            "use_percent": self.budgets.use_percent(costs["flash_bytes"], costs["arena_bytes"],
-                                                     costs["macs"]),
+            "use_percent": self.budgets.use_percent(
+                costs["flash_bytes"], costs["arena_bytes"], costs["macs"]
+            ),
             "binding": self.binding[0] if self.binding else None,
             "binding_all": self.binding,
             "n_rule": self.n_choice.to_dict(),
-            "prior": {"name": self.prior.name, "source": self.prior.source,
-                      "regime": dict(self.prior.regime), "has_curves": bool(self.prior.has_curves)},
+            "prior": {
+                "name": self.prior.name,
+                "source": self.prior.source,
+                "regime": dict(self.prior.regime),
+                "has_curves": bool(self.prior.has_curves),
+            },
             "alternatives": self.alternatives,
             "resolutions": self.resolutions,
             "warnings": self.warnings,
             "sources": {
                 "config": f"solver: grid search over the {sources.COST_MODEL}",
-                "params": sources.COST_MODEL, "flash_bytes": sources.COST_MODEL,
-                "peak_ram_bytes": sources.COST_MODEL, "arena_bytes": ARENA_SOURCE,
+                "params": sources.COST_MODEL,
+                "flash_bytes": sources.COST_MODEL,
+                "peak_ram_bytes": sources.COST_MODEL,
+                "arena_bytes": ARENA_SOURCE,
                 "macs": sources.COST_MODEL,
-                "latency_ms": latency_source, "accuracy": accuracy_source,
-                "budgets": dict(self.budgets.sources), "n_rule": f"prior {self.prior.name}",
+                "latency_ms": latency_source,
+                "accuracy": accuracy_source,
+                "budgets": dict(self.budgets.sources),
+                "n_rule": f"prior {self.prior.name}",
             },
         }
 
@@ -114,28 +139,38 @@ class Infeasible:
     fits = False
 
     def message(self) -> str:
-        needs = "; ".join(f"{BUDGET_NAMES[name]} needs {self.smallest[key]:,} of {budget:,}"
-                          for name, key, budget in self._rows() if name in self.over)
-        return (f"no PhiNet fits {self.board.id} at {self.space.resolution}x"
-                f"{self.space.resolution}: even the smallest one ({needs}). Try "
-                + ", or ".join(self.fixes()))
+        needs = "; ".join(
+            f"{BUDGET_NAMES[name]} needs {self.smallest[key]:,} of {budget:,}"
+            for name, key, budget in self._rows()
+            if name in self.over
+        )
+        return (
+            f"no PhiNet fits {self.board.id} at {self.space.resolution}x"
+            f"{self.space.resolution}: even the smallest one ({needs}). Try "
+            + ", or ".join(self.fixes())
+        )
 
     def fixes(self) -> list[str]:
         """What would make a PhiNet fit, most specific first."""
         fixes = []
         if self.largest_resolution:
-            fixes.append(f"a lower resolution (--resolution {self.largest_resolution} is the "
-                         f"largest that fits)")
+            fixes.append(
+                f"a lower resolution (--resolution {self.largest_resolution} is the "
+                f"largest that fits)"
+            )
         options = {"flash": "--flash", "ram": "--ram", "macs": "--macs"}
         for name, key, _budget in self._rows():
             if name not in self.over:
                 continue
-            budget_key = "flash_bytes" if name == "flash" else "ram_bytes" if name == "ram" else "macs"
+            budget_key = (
+                "flash_bytes" if name == "flash" else "ram_bytes" if name == "ram" else "macs"
+            )
             if self.budgets.sources.get(budget_key) == COMMAND_LINE:
                 fixes.append(f"a larger {options[name]} (at least {self.smallest[key]:,})")
             elif name == "macs" and self.latency_ms_needed is not None:
-                fixes.append(f"a longer latency target (--latency-ms {self.latency_ms_needed:g} "
-                             f"or more)")
+                fixes.append(
+                    f"a longer latency target (--latency-ms {self.latency_ms_needed:g} or more)"
+                )
         if self.boards_that_fit:
             fixes.append(f"another board ({', '.join(self.boards_that_fit[:6])})")
         if not fixes:
@@ -143,15 +178,21 @@ class Infeasible:
         return fixes
 
     def _rows(self):
-        return (("flash", "flash_bytes", self.budgets.flash_bytes),
-                ("ram", "arena_bytes", self.budgets.ram_bytes),
-                ("macs", "macs", self.budgets.macs))
+        return (
+            ("flash", "flash_bytes", self.budgets.flash_bytes),
+            ("ram", "arena_bytes", self.budgets.ram_bytes),
+            ("macs", "macs", self.budgets.macs),
+        )
 
     def to_dict(self) -> dict:
         return {
             "fits": False,
-            "board": {"id": self.board.id, "name": self.board.name, "path": self.board.path,
-                      "source": sources.BOARD_PROFILE},
+            "board": {
+                "id": self.board.id,
+                "name": self.board.name,
+                "path": self.board.path,
+                "source": sources.BOARD_PROFILE,
+            },
             "resolution": self.space.resolution,
             "budgets": self.budgets.to_dict(),
             "smallest_need": dict(self.smallest),
@@ -163,16 +204,28 @@ class Infeasible:
             "message": self.message(),
             "resolutions": self.resolutions,
             "warnings": self.warnings,
-            "sources": {"smallest_need": sources.COST_MODEL, "arena_bytes": ARENA_SOURCE, "budgets": dict(self.budgets.sources)},
+            "sources": {
+                "smallest_need": sources.COST_MODEL,
+                "arena_bytes": ARENA_SOURCE,
+                "budgets": dict(self.budgets.sources),
+            },
         }
 
 
-def recommend(board: Board, *, resolution: int | None = None,
-              search_resolutions: list[int] | None = None, in_channels: int = 3,
-              num_classes: int = 10, latency_ms: float | None = None,
-              flash: int | str | None = None, ram: int | str | None = None,
-              macs: int | str | None = None, prior: str | Prior | None = None,
-              dataset: str | None = None) -> Recommendation | Infeasible:
+def recommend(
+    board: Board,
+    *,
+    resolution: int | None = None,
+    search_resolutions: list[int] | None = None,
+    in_channels: int = 3,
+    num_classes: int = 10,
+    latency_ms: float | None = None,
+    flash: int | str | None = None,
+    ram: int | str | None = None,
+    macs: int | str | None = None,
+    prior: str | Prior | None = None,
+    dataset: str | None = None,
+) -> Recommendation | Infeasible:
     """The recommendation for `board`, its budgets overridden as `budgets_for` takes them, at
     one `resolution` (default 160) or the best of `search_resolutions`; `prior` is a Prior,
     a shipped prior's name or a path (default: the default prior)."""
@@ -183,21 +236,28 @@ def recommend(board: Board, *, resolution: int | None = None,
     budgets = budgets_for(board, latency_ms=latency_ms, flash=flash, ram=ram, macs=macs)
     if prior is None or isinstance(prior, (str, os.PathLike)):
         prior = load_prior(prior)
-    space = SearchSpace(resolution=DEFAULT_RESOLUTION if resolution is None else resolution,
-                        in_channels=in_channels, num_classes=num_classes,
-                        num_layers=tuple(int(n) for n in prior.candidate_ns))
+    space = SearchSpace(
+        resolution=DEFAULT_RESOLUTION if resolution is None else resolution,
+        in_channels=in_channels,
+        num_classes=num_classes,
+        num_layers=tuple(int(n) for n in prior.candidate_ns),
+    )
     if search_resolutions:
         return solve_resolutions(board, budgets, space, prior, search_resolutions, dataset)
     return solve(board, budgets, space, prior, dataset)
 
 
-def solve(board: Board, budgets: Budgets, space: SearchSpace, prior: Prior,
-          dataset: str | None = None) -> Recommendation | Infeasible:
+def solve(
+    board: Board, budgets: Budgets, space: SearchSpace, prior: Prior, dataset: str | None = None
+) -> Recommendation | Infeasible:
     """The recommendation for one input resolution, or what stands in the way."""
     warnings = list(prior.regime_mismatch(dataset=dataset, resolution=space.resolution))
     per_depth = {n: search_depth(space, budgets, n) for n in space.num_layers}
-    best_rows = {n: row(found.candidates, int(rank_by_params(found.candidates)[0]))
-                 for n, found in per_depth.items() if found.candidates["params"].size}
+    best_rows = {
+        n: row(found.candidates, int(rank_by_params(found.candidates)[0]))
+        for n, found in per_depth.items()
+        if found.candidates["params"].size
+    }
     if not best_rows:
         from advisor.solver.diagnose import diagnose
 
@@ -205,26 +265,47 @@ def solve(board: Board, budgets: Budgets, space: SearchSpace, prior: Prior,
     reachable = {n: (best_rows[n]["params"] if n in best_rows else None) for n in space.num_layers}
     n_choice = choose_num_layers(reachable, prior, budgets.flash_bytes)
     best = best_rows[n_choice.num_layers]
-    config = PhiNetConfig(alpha=best["alpha"], beta=best["beta"], t0=best["t0"],
-                          num_layers=best["num_layers"], resolution=space.resolution,
-                          in_channels=space.in_channels, num_classes=space.num_classes)
+    config = PhiNetConfig(
+        alpha=best["alpha"],
+        beta=best["beta"],
+        t0=best["t0"],
+        num_layers=best["num_layers"],
+        resolution=space.resolution,
+        in_channels=space.in_channels,
+        num_classes=space.num_classes,
+    )
     costs = _confirmed_costs(config, budgets)
     accuracy, unavailable = _accuracy(prior, config.num_layers, costs["params"])
     warnings += _extrapolation_warnings(config, prior, costs["params"])
     if accuracy is not None and bool(getattr(accuracy, "extrapolated", False)):
-        warnings.append(f"the predicted accuracy extrapolates {prior.name}'s N={config.num_layers} "
-                        f"curve beyond the parameter counts it was fitted on")
+        warnings.append(
+            f"the predicted accuracy extrapolates {prior.name}'s N={config.num_layers} "
+            f"curve beyond the parameter counts it was fitted on"
+        )
     return Recommendation(
-        board=board, budgets=budgets, space=space, prior=prior, config=config, costs=costs,
-        binding=_binding(space, budgets, best), n_choice=n_choice, accuracy=accuracy,
+        board=board,
+        budgets=budgets,
+        space=space,
+        prior=prior,
+        config=config,
+        costs=costs,
+        binding=_binding(space, budgets, best),
+        n_choice=n_choice,
+        accuracy=accuracy,
         accuracy_unavailable=unavailable,
         alternatives=_alternatives(space, budgets, prior, best, per_depth, n_choice),
-        warnings=warnings)
+        warnings=warnings,
+    )
 
 
-def solve_resolutions(board: Board, budgets: Budgets, space: SearchSpace, prior: Prior,
-                      resolutions: list[int],
-                      dataset: str | None = None) -> Recommendation | Infeasible:
+def solve_resolutions(
+    board: Board,
+    budgets: Budgets,
+    space: SearchSpace,
+    prior: Prior,
+    resolutions: list[int],
+    dataset: str | None = None,
+) -> Recommendation | Infeasible:
     """Solve at each resolution; keep the one nearest the prior's regime resolution among
     those where a PhiNet fits (the prior does not model resolution, so its predictions are
     only valid there; nearer is less extrapolation), ties to the larger resolution."""
@@ -235,10 +316,13 @@ def solve_resolutions(board: Board, budgets: Budgets, space: SearchSpace, prior:
     if fitting:
         target = regime_resolution or max(r.space.resolution for r in fitting)
         chosen = min(fitting, key=lambda r: (abs(r.space.resolution - target), -r.space.resolution))
-        chosen.warnings.insert(0, f"resolution {chosen.space.resolution} chosen from "
-                               f"{list(resolutions)}: the fitting one nearest the prior's "
-                               f"regime resolution ({target}); the prior does not predict how "
-                               f"accuracy changes with resolution")
+        chosen.warnings.insert(
+            0,
+            f"resolution {chosen.space.resolution} chosen from "
+            f"{list(resolutions)}: the fitting one nearest the prior's "
+            f"regime resolution ({target}); the prior does not predict how "
+            f"accuracy changes with resolution",
+        )
     else:  # the smallest resolution needs least: report its shortfall
         chosen = min(results, key=lambda r: r.space.resolution)
     chosen.resolutions = summary
@@ -248,14 +332,20 @@ def solve_resolutions(board: Board, budgets: Budgets, space: SearchSpace, prior:
 def _resolution_summary(result) -> dict:
     if not result.fits:
         return {"resolution": result.space.resolution, "fits": False, "over_budget": result.over}
-    return {"resolution": result.space.resolution, "fits": True,
-            "num_layers": result.config.num_layers, "alpha": result.config.alpha,
-            "beta": result.config.beta, "t0": result.config.t0,
-            "params": result.costs["params"], "macs": result.costs["macs"],
-            "peak_ram_bytes": result.costs["peak_ram_bytes"],
-            "arena_bytes": result.costs["arena_bytes"],
-            "binding": result.binding[0] if result.binding else None,
-            "source": sources.COST_MODEL}
+    return {
+        "resolution": result.space.resolution,
+        "fits": True,
+        "num_layers": result.config.num_layers,
+        "alpha": result.config.alpha,
+        "beta": result.config.beta,
+        "t0": result.config.t0,
+        "params": result.costs["params"],
+        "macs": result.costs["macs"],
+        "peak_ram_bytes": result.costs["peak_ram_bytes"],
+        "arena_bytes": result.costs["arena_bytes"],
+        "binding": result.binding[0] if result.binding else None,
+        "source": sources.COST_MODEL,
+    }
 
 
 def _confirmed_costs(config: PhiNetConfig, budgets: Budgets) -> dict:
@@ -263,19 +353,31 @@ def _confirmed_costs(config: PhiNetConfig, budgets: Budgets) -> dict:
     from advisor.cost import estimate
 
     report = estimate(config)
-    costs = {name: int(getattr(report, name))
-             for name in ("params", "params_folded", "macs", "peak_ram_bytes", "arena_bytes",
-                          "flash_bytes")}
+    costs = {
+        name: int(getattr(report, name))
+        for name in (
+            "params",
+            "params_folded",
+            "macs",
+            "peak_ram_bytes",
+            "arena_bytes",
+            "flash_bytes",
+        )
+    }
     if not budgets.fits(costs["flash_bytes"], costs["arena_bytes"], costs["macs"]):
-        raise RuntimeError(f"cost model disagrees with its vectorized totals on {config}: "
-                           f"{costs} does not fit {budgets}")
+        raise RuntimeError(
+            f"cost model disagrees with its vectorized totals on {config}: "
+            f"{costs} does not fit {budgets}"
+        )
     return costs
 
 
 def _accuracy(prior, num_layers: int, params: int):
     if not prior.has_curves:
-        return None, (f"prior {prior.name} has no fitted accuracy curves for its regime; fit "
-                      f"one from trained networks (`advisor scaling`) to get a prediction")
+        return None, (
+            f"prior {prior.name} has no fitted accuracy curves for its regime; fit "
+            f"one from trained networks (`advisor scaling`) to get a prediction"
+        )
     prediction = prior.predict(num_layers, params)
     if prediction is None:
         return None, f"prior {prior.name} has no curve for N={num_layers}"
@@ -289,13 +391,20 @@ def _binding(space: SearchSpace, budgets: Budgets, best: dict) -> list[str]:
     index = int(np.searchsorted(alphas, best["alpha"] - 1e-9))
     if index + 1 >= len(alphas):
         return ["search range"]
-    step = row(evaluate(space, best["num_layers"], alphas[index + 1:index + 2], best["beta"],
-                        best["t0"]), 0)
-    ratios = {"flash": step["flash_bytes"] / budgets.flash_bytes,
-              "ram": step["arena_bytes"] / budgets.ram_bytes,
-              "macs": step["macs"] / budgets.macs}
-    return sorted((name for name, ratio in ratios.items() if ratio > 1),
-                  key=lambda name: -ratios[name])
+    step = row(
+        evaluate(
+            space, best["num_layers"], alphas[index + 1 : index + 2], best["beta"], best["t0"]
+        ),
+        0,
+    )
+    ratios = {
+        "flash": step["flash_bytes"] / budgets.flash_bytes,
+        "ram": step["arena_bytes"] / budgets.ram_bytes,
+        "macs": step["macs"] / budgets.macs,
+    }
+    return sorted(
+        (name for name, ratio in ratios.items() if ratio > 1), key=lambda name: -ratios[name]
+    )
 
 
 def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict]:
@@ -306,8 +415,9 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
     tables = [per_depth[n].candidates for n in depths]
     for n in depths:
         alphas = [alpha for alpha in coarse.alphas if alpha <= per_depth[n].widest_alpha]
-        alpha, beta, t0 = (grid.ravel() for grid in np.meshgrid(
-            alphas, coarse.betas, coarse.t0s, indexing="ij"))
+        alpha, beta, t0 = (
+            grid.ravel() for grid in np.meshgrid(alphas, coarse.betas, coarse.t0s, indexing="ij")
+        )
         table = evaluate(space, n, alpha, beta, t0)
         fits = budgets.fits(table["flash_bytes"], table["arena_bytes"], table["macs"])
         tables.append({name: column[fits] for name, column in table.items()})
@@ -321,37 +431,55 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
 
     out = []
     for label, candidate, _score in pareto_alternatives(table, best, objective):
-        accuracy = (prior.predict(candidate["num_layers"], candidate["params"])
-                    if prior.has_curves else None)
-        out.append({
-            "trade": label,
-            "config": {name: candidate[name] for name in ("alpha", "beta", "t0", "num_layers")}
-            | {"resolution": space.resolution, "in_channels": space.in_channels,
-               "num_classes": space.num_classes},
-            "params": candidate["params"], "flash_bytes": candidate["flash_bytes"],
-            "peak_ram_bytes": candidate["peak_ram_bytes"], "arena_bytes": candidate["arena_bytes"],
-            "macs": candidate["macs"],
-            "latency_ms": round(budgets.latency_ms_for(candidate["macs"]), 3),
-            "accuracy": None if accuracy is None else round(float(accuracy.accuracy), 3),
-            "accuracy_std": None if accuracy is None else round(float(accuracy.std), 3),
-            "sources": {"costs": sources.COST_MODEL,
-                        "accuracy": None if accuracy is None else accuracy.source},
-        })
+        accuracy = (
+            prior.predict(candidate["num_layers"], candidate["params"])
+            if prior.has_curves
+            else None
+        )
+        out.append(
+            {
+                "trade": label,
+                "config": {name: candidate[name] for name in ("alpha", "beta", "t0", "num_layers")}
+                | {
+                    "resolution": space.resolution,
+                    "in_channels": space.in_channels,
+                    "num_classes": space.num_classes,
+                },
+                "params": candidate["params"],
+                "flash_bytes": candidate["flash_bytes"],
+                "peak_ram_bytes": candidate["peak_ram_bytes"],
+                "arena_bytes": candidate["arena_bytes"],
+                "macs": candidate["macs"],
+                "latency_ms": round(budgets.latency_ms_for(candidate["macs"]), 3),
+                "accuracy": None if accuracy is None else round(float(accuracy.accuracy), 3),
+                "accuracy_std": None if accuracy is None else round(float(accuracy.std), 3),
+                "sources": {
+                    "costs": sources.COST_MODEL,
+                    "accuracy": None if accuracy is None else accuracy.source,
+                },
+            }
+        )
     return out
 
 
 def _extrapolation_warnings(config: PhiNetConfig, prior, params: int) -> list[str]:
     warnings = []
-    outside = [f"{name}={getattr(config, name):g} (studied {low:g}-{high:g})"
-               for name, (low, high) in STUDIED_RANGES.items()
-               if not low <= getattr(config, name) <= high]
+    outside = [
+        f"{name}={getattr(config, name):g} (studied {low:g}-{high:g})"
+        for name, (low, high) in STUDIED_RANGES.items()
+        if not low <= getattr(config, name) <= high
+    ]
     what = "its predicted accuracy extrapolates" if prior.has_curves else "the N rule extrapolates"
     if outside:
-        warnings.append(f"the recommendation lies outside the study's sampled grid "
-                        f"({', '.join(outside)}): {what} from networks of other shapes")
+        warnings.append(
+            f"the recommendation lies outside the study's sampled grid "
+            f"({', '.join(outside)}): {what} from networks of other shapes"
+        )
     low, high = prior.params_span
     if not low <= params <= high:
-        warnings.append(f"{params:,} parameters lie outside the {low:,.0f}-{high:,.0f} parameters "
-                        f"prior '{prior.name}' segments: its N rule is extended from its "
-                        f"nearest interval")
+        warnings.append(
+            f"{params:,} parameters lie outside the {low:,.0f}-{high:,.0f} parameters "
+            f"prior '{prior.name}' segments: its N rule is extended from its "
+            f"nearest interval"
+        )
     return warnings

@@ -23,12 +23,19 @@ def evaluate(space: SearchSpace, num_layers: int, alpha, beta, t0) -> dict[str, 
     """Candidate table of the PhiNets (alpha[i], beta[i], t0[i]) of depth `num_layers`."""
     from advisor.cost import estimate_totals
 
-    alpha, beta, t0 = np.broadcast_arrays(np.asarray(alpha, float), np.asarray(beta, float),
-                                          np.asarray(t0, float))
-    totals = estimate_totals(alpha, beta, t0, num_layers, space.resolution,
-                             in_channels=space.in_channels, num_classes=space.num_classes)
-    table = {"num_layers": np.full(alpha.shape, num_layers), "alpha": alpha, "beta": beta,
-             "t0": t0}
+    alpha, beta, t0 = np.broadcast_arrays(
+        np.asarray(alpha, float), np.asarray(beta, float), np.asarray(t0, float)
+    )
+    totals = estimate_totals(
+        alpha,
+        beta,
+        t0,
+        num_layers,
+        space.resolution,
+        in_channels=space.in_channels,
+        num_classes=space.num_classes,
+    )
+    table = {"num_layers": np.full(alpha.shape, num_layers), "alpha": alpha, "beta": beta, "t0": t0}
     table.update({name: np.asarray(totals[name]).astype(np.int64) for name in COST_COLUMNS})
     return table
 
@@ -55,9 +62,13 @@ def search_depth(space: SearchSpace, budgets: Budgets, num_layers: int) -> Depth
     alphas = np.asarray(space.alphas)
     betas, t0s = (grid.ravel() for grid in np.meshgrid(space.betas, space.t0s, indexing="ij"))
     count = len(alphas)
-    extremes = evaluate(space, num_layers, np.concatenate([alphas, alphas]),
-                        np.repeat([space.betas[0], space.betas[-1]], count),
-                        np.repeat([space.t0s[0], space.t0s[-1]], count))
+    extremes = evaluate(
+        space,
+        num_layers,
+        np.concatenate([alphas, alphas]),
+        np.repeat([space.betas[0], space.betas[-1]], count),
+        np.repeat([space.t0s[0], space.t0s[-1]], count),
+    )
     fits = budgets.fits(extremes["flash_bytes"], extremes["arena_bytes"], extremes["macs"])
     upper, lower = _fitting_prefix(fits[:count]), _fitting_prefix(fits[count:])
     if upper < 0:
@@ -75,21 +86,29 @@ def search_depth(space: SearchSpace, budgets: Budgets, num_layers: int) -> Depth
         low, high = fitting[open_lines, None], failing[open_lines, None]
         steps = np.arange(1, per_line + 1)[None, :]
         probes = np.clip(low + (high - low) * steps // (per_line + 1), low + 1, high - 1)
-        table = evaluate(space, num_layers, alphas[probes].ravel(),
-                         np.repeat(betas[open_lines], per_line), np.repeat(t0s[open_lines], per_line))
-        fits = budgets.fits(table["flash_bytes"], table["arena_bytes"],
-                            table["macs"]).reshape(probes.shape)
+        table = evaluate(
+            space,
+            num_layers,
+            alphas[probes].ravel(),
+            np.repeat(betas[open_lines], per_line),
+            np.repeat(t0s[open_lines], per_line),
+        )
+        fits = budgets.fits(table["flash_bytes"], table["arena_bytes"], table["macs"]).reshape(
+            probes.shape
+        )
         params = table["params"].reshape(probes.shape)
         rows = np.arange(open_lines.size)
         last_fit = np.argmax(np.where(fits, probes, -1), axis=1)
         first_fail = np.argmin(np.where(fits, np.iinfo(np.int64).max, probes), axis=1)
         any_fit, any_fail = fits.any(axis=1), ~fits.all(axis=1)
         fitting[open_lines] = np.where(any_fit, probes[rows, last_fit], fitting[open_lines])
-        fitting_params[open_lines] = np.where(any_fit, params[rows, last_fit],
-                                              fitting_params[open_lines])
+        fitting_params[open_lines] = np.where(
+            any_fit, params[rows, last_fit], fitting_params[open_lines]
+        )
         failing[open_lines] = np.where(any_fail, probes[rows, first_fail], failing[open_lines])
-        failing_params[open_lines] = np.where(any_fail, params[rows, first_fail],
-                                              failing_params[open_lines])
+        failing_params[open_lines] = np.where(
+            any_fail, params[rows, first_fail], failing_params[open_lines]
+        )
         failing[open_lines] = np.maximum(failing[open_lines], fitting[open_lines] + 1)
         best = fitting_params.max()
         alive &= ~((failing_params <= best) & (fitting_params < best))
@@ -108,15 +127,16 @@ _POINTS_PER_CALL = 1200
 
 def concat(tables: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     names = CONFIG_COLUMNS + COST_COLUMNS
-    return {name: np.concatenate([table[name] for table in tables]) if tables else np.zeros(0)
-            for name in names}
+    return {
+        name: np.concatenate([table[name] for table in tables]) if tables else np.zeros(0)
+        for name in names
+    }
 
 
 def rank_by_params(table: dict[str, np.ndarray]) -> np.ndarray:
     """Row indices from most parameters to fewest; ties go to fewer MACs, then less RAM,
     then less flash (cheaper to run for the same capacity)."""
-    return np.lexsort((table["flash_bytes"], table["arena_bytes"], table["macs"],
-                       -table["params"]))
+    return np.lexsort((table["flash_bytes"], table["arena_bytes"], table["macs"], -table["params"]))
 
 
 def row(table: dict[str, np.ndarray], index: int) -> dict[str, float | int]:

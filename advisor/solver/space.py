@@ -29,7 +29,7 @@ STUDIED_RANGES = {"alpha": (0.15, 1.5), "beta": (0.75, 1.35), "t0": (4.0, 6.0)}
 
 
 def _steps(low: float, high: float, step: float) -> np.ndarray:
-    count = int(round((high - low) / step)) + 1
+    count = round((high - low) / step) + 1
     return np.round(low + step * np.arange(count), 6)
 
 
@@ -48,11 +48,16 @@ class SearchSpace:
     t0s: tuple[float, ...] = tuple(_steps(2.0, 6.0, 0.25))
 
     def __post_init__(self) -> None:
-        for name, example in (("resolution", "--resolution 160"), ("in_channels", "--channels 3"),
-                              ("num_classes", "--classes 10")):
+        for name, example in (
+            ("resolution", "--resolution 160"),
+            ("in_channels", "--channels 3"),
+            ("num_classes", "--classes 10"),
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise AdvisorError(f"{name} must be a positive integer, got {value!r}: e.g. {example}")
+                raise AdvisorError(
+                    f"{name} must be a positive integer, got {value!r}: e.g. {example}"
+                )
         if not self.num_layers:
             raise AdvisorError("no candidate number of layers to search: the prior lists none")
         for name in ("alphas", "betas", "t0s"):
@@ -60,12 +65,26 @@ class SearchSpace:
             if not grid or min(grid) <= 0 or list(grid) != sorted(grid):
                 raise AdvisorError(f"search grid {name} must be positive and ascending")
 
-    def with_resolution(self, resolution: int) -> "SearchSpace":
-        return SearchSpace(resolution, self.in_channels, self.num_classes, self.num_layers,
-                           self.alphas, self.betas, self.t0s)
+    def with_resolution(self, resolution: int) -> SearchSpace:
+        return SearchSpace(
+            resolution,
+            self.in_channels,
+            self.num_classes,
+            self.num_layers,
+            self.alphas,
+            self.betas,
+            self.t0s,
+        )
 
-    def coarse(self, every: int = 4) -> "SearchSpace":
+    def coarse(self, every: int = 4) -> SearchSpace:
         """Every `every`-th value of each grid (alpha 0.02, beta 0.2, t0 1 apart by default):
         for surveys such as the alternatives, where the exact optimum is not needed."""
-        return SearchSpace(self.resolution, self.in_channels, self.num_classes, self.num_layers,
-                           self.alphas[::every], self.betas[::every], self.t0s[::every])
+        return SearchSpace(
+            self.resolution,
+            self.in_channels,
+            self.num_classes,
+            self.num_layers,
+            self.alphas[::every],
+            self.betas[::every],
+            self.t0s[::every],
+        )

@@ -71,8 +71,12 @@ class ProcessExecutor:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn: a fork of a driver that already imported torch can deadlock in its thread pools
-        return ProcessPoolExecutor(self.capacity, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=init_worker, initargs=(self._threads, os.getpid()))
+        return ProcessPoolExecutor(
+            self.capacity,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_worker,
+            initargs=(self._threads, os.getpid()),
+        )
 
     def submit(self, task: RunTask) -> None:
         self._futures[self._pool.submit(execute, task)] = task
@@ -88,7 +92,7 @@ class ProcessExecutor:
                 broken = True
                 rows.append(failed_row(task, f"worker process died: {err}"))
         if broken:
-            for future, task in self._futures.items():
+            for task in self._futures.values():
                 rows.append(failed_row(task, "worker pool broke while this run was in flight"))
             self._futures.clear()
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -107,22 +111,32 @@ class RayExecutor:
     Each worker process keeps its data set between tasks.
     """
 
-    def __init__(self, address: str | None = None, workers: int | None = None,
-                 cpus_per_run: float = 1, gpus_per_run: float = 0):
+    def __init__(
+        self,
+        address: str | None = None,
+        workers: int | None = None,
+        cpus_per_run: float = 1,
+        gpus_per_run: float = 0,
+    ):
         try:
             import ray
         except ImportError:
-            raise AdvisorError("--executor ray needs Ray: pip install 'mcu-advisor[distributed]'") from None
+            raise AdvisorError(
+                "--executor ray needs Ray: pip install 'mcu-advisor[distributed]'"
+            ) from None
         self._ray = ray
         self._owns_ray = not ray.is_initialized()
         if self._owns_ray:
             try:
                 ray.init(address=address, include_dashboard=False, log_to_driver=False)
             except ConnectionError as err:
-                raise AdvisorError(f"cannot reach the Ray cluster at {address}: {err}; "
-                                   "check --address (e.g. ray://host:10001 or auto)") from None
-        self._remote = ray.remote(num_cpus=cpus_per_run, num_gpus=gpus_per_run,
-                                  max_retries=0)(execute)
+                raise AdvisorError(
+                    f"cannot reach the Ray cluster at {address}: {err}; "
+                    "check --address (e.g. ray://host:10001 or auto)"
+                ) from None
+        self._remote = ray.remote(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=0)(
+            execute
+        )
         cluster_cpus = ray.cluster_resources().get("CPU", 1)
         self.capacity = workers or max(1, int(cluster_cpus // max(cpus_per_run, 1e-9)))
         self._refs: dict[Any, RunTask] = {}
@@ -137,7 +151,7 @@ class RayExecutor:
             task = self._refs.pop(ref)
             try:
                 rows.append(self._ray.get(ref))
-            except Exception as err:  # noqa: BLE001 - a crashed Ray worker fails its run only
+            except Exception as err:
                 rows.append(failed_row(task, f"Ray task failed: {type(err).__name__}: {err}"))
         return rows
 
@@ -149,8 +163,14 @@ class RayExecutor:
             self._ray.shutdown()
 
 
-def make_executor(kind: str, workers: int | None = None, address: str | None = None,
-                  threads: int | None = None, cpus_per_run: float = 1, gpus_per_run: float = 0):
+def make_executor(
+    kind: str,
+    workers: int | None = None,
+    address: str | None = None,
+    threads: int | None = None,
+    cpus_per_run: float = 1,
+    gpus_per_run: float = 0,
+):
     if kind == "local":
         if (workers or 1) == 1:
             return SequentialExecutor(threads)

@@ -24,10 +24,12 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
+
+import tomllib
 
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
@@ -58,13 +60,22 @@ class GridPoint:
         object.__setattr__(self, "num_layers", int(self.num_layers))
 
     def config(self, resolution: int, num_classes: int = 10) -> PhiNetConfig:
-        return PhiNetConfig(alpha=self.alpha, beta=self.beta, t0=self.t0,
-                            num_layers=self.num_layers, resolution=resolution,
-                            num_classes=num_classes)
+        return PhiNetConfig(
+            alpha=self.alpha,
+            beta=self.beta,
+            t0=self.t0,
+            num_layers=self.num_layers,
+            resolution=resolution,
+            num_classes=num_classes,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"alpha": self.alpha, "beta": self.beta, "t0": self.t0,
-                "num_layers": self.num_layers}
+        return {
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "t0": self.t0,
+            "num_layers": self.num_layers,
+        }
 
 
 def study_grid() -> list[GridPoint]:
@@ -81,12 +92,16 @@ def load_grid(spec: str | Path) -> list[GridPoint]:
     if isinstance(data, list):
         data = {"configs": data}
     if not isinstance(data, Mapping):
-        raise AdvisorError(f"grid file {path} must hold a table of factor lists or a list of configs")
+        raise AdvisorError(
+            f"grid file {path} must hold a table of factor lists or a list of configs"
+        )
     if "configs" in data:
         extra = sorted(set(data) - {"configs"})
         if extra:
-            raise AdvisorError(f"grid file {path}: key(s) {extra} cannot sit beside 'configs'; "
-                               "give either factor lists or an explicit list of configs")
+            raise AdvisorError(
+                f"grid file {path}: key(s) {extra} cannot sit beside 'configs'; "
+                "give either factor lists or an explicit list of configs"
+            )
         return _explicit(data["configs"], path)
     return _factors(data, path)
 
@@ -95,7 +110,9 @@ def _read(path: Path) -> Any:
     try:
         text = path.read_text()
     except FileNotFoundError:
-        raise AdvisorError(f"grid file {path} does not exist; pass 'study' or a TOML/JSON file") from None
+        raise AdvisorError(
+            f"grid file {path} does not exist; pass 'study' or a TOML/JSON file"
+        ) from None
     except (IsADirectoryError, UnicodeDecodeError) as err:
         raise AdvisorError(f"grid file {path} is not a readable text file: {err}") from None
     if path.suffix.lower() == ".json":
@@ -114,8 +131,10 @@ def _read(path: Path) -> Any:
 def _canonical_key(key: str, path: Path, where: str) -> str:
     name = _ALIASES.get(key, key)
     if name not in FACTORS:
-        raise AdvisorError(f"grid file {path}: unknown key {key!r}{where}; "
-                           f"expected {list(FACTORS)} (N is an alias of num_layers)")
+        raise AdvisorError(
+            f"grid file {path}: unknown key {key!r}{where}; "
+            f"expected {list(FACTORS)} (N is an alias of num_layers)"
+        )
     return name
 
 
@@ -126,7 +145,9 @@ def _value(name: str, value: Any, path: Path, where: str) -> float | int:
         raise AdvisorError(f"grid file {path}: {name}{where} must be positive, got {value!r}")
     if name == "num_layers":
         if float(value) != int(value):
-            raise AdvisorError(f"grid file {path}: num_layers{where} must be an integer, got {value!r}")
+            raise AdvisorError(
+                f"grid file {path}: num_layers{where} must be an integer, got {value!r}"
+            )
         return int(value)
     return value
 
@@ -140,17 +161,23 @@ def _factors(data: Mapping[str, Any], path: Path) -> list[GridPoint]:
         if not isinstance(values, list):
             values = [values]
         if not values:
-            raise AdvisorError(f"grid file {path}: the list for {key!r} is empty; give at least one value")
+            raise AdvisorError(
+                f"grid file {path}: the list for {key!r} is empty; give at least one value"
+            )
         factors[name] = [_value(name, v, path, "") for v in values]
     missing = [name for name in FACTORS if name not in factors]
     if missing:
-        raise AdvisorError(f"grid file {path} lacks {missing}; give a list for each of {list(FACTORS)}")
+        raise AdvisorError(
+            f"grid file {path} lacks {missing}; give a list for each of {list(FACTORS)}"
+        )
     return _product(factors)
 
 
 def _explicit(configs: Any, path: Path) -> list[GridPoint]:
     if not isinstance(configs, list) or not configs:
-        raise AdvisorError(f"grid file {path}: 'configs' must be a non-empty list of configurations")
+        raise AdvisorError(
+            f"grid file {path}: 'configs' must be a non-empty list of configurations"
+        )
     points = []
     for index, entry in enumerate(configs):
         where = f" in configs[{index}]"

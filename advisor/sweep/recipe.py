@@ -8,14 +8,25 @@ from typing import Any
 NOT_REGIME = ("num_workers", "eval_batch_size")
 
 
-def recipe_dict(resolution: int, epochs: int, warmup_epochs: int | None = None,
-                batch_size: int | None = None, lr: float | None = None,
-                seed: int | None = None) -> dict[str, Any]:
+def recipe_dict(
+    resolution: int,
+    epochs: int,
+    warmup_epochs: int | None = None,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    seed: int | None = None,
+) -> dict[str, Any]:
     """``Recipe.study()`` with the given settings replaced, as a plain (picklable) dict.
 
     ``epochs`` counts every epoch, warm-up included, as in ``advisor.training.recipe``."""
     from advisor.training.recipe import Recipe
 
-    overrides = {"resolution": resolution, "epochs": epochs, "warmup_epochs": warmup_epochs,
-                 "batch_size": batch_size, "lr": lr, "seed": seed}
+    overrides = {
+        "resolution": resolution,
+        "epochs": epochs,
+        "warmup_epochs": warmup_epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+    }
     return Recipe.study(**{k: v for k, v in overrides.items() if v is not None}).to_dict()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from advisor.sweep.grid import GridPoint
 from advisor.sweep.recipe import NOT_REGIME
@@ -32,15 +33,26 @@ class Regime:
     recipe: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_recipe(cls, dataset: str, recipe_dict: Mapping[str, Any]) -> "Regime":
-        settings = {key: value for key, value in recipe_dict.items()
-                    if key != "seed" and key not in NOT_REGIME}
-        return cls(dataset=dataset, resolution=int(settings["resolution"]),
-                   epochs=int(settings["epochs"]), recipe=settings)
+    def from_recipe(cls, dataset: str, recipe_dict: Mapping[str, Any]) -> Regime:
+        settings = {
+            key: value
+            for key, value in recipe_dict.items()
+            if key != "seed" and key not in NOT_REGIME
+        }
+        return cls(
+            dataset=dataset,
+            resolution=int(settings["resolution"]),
+            epochs=int(settings["epochs"]),
+            recipe=settings,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "resolution": self.resolution, "epochs": self.epochs,
-                "recipe": dict(self.recipe)}
+        return {
+            "dataset": self.dataset,
+            "resolution": self.resolution,
+            "epochs": self.epochs,
+            "recipe": dict(self.recipe),
+        }
 
     @property
     def regime_id(self) -> str:

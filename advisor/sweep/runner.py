@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from advisor.errors import AdvisorError
 from advisor.sweep.grid import GridPoint
@@ -47,10 +48,20 @@ class SweepProgress:
         return (time.monotonic() - self.started) / self.ran * (self.left + self.running)
 
 
-def plan_sweep(points: Sequence[GridPoint], regime: Regime, recipe: Mapping[str, Any], data: str,
-               store: SweepStore, runs_dir: str | Path, *, order: str = "small-first",
-               limit: int | None = None, retry_failed: bool = False, device: str | None = None,
-               data_options: Mapping[str, Any] | None = None) -> SweepPlan:
+def plan_sweep(
+    points: Sequence[GridPoint],
+    regime: Regime,
+    recipe: Mapping[str, Any],
+    data: str,
+    store: SweepStore,
+    runs_dir: str | Path,
+    *,
+    order: str = "small-first",
+    limit: int | None = None,
+    retry_failed: bool = False,
+    device: str | None = None,
+    data_options: Mapping[str, Any] | None = None,
+) -> SweepPlan:
     if order not in ORDERS:
         raise AdvisorError(f"unknown order {order!r}; use one of {list(ORDERS)}")
     if limit is not None and limit < 0:
@@ -68,8 +79,18 @@ def plan_sweep(points: Sequence[GridPoint], regime: Regime, recipe: Mapping[str,
         elif status == FAILED and not retry_failed:
             failed += 1
         else:
-            tasks.append(RunTask(rid, point, regime, dict(recipe), str(data),
-                                 str(Path(runs_dir) / rid), device, dict(data_options or {})))
+            tasks.append(
+                RunTask(
+                    rid,
+                    point,
+                    regime,
+                    dict(recipe),
+                    str(data),
+                    str(Path(runs_dir) / rid),
+                    device,
+                    dict(data_options or {}),
+                )
+            )
     kept = tasks if limit is None else tasks[:limit]
     return SweepPlan(kept, len(points), done, failed, len(tasks) - len(kept))
 
@@ -95,8 +116,12 @@ def small_first(points: Sequence[GridPoint], resolution: int) -> list[GridPoint]
     return sorted(by_size, key=lambda point: (rank[point], size(point)))
 
 
-def run_sweep(plan: SweepPlan, store: SweepStore, executor,
-              on_event: Callable[[SweepProgress], None] | None = None) -> SweepProgress:
+def run_sweep(
+    plan: SweepPlan,
+    store: SweepStore,
+    executor,
+    on_event: Callable[[SweepProgress], None] | None = None,
+) -> SweepProgress:
     """Execute a plan; each finished run is written to the store the moment it returns.
 
     A run's failure is recorded and the sweep goes on. The executor is closed at the end,
@@ -104,10 +129,13 @@ def run_sweep(plan: SweepPlan, store: SweepStore, executor,
     """
     other = store.live_runner()
     if other:
-        raise AdvisorError(f"another sweep (pid {other}) is writing runs to {store.path}; "
-                           "wait for it or stop it, then rerun")
-    progress = SweepProgress(total=plan.total, done=plan.done, failed=plan.failed_skipped,
-                             left=len(plan.tasks))
+        raise AdvisorError(
+            f"another sweep (pid {other}) is writing runs to {store.path}; "
+            "wait for it or stop it, then rerun"
+        )
+    progress = SweepProgress(
+        total=plan.total, done=plan.done, failed=plan.failed_skipped, left=len(plan.tasks)
+    )
     pending, in_flight = deque(plan.tasks), 0
     notify = on_event or (lambda _: None)
     notify(progress)

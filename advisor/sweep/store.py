@@ -15,8 +15,9 @@ import json
 import os
 import socket
 import sqlite3
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from advisor.errors import AdvisorError
 from advisor.sweep.regime import Regime
@@ -59,9 +60,25 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 COLUMN_NAMES = tuple(name for name, _ in COLUMNS)
 # what a results CSV for advisor.scaling needs; the rest stays in the store
-EXPORT_COLUMNS = ("alpha", "beta", "t0", "num_layers", "resolution", "dataset", "epochs", "params",
-                  "macs", "peak_ram_bytes", "flash_bytes", "accuracy", "val_accuracy", "seconds",
-                  "seed", "source", "run_id")
+EXPORT_COLUMNS = (
+    "alpha",
+    "beta",
+    "t0",
+    "num_layers",
+    "resolution",
+    "dataset",
+    "epochs",
+    "params",
+    "macs",
+    "peak_ram_bytes",
+    "flash_bytes",
+    "accuracy",
+    "val_accuracy",
+    "seconds",
+    "seed",
+    "source",
+    "run_id",
+)
 
 
 class SweepStore:
@@ -70,7 +87,9 @@ class SweepStore:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         if self.path.is_dir():
-            raise AdvisorError(f"store {self.path} is a directory; give a file path such as sweep.db")
+            raise AdvisorError(
+                f"store {self.path} is a directory; give a file path such as sweep.db"
+            )
         if not self.path.parent.exists():
             raise AdvisorError(f"the folder of store {self.path} does not exist; create it first")
         try:
@@ -80,10 +99,12 @@ class SweepStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._create()
         except sqlite3.DatabaseError as err:
-            raise AdvisorError(f"store {self.path} is not a usable SQLite database ({err}); "
-                               "pass a new file name or the store of an earlier sweep") from None
+            raise AdvisorError(
+                f"store {self.path} is not a usable SQLite database ({err}); "
+                "pass a new file name or the store of an earlier sweep"
+            ) from None
 
-    def __enter__(self) -> "SweepStore":
+    def __enter__(self) -> SweepStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -97,18 +118,28 @@ class SweepStore:
         with self._transaction():
             self._db.execute(f"CREATE TABLE IF NOT EXISTS runs (\n  {columns}\n)")
             self._db.execute("CREATE INDEX IF NOT EXISTS runs_status ON runs(status)")
-            self._db.execute("CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT)")
-            self._db.execute("INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)",
-                             (str(SCHEMA_VERSION),))
-        version = self._db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone()[0]
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT)"
+            )
+            self._db.execute(
+                "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+        version = self._db.execute(
+            "SELECT value FROM store_meta WHERE key='schema_version'"
+        ).fetchone()[0]
         if int(version) != SCHEMA_VERSION:
-            raise AdvisorError(f"store {self.path} has schema version {version}, this advisor writes "
-                               f"{SCHEMA_VERSION}; use a new store file")
+            raise AdvisorError(
+                f"store {self.path} has schema version {version}, this advisor writes "
+                f"{SCHEMA_VERSION}; use a new store file"
+            )
         present = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
         missing = [name for name in COLUMN_NAMES if name not in present]
         if missing:
-            raise AdvisorError(f"store {self.path} has a 'runs' table without columns {missing}; "
-                               "it was not written by advisor sweep: use a new store file")
+            raise AdvisorError(
+                f"store {self.path} has a 'runs' table without columns {missing}; "
+                "it was not written by advisor sweep: use a new store file"
+            )
 
     def _transaction(self):
         return _Transaction(self._db)
@@ -129,7 +160,8 @@ class SweepStore:
         raise AdvisorError(
             f"store {self.path} holds runs of another regime ({Regime(**other).label()}; differs in "
             f"{', '.join(differences)}). A prior is valid for one regime: use a new --store, or pass "
-            "--allow-mixed-regimes to add these runs anyway")
+            "--allow-mixed-regimes to add these runs anyway"
+        )
 
     # --- runs ----------------------------------------------------------------------
     def statuses(self) -> dict[str, str]:
@@ -138,7 +170,9 @@ class SweepStore:
     def live_runner(self) -> int | None:
         """pid of another live sweep on this host that has runs in flight here, if any."""
         host = socket.gethostname()
-        rows = self._db.execute("SELECT DISTINCT pid FROM runs WHERE status=? AND host=?", (RUNNING, host))
+        rows = self._db.execute(
+            "SELECT DISTINCT pid FROM runs WHERE status=? AND host=?", (RUNNING, host)
+        )
         for (pid,) in rows:
             if pid and pid != os.getpid() and _alive(pid):
                 return pid
@@ -168,7 +202,8 @@ class SweepStore:
         self._db.execute(
             f"INSERT INTO runs ({', '.join(names)}) VALUES ({placeholders}) "
             f"ON CONFLICT(run_id) DO UPDATE SET {updates}{guard}",
-            [_sql_value(row[name]) for name in names])
+            [_sql_value(row[name]) for name in names],
+        )
 
     def rows(self, status: str | None = DONE) -> list[dict[str, Any]]:
         query, args = "SELECT * FROM runs", ()
@@ -178,14 +213,15 @@ class SweepStore:
 
     def counts(self) -> dict[str, int]:
         rows = self._db.execute("SELECT status, COUNT(*) FROM runs GROUP BY status")
-        return {status: count for status, count in rows}
+        return dict(rows)
 
     def export_csv(self, path: str | Path, columns: tuple[str, ...] = EXPORT_COLUMNS) -> int:
         """Write the finished runs as CSV (numbers and labels only); returns the row count."""
         rows = self.rows(DONE)
         with open(path, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore",
-                                    lineterminator="\n")
+            writer = csv.DictWriter(
+                handle, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n"
+            )
             writer.writeheader()
             writer.writerows(rows)
         return len(rows)
@@ -231,6 +267,9 @@ def _alive(pid: int) -> bool:
 def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     out = [key for key in ("dataset", "resolution", "epochs") if old.get(key) != new.get(key)]
     old_recipe, new_recipe = old.get("recipe", {}), new.get("recipe", {})
-    out += [f"recipe.{key}" for key in sorted(set(old_recipe) | set(new_recipe))
-            if key not in ("resolution", "epochs") and old_recipe.get(key) != new_recipe.get(key)]
+    out += [
+        f"recipe.{key}"
+        for key in sorted(set(old_recipe) | set(new_recipe))
+        if key not in ("resolution", "epochs") and old_recipe.get(key) != new_recipe.get(key)
+    ]
     return out or ["recipe"]

@@ -12,10 +12,11 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from advisor.sources import TRAINING
 from advisor.sweep.grid import GridPoint
@@ -95,9 +96,13 @@ def dataset(task: RunTask):
     from advisor.training.data import load_dataset
 
     recipe = task.recipe
-    options = {"split": recipe["split"], "seed": int(recipe["seed"]),
-               "val_fraction": recipe["val_fraction"], "num_workers": recipe["num_workers"],
-               **task.data_options}
+    options = {
+        "split": recipe["split"],
+        "seed": int(recipe["seed"]),
+        "val_fraction": recipe["val_fraction"],
+        "num_workers": recipe["num_workers"],
+        **task.data_options,
+    }
     key = (task.data, task.regime.resolution, json.dumps(options, sort_keys=True, default=str))
     if key not in _DATASETS:
         _DATASETS[key] = load_dataset(task.data, task.regime.resolution, **options)
@@ -110,7 +115,7 @@ def execute(task: RunTask) -> dict[str, Any]:
     try:
         row.update(_train(task))
         row["status"] = DONE
-    except Exception as err:  # noqa: BLE001 - any failure of one run is recorded, not raised
+    except Exception as err:
         row["status"] = FAILED
         row["error"] = f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=-3)}"
     row["finished_at"] = now()
@@ -127,11 +132,20 @@ def _train(task: RunTask) -> dict[str, Any]:
     out_dir = Path(task.out_dir)
     # a run in flight when an earlier sweep died continues from its last epoch
     resume = (out_dir / "last.pt").is_file()
-    result = train(config, data, out_dir, Recipe.from_dict(task.recipe), resume=resume,
-                   device=task.device, progress=False)
+    result = train(
+        config,
+        data,
+        out_dir,
+        Recipe.from_dict(task.recipe),
+        resume=resume,
+        device=task.device,
+        progress=False,
+    )
     if result.test_accuracy is None:
-        raise RuntimeError(f"training stopped after {result.epochs_completed} of "
-                           f"{task.regime.epochs} epochs; no test accuracy")
+        raise RuntimeError(
+            f"training stopped after {result.epochs_completed} of "
+            f"{task.regime.epochs} epochs; no test accuracy"
+        )
     costs = estimate(config).to_dict()
     return {
         "config": config.to_dict(),

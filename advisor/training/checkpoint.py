@@ -43,16 +43,20 @@ def read(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str
     except FileNotFoundError:
         raise AdvisorError(f"checkpoint {path} does not exist") from None
     except Exception as err:  # torch raises many types for a torn or foreign file
-        raise AdvisorError(f"checkpoint {path} cannot be read ({type(err).__name__}: {err}); "
-                           f"it is corrupt or not an advisor checkpoint") from None
-    if not (isinstance(payload, dict) and payload.get("format") == FORMAT
-            and "model_state" in payload):
+        raise AdvisorError(
+            f"checkpoint {path} cannot be read ({type(err).__name__}: {err}); "
+            f"it is corrupt or not an advisor checkpoint"
+        ) from None
+    if not (
+        isinstance(payload, dict) and payload.get("format") == FORMAT and "model_state" in payload
+    ):
         raise AdvisorError(f"{path} is not an advisor training checkpoint (format {FORMAT})")
     return payload
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu"
-                    ) -> tuple[nn.Module, PhiNetConfig, dict[str, Any]]:
+def load_checkpoint(
+    path: str | Path, device: str | torch.device = "cpu"
+) -> tuple[nn.Module, PhiNetConfig, dict[str, Any]]:
     """The trained PhiNet (in eval mode, on ``device``), its config, and what else the
     checkpoint records: recipe, epoch, val_accuracy, normalization {mean, std} (inputs are
     ``(pixel / 255 - mean) / std`` per channel), classes, data (source, split, sizes)."""
@@ -72,10 +76,13 @@ def rng_states() -> dict[str, Any]:
     numpy_state = np.random.get_state(legacy=False)
     states = {
         "python": random.getstate(),
-        "numpy": {"bit_generator": numpy_state["bit_generator"],
-                  "key": torch.from_numpy(numpy_state["state"]["key"].astype(np.int64)),
-                  "pos": int(numpy_state["state"]["pos"]),
-                  "has_gauss": int(numpy_state["has_gauss"]), "gauss": float(numpy_state["gauss"])},
+        "numpy": {
+            "bit_generator": numpy_state["bit_generator"],
+            "key": torch.from_numpy(numpy_state["state"]["key"].astype(np.int64)),
+            "pos": int(numpy_state["state"]["pos"]),
+            "has_gauss": int(numpy_state["has_gauss"]),
+            "gauss": float(numpy_state["gauss"]),
+        },
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -86,10 +93,17 @@ def rng_states() -> dict[str, Any]:
 def set_rng_states(states: dict[str, Any]) -> None:
     random.setstate(_as_tuple(states["python"]))
     numpy_state = states["numpy"]
-    np.random.set_state({"bit_generator": numpy_state["bit_generator"],
-                         "state": {"key": numpy_state["key"].numpy().astype(np.uint32),
-                                   "pos": numpy_state["pos"]},
-                         "has_gauss": numpy_state["has_gauss"], "gauss": numpy_state["gauss"]})
+    np.random.set_state(
+        {
+            "bit_generator": numpy_state["bit_generator"],
+            "state": {
+                "key": numpy_state["key"].numpy().astype(np.uint32),
+                "pos": numpy_state["pos"],
+            },
+            "has_gauss": numpy_state["has_gauss"],
+            "gauss": numpy_state["gauss"],
+        }
+    )
     torch.set_rng_state(states["torch"])
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])

@@ -39,14 +39,24 @@ class CifarRelease:
 RELEASES = {
     "cifar10": CifarRelease(
         url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-        md5="c58f30108f718f92721af3b95e74349a", folder="cifar-10-batches-py",
-        train_files=tuple(f"data_batch_{i}" for i in range(1, 6)), test_files=("test_batch",),
-        meta_file="batches.meta", names_key=b"label_names", labels_key=b"labels"),
+        md5="c58f30108f718f92721af3b95e74349a",
+        folder="cifar-10-batches-py",
+        train_files=tuple(f"data_batch_{i}" for i in range(1, 6)),
+        test_files=("test_batch",),
+        meta_file="batches.meta",
+        names_key=b"label_names",
+        labels_key=b"labels",
+    ),
     "cifar100": CifarRelease(
         url="https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
-        md5="eb9058c3a382ffc7106e4002c42a8d85", folder="cifar-100-python",
-        train_files=("train",), test_files=("test",),
-        meta_file="meta", names_key=b"fine_label_names", labels_key=b"fine_labels"),
+        md5="eb9058c3a382ffc7106e4002c42a8d85",
+        folder="cifar-100-python",
+        train_files=("train",),
+        test_files=("test",),
+        meta_file="meta",
+        names_key=b"fine_label_names",
+        labels_key=b"fine_labels",
+    ),
 }
 
 
@@ -69,13 +79,17 @@ def download(url: str, destination: Path, md5: str) -> Path:
             shutil.copyfileobj(response, out, 1 << 20)
         actual = file_md5(Path(temporary))
         if actual != md5:
-            raise AdvisorError(f"download of {url} has MD5 {actual}, expected {md5}: the transfer "
-                               f"was corrupted or the file changed; retry, or place a good copy at "
-                               f"{destination}")
+            raise AdvisorError(
+                f"download of {url} has MD5 {actual}, expected {md5}: the transfer "
+                f"was corrupted or the file changed; retry, or place a good copy at "
+                f"{destination}"
+            )
         os.replace(temporary, destination)
     except OSError as err:
-        raise AdvisorError(f"could not download {url}: {err}; check the network, or download it "
-                           f"by hand into {destination.parent} and pass --data-dir") from None
+        raise AdvisorError(
+            f"could not download {url}: {err}; check the network, or download it "
+            f"by hand into {destination.parent} and pass --data-dir"
+        ) from None
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
@@ -92,8 +106,9 @@ def extract(archive: Path, release: CifarRelease, data_dir: Path) -> Path:
             tar.extractall(staging, filter="data")
         os.replace(staging / release.folder, target)
     except (tarfile.TarError, EOFError, OSError) as err:
-        raise AdvisorError(f"archive {archive} is corrupt or incomplete ({err}); delete it and "
-                           f"download it again") from None
+        raise AdvisorError(
+            f"archive {archive} is corrupt or incomplete ({err}); delete it and download it again"
+        ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
@@ -109,15 +124,19 @@ def locate(name: str, data_dir: Path, allow_download: bool = True, url: str | No
     archive = data_dir / release.archive
     if not archive.is_file():
         if not allow_download:
-            raise AdvisorError(f"{name} is not in {data_dir} (neither {release.folder}/ nor "
-                               f"{release.archive}); allow the download or pass --data-dir with "
-                               f"a copy")
+            raise AdvisorError(
+                f"{name} is not in {data_dir} (neither {release.folder}/ nor "
+                f"{release.archive}); allow the download or pass --data-dir with "
+                f"a copy"
+            )
         download(url or release.url, archive, release.md5)
     else:
         actual = file_md5(archive)
         if actual != release.md5:
-            raise AdvisorError(f"archive {archive} has MD5 {actual}, expected {release.md5}: it is "
-                               f"corrupt or a different file; delete it and download it again")
+            raise AdvisorError(
+                f"archive {archive} has MD5 {actual}, expected {release.md5}: it is "
+                f"corrupt or a different file; delete it and download it again"
+            )
     return extract(archive, release, data_dir)
 
 
@@ -128,11 +147,14 @@ def _read_batch(path: Path, release: CifarRelease) -> tuple[np.ndarray, np.ndarr
         images = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
         labels = np.asarray(batch[release.labels_key], dtype=np.int64)
     except FileNotFoundError:
-        raise AdvisorError(f"CIFAR file {path} is missing; delete {path.parent} and extract the "
-                           f"archive again") from None
+        raise AdvisorError(
+            f"CIFAR file {path} is missing; delete {path.parent} and extract the archive again"
+        ) from None
     except (pickle.UnpicklingError, EOFError, KeyError, ValueError, TypeError) as err:
-        raise AdvisorError(f"CIFAR file {path} is corrupt ({err!r}); delete {path.parent} and "
-                           f"extract the archive again") from None
+        raise AdvisorError(
+            f"CIFAR file {path} is corrupt ({err!r}); delete {path.parent} and "
+            f"extract the archive again"
+        ) from None
     if len(images) != len(labels):
         raise AdvisorError(f"CIFAR file {path} holds {len(images)} images but {len(labels)} labels")
     return images, labels
@@ -146,14 +168,19 @@ def read(name: str, folder: Path) -> dict[str, object]:
         with open(meta_path, "rb") as handle:
             classes = [n.decode() for n in pickle.load(handle, encoding="bytes")[release.names_key]]
     except FileNotFoundError:
-        raise AdvisorError(f"CIFAR file {meta_path} is missing; delete {folder} and extract the "
-                           f"archive again") from None
+        raise AdvisorError(
+            f"CIFAR file {meta_path} is missing; delete {folder} and extract the archive again"
+        ) from None
     except (pickle.UnpicklingError, EOFError, KeyError, AttributeError) as err:
-        raise AdvisorError(f"CIFAR file {meta_path} is corrupt ({err!r}); delete {folder} and "
-                           f"extract the archive again") from None
+        raise AdvisorError(
+            f"CIFAR file {meta_path} is corrupt ({err!r}); delete {folder} and "
+            f"extract the archive again"
+        ) from None
     pools = {}
     for split, files in (("train", release.train_files), ("test", release.test_files)):
         parts = [_read_batch(folder / f, release) for f in files]
-        pools[split] = (np.concatenate([images for images, _ in parts]),
-                        np.concatenate([labels for _, labels in parts]))
+        pools[split] = (
+            np.concatenate([images for images, _ in parts]),
+            np.concatenate([labels for _, labels in parts]),
+        )
     return {"classes": classes, "pools": pools}

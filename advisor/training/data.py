@@ -10,9 +10,10 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -67,14 +68,26 @@ class DataSplits:
 
     def describe(self) -> dict[str, Any]:
         """What identifies this data in a run directory (data.json)."""
-        return {"source": self.source, "fingerprint": self.fingerprint, "split": self.split,
-                "seed": self.seed, "classes": self.classes, "resolution": self.resolution,
-                "stored_size": self.stored_size, "channels": self.channels,
-                "sizes": {"train": len(self.train_labels), "val": len(self.val_labels),
-                          "test": len(self.test_labels)},
-                "mean": list(self.mean), "std": list(self.std),
-                "skipped_images": len(self.skipped),
-                "decode_seconds": round(self.decode_seconds, 3), "from_cache": self.from_cache}
+        return {
+            "source": self.source,
+            "fingerprint": self.fingerprint,
+            "split": self.split,
+            "seed": self.seed,
+            "classes": self.classes,
+            "resolution": self.resolution,
+            "stored_size": self.stored_size,
+            "channels": self.channels,
+            "sizes": {
+                "train": len(self.train_labels),
+                "val": len(self.val_labels),
+                "test": len(self.test_labels),
+            },
+            "mean": list(self.mean),
+            "std": list(self.std),
+            "skipped_images": len(self.skipped),
+            "decode_seconds": round(self.decode_seconds, 3),
+            "from_cache": self.from_cache,
+        }
 
 
 def default_cache_dir() -> Path:
@@ -119,9 +132,14 @@ def _fingerprint(kind: str, path: Path | None, size: int, channels: int) -> str:
 def _load_cache(folder: Path) -> tuple[dict, list[str]] | None:
     try:
         meta = json.loads((folder / "meta.json").read_text())
-        pools = {split: (np.load(folder / f"{split}_images.npy"),
-                         np.load(folder / f"{split}_labels.npy"), meta["classes"][split])
-                 for split in meta["splits"]}
+        pools = {
+            split: (
+                np.load(folder / f"{split}_images.npy"),
+                np.load(folder / f"{split}_labels.npy"),
+                meta["classes"][split],
+            )
+            for split in meta["splits"]
+        }
     except (OSError, ValueError, KeyError) as err:
         if folder.exists():
             log.warning("ignoring unreadable decode cache %s: %s", folder, err)
@@ -137,8 +155,11 @@ def _save_cache(folder: Path, pools: dict, skipped: list[str]) -> None:
         for split, (images, labels, _) in pools.items():
             np.save(staging / f"{split}_images.npy", images)
             np.save(staging / f"{split}_labels.npy", labels)
-        meta = {"splits": list(pools), "classes": {s: p[2] for s, p in pools.items()},
-                "skipped": skipped}
+        meta = {
+            "splits": list(pools),
+            "classes": {s: p[2] for s, p in pools.items()},
+            "skipped": skipped,
+        }
         (staging / "meta.json").write_text(json.dumps(meta))
         os.replace(staging, folder)
     except OSError as err:
@@ -153,19 +174,23 @@ def _check_classes(pools: dict, source: str) -> list[str]:
     if all(c == reference for c in classes.values()):
         return reference
     union = sorted(set().union(*classes.values()))
-    missing = {split: sorted(set(union) - set(c)) for split, c in classes.items()
-               if set(c) != set(union)}
-    raise AdvisorError(f"classes differ between the splits of {source}: "
-                       + "; ".join(f"{s} lacks {m}" for s, m in missing.items())
-                       + " — every split needs the same class folders")
+    missing = {
+        split: sorted(set(union) - set(c)) for split, c in classes.items() if set(c) != set(union)
+    }
+    raise AdvisorError(
+        f"classes differ between the splits of {source}: "
+        + "; ".join(f"{s} lacks {m}" for s, m in missing.items())
+        + " — every split needs the same class folders"
+    )
 
 
-def _normalization(images: torch.Tensor, most: int = 8192
-                   ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def _normalization(
+    images: torch.Tensor, most: int = 8192
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Per-channel mean and std on the 0..1 scale of up to ``most`` evenly spaced images, from a
     histogram of the 256 levels. (On CIFAR-10 the whole training set moves them by < 1e-3 and
     costs seconds more.)"""
-    sample = images[::max(1, -(-len(images) // most))].numpy()
+    sample = images[:: max(1, -(-len(images) // most))].numpy()
     levels = np.arange(256, dtype=np.float64) / 255
     means, stds = [], []
     for channel in range(images.shape[1]):
@@ -173,32 +198,46 @@ def _normalization(images: torch.Tensor, most: int = 8192
         mean = float(counts @ levels / counts.sum())
         variance = float(counts @ (levels - mean) ** 2 / counts.sum())
         means.append(round(mean, 6))
-        stds.append(round(max(variance ** 0.5, 1e-3), 6))
+        stds.append(round(max(variance**0.5, 1e-3), 6))
     return tuple(means), tuple(stds)
 
 
-def _read_pools(source: str | Path, resolution: int, channels: int, cache_dir: Path | None,
-                data_dir: Path | None, download: bool, num_workers: int):
+def _read_pools(
+    source: str | Path,
+    resolution: int,
+    channels: int,
+    cache_dir: Path | None,
+    data_dir: Path | None,
+    download: bool,
+    num_workers: int,
+):
     """Decoded pools {split: (images, labels, classes)}, skipped names, fingerprint, label,
     whether they came from the cache."""
     name = str(source).lower()
     if name in cifar.RELEASES:
         if channels != 3:
             raise AdvisorError(f"{name} has 3 channels; the config asks for {channels}")
-        folder = cifar.locate(name, Path(data_dir) if data_dir else default_cache_dir() / "cifar",
-                              allow_download=download)
+        folder = cifar.locate(
+            name,
+            Path(data_dir) if data_dir else default_cache_dir() / "cifar",
+            allow_download=download,
+        )
         content = cifar.read(name, folder)
         pools = {s: (x, y, content["classes"]) for s, (x, y) in content["pools"].items()}
         return pools, [], _fingerprint(name, folder, 32, 3), name, False
     path = Path(source).expanduser()
     if not path.exists():
-        raise AdvisorError(f"data source {path} does not exist; pass cifar10, cifar100, an image "
-                           f"folder (root/<split>/<class>/*.jpg) or a .zip of one")
+        raise AdvisorError(
+            f"data source {path} does not exist; pass cifar10, cifar100, an image "
+            f"folder (root/<split>/<class>/*.jpg) or a .zip of one"
+        )
     if not (path.is_dir() or path.suffix.lower() == ".zip" or path.is_file()):
         raise AdvisorError(f"data source {path} is neither a folder nor a .zip archive")
     if path.is_file() and path.suffix.lower() != ".zip":
-        raise AdvisorError(f"data source {path} is a file but not a .zip archive; pass a folder "
-                           f"or a .zip of root/<split>/<class>/*.jpg")
+        raise AdvisorError(
+            f"data source {path} is a file but not a .zip archive; pass a folder "
+            f"or a .zip of root/<split>/<class>/*.jpg"
+        )
     fingerprint = _fingerprint("folder" if path.is_dir() else "zip", path, resolution, channels)
     cache = Path(cache_dir) / "decoded" / fingerprint if cache_dir else None
     if cache is not None:
@@ -212,10 +251,19 @@ def _read_pools(source: str | Path, resolution: int, channels: int, cache_dir: P
     return pools, listing.skipped, fingerprint, str(path.resolve()), False
 
 
-def load_dataset(source: str | Path, resolution: int, split: str = "70/15/15", seed: int = 0,
-                 cache_dir: str | Path | None = None, *, val_fraction: float = 0.1,
-                 data_dir: str | Path | None = None, download: bool = True, channels: int = 3,
-                 num_workers: int = 2) -> DataSplits:
+def load_dataset(
+    source: str | Path,
+    resolution: int,
+    split: str = "70/15/15",
+    seed: int = 0,
+    cache_dir: str | Path | None = None,
+    *,
+    val_fraction: float = 0.1,
+    data_dir: str | Path | None = None,
+    download: bool = True,
+    channels: int = 3,
+    num_workers: int = 2,
+) -> DataSplits:
     """Load ``source`` and split it.
 
     source: "cifar10" or "cifar100" (read from ``data_dir``, default <cache>/cifar, downloaded
@@ -232,44 +280,81 @@ def load_dataset(source: str | Path, resolution: int, split: str = "70/15/15", s
         raise AdvisorError(f"unknown split {split!r}; choose one of {SPLITS}")
     started = time.perf_counter()
     pools, skipped, fingerprint, label, from_cache = _read_pools(
-        source, resolution, channels, Path(cache_dir) if cache_dir else None,
-        Path(data_dir) if data_dir else None, download, num_workers)
+        source,
+        resolution,
+        channels,
+        Path(cache_dir) if cache_dir else None,
+        Path(data_dir) if data_dir else None,
+        download,
+        num_workers,
+    )
     classes = _check_classes(pools, label)
     if split == "test+val":
         if "train" not in pools or "test" not in pools:
-            raise AdvisorError(f"{label} has no train and test split folders (found "
-                               f"{sorted(pools)}); use split 70/15/15")
+            raise AdvisorError(
+                f"{label} has no train and test split folders (found "
+                f"{sorted(pools)}); use split 70/15/15"
+            )
         train_x, train_y = pools["train"][:2]
         if "val" in pools:
             val_x, val_y = pools["val"][:2]
         else:
             keep, held = stratified_split(train_y, (1 - val_fraction, val_fraction), seed)
-            train_x, train_y, val_x, val_y = (train_x[keep], train_y[keep], train_x[held],
-                                              train_y[held])
+            train_x, train_y, val_x, val_y = (
+                train_x[keep],
+                train_y[keep],
+                train_x[held],
+                train_y[held],
+            )
         test_x, test_y = pools["test"][:2]
     else:
         everything_x = np.concatenate([p[0] for p in pools.values()])
         everything_y = np.concatenate([p[1] for p in pools.values()])
         parts = stratified_split(everything_y, (0.70, 0.15, 0.15), seed)
         (train_x, val_x, test_x), (train_y, val_y, test_y) = (
-            [everything_x[p] for p in parts], [everything_y[p] for p in parts])
+            [everything_x[p] for p in parts],
+            [everything_y[p] for p in parts],
+        )
     for name, labels in (("training", train_y), ("validation", val_y), ("test", test_y)):
         if len(labels) == 0:
-            raise AdvisorError(f"{label} leaves no {name} images under split {split}; "
-                               f"add images or change the split")
+            raise AdvisorError(
+                f"{label} leaves no {name} images under split {split}; "
+                f"add images or change the split"
+            )
+
     def tensor(array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(array))
 
     train_images = tensor(train_x)
     mean, std = _normalization(train_images)
     data = DataSplits(
-        train_images=train_images, train_labels=tensor(train_y),
-        val_images=tensor(val_x), val_labels=tensor(val_y),
-        test_images=tensor(test_x), test_labels=tensor(test_y),
-        classes=list(classes), resolution=resolution, mean=mean, std=std, source=label,
-        fingerprint=fingerprint, split=split, seed=seed, skipped=list(skipped),
-        decode_seconds=time.perf_counter() - started, from_cache=from_cache)
-    log.info("loaded %s: %d train, %d val, %d test images, %d classes, %d skipped (%.1f s%s)",
-             label, len(train_y), len(val_y), len(test_y), len(classes), len(skipped),
-             data.decode_seconds, ", from cache" if from_cache else "")
+        train_images=train_images,
+        train_labels=tensor(train_y),
+        val_images=tensor(val_x),
+        val_labels=tensor(val_y),
+        test_images=tensor(test_x),
+        test_labels=tensor(test_y),
+        classes=list(classes),
+        resolution=resolution,
+        mean=mean,
+        std=std,
+        source=label,
+        fingerprint=fingerprint,
+        split=split,
+        seed=seed,
+        skipped=list(skipped),
+        decode_seconds=time.perf_counter() - started,
+        from_cache=from_cache,
+    )
+    log.info(
+        "loaded %s: %d train, %d val, %d test images, %d classes, %d skipped (%.1f s%s)",
+        label,
+        len(train_y),
+        len(val_y),
+        len(test_y),
+        len(classes),
+        len(skipped),
+        data.decode_seconds,
+        ", from cache" if from_cache else "",
+    )
     return data

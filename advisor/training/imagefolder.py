@@ -6,10 +6,10 @@ from __future__ import annotations
 import io
 import logging
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
 import numpy as np
 
@@ -35,8 +35,9 @@ def _hidden(parts: tuple[str, ...]) -> bool:
     return any(p.startswith(".") or p == "__MACOSX" for p in parts)
 
 
-def _group(entries: list[tuple[tuple[str, ...], str]], folders: set[tuple[str, ...]],
-           source: Path) -> dict[str, dict[str, list[str]]]:
+def _group(
+    entries: list[tuple[tuple[str, ...], str]], folders: set[tuple[str, ...]], source: Path
+) -> dict[str, dict[str, list[str]]]:
     """Group (relative parts, key) pairs of image files into split -> class -> keys.
 
     ``folders`` are the relative folder paths (so that empty class folders are seen)."""
@@ -62,23 +63,29 @@ def _group(entries: list[tuple[tuple[str, ...], str]], folders: set[tuple[str, .
         if len(parts) != depth + 1:
             raise AdvisorError(
                 f"image {'/'.join(parts)} in {source} is not at <split>/<class>/<file> or "
-                f"<class>/<file>; arrange the data set as root/<split>/<class>/*.jpg")
+                f"<class>/<file>; arrange the data set as root/<split>/<class>/*.jpg"
+            )
         split = SPLIT_NAMES.get(parts[0].lower(), parts[0]) if split_layout else "all"
         splits.setdefault(split, {}).setdefault(parts[-2], []).append(key)
     if split_layout:
         unknown = sorted(set(splits) - set(SPLIT_NAMES.values()))
         if unknown:
-            raise AdvisorError(f"{source} has split folders {unknown} besides train/val/test; "
-                               f"remove them or rename them to train, val or test")
+            raise AdvisorError(
+                f"{source} has split folders {unknown} besides train/val/test; "
+                f"remove them or rename them to train, val or test"
+            )
     if not splits:
-        raise AdvisorError(f"{source} holds no images (.jpg, .png, ...); expected "
-                           f"root/<split>/<class>/*.jpg")
+        raise AdvisorError(
+            f"{source} holds no images (.jpg, .png, ...); expected root/<split>/<class>/*.jpg"
+        )
     for split, classes in splits.items():
         for name, keys in classes.items():
             if not keys:
                 where = f"{split}/{name}" if split_layout else name
-                raise AdvisorError(f"class folder {where} in {source} holds no images; add images "
-                                   f"or remove the folder")
+                raise AdvisorError(
+                    f"class folder {where} in {source} holds no images; add images "
+                    f"or remove the folder"
+                )
         keys_sorted = {name: sorted(keys) for name, keys in classes.items()}
         splits[split] = dict(sorted(keys_sorted.items()))
     return splits
@@ -102,8 +109,10 @@ def list_zip(archive: Path) -> Listing:
         handle = zipfile.ZipFile(archive)
         infos = handle.infolist()
     except (zipfile.BadZipFile, OSError) as err:
-        raise AdvisorError(f"zip archive {archive} cannot be read ({err}); it is corrupt or not a "
-                           f"zip: download or create it again") from None
+        raise AdvisorError(
+            f"zip archive {archive} cannot be read ({err}); it is corrupt or not a "
+            f"zip: download or create it again"
+        ) from None
     entries, folders = [], set()
     for info in infos:
         parts = PurePosixPath(info.filename).parts
@@ -146,8 +155,9 @@ def _upsample(images: list[np.ndarray], size: int) -> list[np.ndarray]:
     return out
 
 
-def decode(listing: Listing, size: int, channels: int = 3, workers: int = 2
-           ) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
+def decode(
+    listing: Listing, size: int, channels: int = 3, workers: int = 2
+) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
     """Decode every split to (images (N, C, H, W) uint8, labels int64, class names).
 
     Unreadable images are skipped: their names go to ``listing.skipped`` and the log."""
@@ -160,8 +170,13 @@ def decode(listing: Listing, size: int, channels: int = 3, workers: int = 2
     def load(key: str) -> np.ndarray | None:
         try:
             return _decode(listing.read(key), size, mode)
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
-                zipfile.BadZipFile) as err:
+        except (
+            UnidentifiedImageError,
+            OSError,
+            ValueError,
+            SyntaxError,
+            zipfile.BadZipFile,
+        ) as err:
             log.warning("skipping unreadable image %s: %s", key, err)
             return None
 
@@ -170,9 +185,12 @@ def decode(listing: Listing, size: int, channels: int = 3, workers: int = 2
         for split, classes in listing.splits.items():
             keys = [key for names in classes.values() for key in names]
             labels = [i for i, names in enumerate(classes.values()) for _ in names]
-            chunks = [keys[i:i + 512] for i in range(0, len(keys), 512)]
-            decoded = [image for chunk in pool.map(lambda c: [load(k) for k in c], chunks)
-                       for image in chunk]
+            chunks = [keys[i : i + 512] for i in range(0, len(keys), 512)]
+            decoded = [
+                image
+                for chunk in pool.map(lambda c: [load(k) for k in c], chunks)
+                for image in chunk
+            ]
             kept = [i for i, image in enumerate(decoded) if image is not None]
             listing.skipped.extend(keys[i] for i, image in enumerate(decoded) if image is None)
             images = [decoded[i] for i in kept]

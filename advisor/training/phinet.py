@@ -30,7 +30,8 @@ the state_dict) are the same, so checkpoints load either way.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -57,13 +58,16 @@ class Stem(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, h_swish: bool, bn_momentum: float):
         super().__init__()
-        self._layers = nn.ModuleList([
-            nn.Conv2d(in_channels, in_channels, KERNEL_SIZE, stride=2, groups=in_channels,
-                      bias=False),
-            nn.Conv2d(in_channels, out_channels, 1, bias=False),
-            _bn(out_channels, bn_momentum),
-            _activation(h_swish),
-        ])
+        self._layers = nn.ModuleList(
+            [
+                nn.Conv2d(
+                    in_channels, in_channels, KERNEL_SIZE, stride=2, groups=in_channels, bias=False
+                ),
+                nn.Conv2d(in_channels, out_channels, 1, bias=False),
+                _bn(out_channels, bn_momentum),
+                _activation(h_swish),
+            ]
+        )
 
     depthwise = property(lambda self: self._layers[0])
     pointwise = property(lambda self: self._layers[1])
@@ -104,15 +108,32 @@ class PhiNetBlock(nn.Module):
 
     def __init__(self, spec: BlockSpec, h_swish: bool, bn_momentum: float, dropout: float):
         super().__init__()
-        in_channels, expanded, out = int(spec.in_channels), int(spec.expanded), int(spec.out_channels)
+        in_channels, expanded, out = (
+            int(spec.in_channels),
+            int(spec.expanded),
+            int(spec.out_channels),
+        )
         layers: list[nn.Module] = []
         if spec.has_expansion:
-            layers += [nn.Conv2d(in_channels, expanded, 1, bias=False),
-                       _bn(expanded, bn_momentum), _activation(h_swish)]
+            layers += [
+                nn.Conv2d(in_channels, expanded, 1, bias=False),
+                _bn(expanded, bn_momentum),
+                _activation(h_swish),
+            ]
         layers.append(nn.Dropout2d(dropout))
-        layers += [nn.Conv2d(expanded, expanded, KERNEL_SIZE, stride=spec.stride,
-                             padding=KERNEL_SIZE // 2, groups=expanded, bias=False),
-                   _bn(expanded, bn_momentum), _activation(h_swish)]
+        layers += [
+            nn.Conv2d(
+                expanded,
+                expanded,
+                KERNEL_SIZE,
+                stride=spec.stride,
+                padding=KERNEL_SIZE // 2,
+                groups=expanded,
+                bias=False,
+            ),
+            _bn(expanded, bn_momentum),
+            _activation(h_swish),
+        ]
         if spec.se_channels is not None:
             layers.append(SqueezeExcite(expanded, int(spec.se_channels), h_swish))
         layers += [nn.Conv2d(expanded, out, 1, bias=False), _bn(out, bn_momentum)]
@@ -150,22 +171,36 @@ class PhiNet(nn.Module):
     micromind does. ``dropout`` is the Dropout2d rate inside every block.
     """
 
-    def __init__(self, config: PhiNetConfig, *, bn_momentum: float = BN_MOMENTUM,
-                 dropout: float = DROPOUT):
+    def __init__(
+        self, config: PhiNetConfig, *, bn_momentum: float = BN_MOMENTUM, dropout: float = DROPOUT
+    ):
         super().__init__()
         if not isinstance(config, PhiNetConfig):
-            raise TypeError(f"PhiNet takes a PhiNetConfig, got {type(config).__name__}; "
-                            "use PhiNet.from_config_dict for a mapping")
+            raise TypeError(
+                f"PhiNet takes a PhiNetConfig, got {type(config).__name__}; "
+                "use PhiNet.from_config_dict for a mapping"
+            )
         self.config = config
-        widths = phinet_widths(config.alpha, config.beta, config.t0, config.num_layers,
-                               divisor=config.divisor,
-                               downsampling_layers=config.downsampling_layers,
-                               squeeze_excite=config.squeeze_excite, residuals=config.residuals)
-        self._layers = nn.ModuleList([
-            nn.ZeroPad2d(stem_padding(config.resolution)),
-            Stem(config.in_channels, int(widths.stem_channels), config.h_swish, bn_momentum),
-            *(PhiNetBlock(spec, config.h_swish, bn_momentum, dropout) for spec in widths.blocks),
-        ])
+        widths = phinet_widths(
+            config.alpha,
+            config.beta,
+            config.t0,
+            config.num_layers,
+            divisor=config.divisor,
+            downsampling_layers=config.downsampling_layers,
+            squeeze_excite=config.squeeze_excite,
+            residuals=config.residuals,
+        )
+        self._layers = nn.ModuleList(
+            [
+                nn.ZeroPad2d(stem_padding(config.resolution)),
+                Stem(config.in_channels, int(widths.stem_channels), config.h_swish, bn_momentum),
+                *(
+                    PhiNetBlock(spec, config.h_swish, bn_momentum, dropout)
+                    for spec in widths.blocks
+                ),
+            ]
+        )
         if config.include_top:
             self.classifier = nn.Sequential(
                 nn.AdaptiveAvgPool2d(1),
@@ -174,7 +209,7 @@ class PhiNet(nn.Module):
             )
 
     @classmethod
-    def from_config_dict(cls, data: Mapping[str, Any], **kwargs: Any) -> "PhiNet":
+    def from_config_dict(cls, data: Mapping[str, Any], **kwargs: Any) -> PhiNet:
         """From a config mapping or a recommendation / report JSON with a "config" key."""
         return cls(PhiNetConfig.from_dict(data), **kwargs)
 

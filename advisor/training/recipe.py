@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Mapping
+from typing import Any
 
 from advisor.errors import AdvisorError
 
@@ -55,15 +56,23 @@ class Recipe:
     num_workers: int = 2
 
     def __post_init__(self) -> None:
-        for name, low in (("epochs", 1), ("warmup_epochs", 0), ("batch_size", 1), ("resolution", 8),
-                          ("seed", 0), ("eval_batch_size", 1), ("num_workers", 0)):
+        for name, low in (
+            ("epochs", 1),
+            ("warmup_epochs", 0),
+            ("batch_size", 1),
+            ("resolution", 8),
+            ("seed", 0),
+            ("eval_batch_size", 1),
+            ("num_workers", 0),
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise AdvisorError(f"recipe {name} must be an integer >= {low}, got {value!r}")
         if self.warmup_epochs >= self.epochs:
             raise AdvisorError(
                 f"recipe warmup_epochs ({self.warmup_epochs}) must be smaller than epochs "
-                f"({self.epochs}); lower --warmup-epochs or raise --epochs")
+                f"({self.epochs}); lower --warmup-epochs or raise --epochs"
+            )
         for name in ("lr", "min_lr", "weight_decay", "rotation_degrees", "zoom", "label_smoothing"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
@@ -73,8 +82,9 @@ class Recipe:
         if self.min_lr > self.lr:
             raise AdvisorError(f"recipe min_lr ({self.min_lr}) must not exceed lr ({self.lr})")
         if not self.zoom < 1:
-            raise AdvisorError(f"recipe zoom must be below 1 (a factor in [1 - zoom, 1 + zoom]), "
-                               f"got {self.zoom!r}")
+            raise AdvisorError(
+                f"recipe zoom must be below 1 (a factor in [1 - zoom, 1 + zoom]), got {self.zoom!r}"
+            )
         if not 0 < self.val_fraction < 1:
             raise AdvisorError(f"recipe val_fraction must be in (0, 1), got {self.val_fraction!r}")
         if self.optimizer not in OPTIMIZERS:
@@ -83,25 +93,25 @@ class Recipe:
             raise AdvisorError(f"unknown split {self.split!r}; choose one of {SPLITS}")
 
     @classmethod
-    def study(cls, **overrides: Any) -> "Recipe":
+    def study(cls, **overrides: Any) -> Recipe:
         """The study's recipe: Lamb, lr 0.01, 10 warm-up + 100 cosine epochs, 160x160, 70/15/15."""
         return cls(**overrides)
 
     @classmethod
-    def quick(cls, **overrides: Any) -> "Recipe":
+    def quick(cls, **overrides: Any) -> Recipe:
         """A few epochs at CIFAR's native 32x32 for smoke runs on a CPU."""
         settings = dict(epochs=3, warmup_epochs=0, batch_size=128, resolution=32, split="test+val")
         settings.update(overrides)
         return cls(**settings)
 
-    def replace(self, **changes: Any) -> "Recipe":
+    def replace(self, **changes: Any) -> Recipe:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Recipe":
+    def from_dict(cls, data: Mapping[str, Any]) -> Recipe:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

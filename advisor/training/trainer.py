@@ -12,9 +12,10 @@ import signal
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -110,10 +111,18 @@ def _autocast(device: torch.device, enabled: bool = True):
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *,
-             mean: Sequence[float], std: Sequence[float], resolution: int | None = None,
-             batch_size: int = 256, device: str | torch.device | None = None,
-             bf16: bool = True) -> Evaluation:
+def evaluate(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    mean: Sequence[float],
+    std: Sequence[float],
+    resolution: int | None = None,
+    batch_size: int = 256,
+    device: str | torch.device | None = None,
+    bf16: bool = True,
+) -> Evaluation:
     """Top-1 accuracy and mean cross-entropy of ``model`` on uint8 ``images`` (N, C, H, W),
     normalised with ``mean``/``std`` (0..1 scale, per channel) and resized to ``resolution``
     (default: the images' size). The model's train/eval mode is restored afterwards."""
@@ -128,8 +137,8 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *,
     model.eval()
     try:
         for start in range(0, len(labels), batch_size):
-            x = to_input(images[start:start + batch_size].to(device), scale, shift, resolution)
-            y = labels[start:start + batch_size].to(device)
+            x = to_input(images[start : start + batch_size].to(device), scale, shift, resolution)
+            y = labels[start : start + batch_size].to(device)
             with _autocast(device, bf16):
                 logits = model(x)
             loss_sum += F.cross_entropy(logits.float(), y, reduction="sum")
@@ -155,8 +164,11 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _differences(saved: dict, current: dict) -> list[str]:
-    return [f"{key}: {saved.get(key)!r} -> {current.get(key)!r}"
-            for key in sorted(set(saved) | set(current)) if saved.get(key) != current.get(key)]
+    return [
+        f"{key}: {saved.get(key)!r} -> {current.get(key)!r}"
+        for key in sorted(set(saved) | set(current))
+        if saved.get(key) != current.get(key)
+    ]
 
 
 @contextlib.contextmanager
@@ -197,37 +209,64 @@ class _Reporter:
         if not enabled:
             return
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.progress = Progress(
-            TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(),
-            MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}  acc {task.fields[acc]}  "
-                                             "{task.fields[speed]} img/s"),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=Console(stderr=True))
-        self.task = self.progress.add_task("train", total=total_steps, completed=done_steps,
-                                           epoch=1, epochs=recipe.epochs, loss="-", acc="-",
-                                           speed="-")
+            TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(
+                "loss {task.fields[loss]}  acc {task.fields[acc]}  {task.fields[speed]} img/s"
+            ),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
+        self.task = self.progress.add_task(
+            "train",
+            total=total_steps,
+            completed=done_steps,
+            epoch=1,
+            epochs=recipe.epochs,
+            loss="-",
+            acc="-",
+            speed="-",
+        )
         self.progress.start()
 
-    def step(self, epoch: int, global_step: int, running: Callable[[], tuple[float, float]],
-             speed: float) -> None:
+    def step(
+        self, epoch: int, global_step: int, running: Callable[[], tuple[float, float]], speed: float
+    ) -> None:
         now = time.perf_counter()
         if not self.enabled or now - self.last_update < 0.5:
             return
         self.last_update = now
         loss, accuracy = running()
-        self.progress.update(self.task, completed=global_step, epoch=epoch + 1,
-                             loss=f"{loss:.3f}", acc=f"{100 * accuracy:.1f}%",
-                             speed=f"{speed:,.0f}")
+        self.progress.update(
+            self.task,
+            completed=global_step,
+            epoch=epoch + 1,
+            loss=f"{loss:.3f}",
+            acc=f"{100 * accuracy:.1f}%",
+            speed=f"{speed:,.0f}",
+        )
 
     def epoch(self, record: dict, global_step: int) -> None:
-        line = (f"epoch {record['epoch']}/{self.recipe.epochs}: "
-                f"train loss {record['train_loss']:.4f} "
-                f"acc {100 * record['train_accuracy']:.2f}%, val loss {record['val_loss']:.4f} "
-                f"acc {100 * record['val_accuracy']:.2f}% (measured: training run), "
-                f"{record['images_per_second']:,.0f} img/s, {record['epoch_seconds']:.1f} s")
+        line = (
+            f"epoch {record['epoch']}/{self.recipe.epochs}: "
+            f"train loss {record['train_loss']:.4f} "
+            f"acc {100 * record['train_accuracy']:.2f}%, val loss {record['val_loss']:.4f} "
+            f"acc {100 * record['val_accuracy']:.2f}% (measured: training run), "
+            f"{record['images_per_second']:,.0f} img/s, {record['epoch_seconds']:.1f} s"
+        )
         if not self.enabled:
             log.info(line)
             return
@@ -240,39 +279,66 @@ class _Reporter:
 
 
 def _run_paths(out_dir: Path) -> dict[str, Path]:
-    return {name: out_dir / file for name, file in (
-        ("config", "config.json"), ("recipe", "recipe.json"), ("data", "data.json"),
-        ("metrics", "metrics.jsonl"), ("last", "last.pt"), ("best", "best.pt"),
-        ("result", "result.json"))}
+    return {
+        name: out_dir / file
+        for name, file in (
+            ("config", "config.json"),
+            ("recipe", "recipe.json"),
+            ("data", "data.json"),
+            ("metrics", "metrics.jsonl"),
+            ("last", "last.pt"),
+            ("best", "best.pt"),
+            ("result", "result.json"),
+        )
+    }
 
 
 def _check_inputs(config: PhiNetConfig, data: DataSplits, recipe: Recipe) -> None:
     if config.resolution != recipe.resolution:
-        raise AdvisorError(f"the config's resolution ({config.resolution}) differs from the "
-                           f"recipe's ({recipe.resolution}); the network is built for one input "
-                           f"size, so set both to the same value")
+        raise AdvisorError(
+            f"the config's resolution ({config.resolution}) differs from the "
+            f"recipe's ({recipe.resolution}); the network is built for one input "
+            f"size, so set both to the same value"
+        )
     if data.resolution != recipe.resolution:
-        raise AdvisorError(f"the data was loaded for resolution {data.resolution}, the recipe "
-                           f"trains at {recipe.resolution}; load it with "
-                           f"resolution={recipe.resolution}")
+        raise AdvisorError(
+            f"the data was loaded for resolution {data.resolution}, the recipe "
+            f"trains at {recipe.resolution}; load it with "
+            f"resolution={recipe.resolution}"
+        )
     if data.num_classes != config.num_classes:
-        raise AdvisorError(f"the data has {data.num_classes} classes but the config's "
-                           f"num_classes is {config.num_classes}; set "
-                           f"num_classes={data.num_classes}")
+        raise AdvisorError(
+            f"the data has {data.num_classes} classes but the config's "
+            f"num_classes is {config.num_classes}; set "
+            f"num_classes={data.num_classes}"
+        )
     if data.channels != config.in_channels:
-        raise AdvisorError(f"the images have {data.channels} channels but the config's in_channels "
-                           f"is {config.in_channels}")
+        raise AdvisorError(
+            f"the images have {data.channels} channels but the config's in_channels "
+            f"is {config.in_channels}"
+        )
     if data.split != recipe.split:
-        raise AdvisorError(f"the data was split {data.split!r}, the recipe asks for "
-                           f"{recipe.split!r}; load it with split={recipe.split!r}")
+        raise AdvisorError(
+            f"the data was split {data.split!r}, the recipe asks for "
+            f"{recipe.split!r}; load it with split={recipe.split!r}"
+        )
     if not config.include_top:
         raise AdvisorError("training a classifier needs include_top=True in the config")
 
 
-def train(config: PhiNetConfig, data: DataSplits | str | Path, out_dir: str | Path,
-          recipe: Recipe | None = None, resume: bool = False, device: str | None = None,
-          progress: bool = True, callbacks: Sequence[Callback] = (), *,
-          cache_dir: str | Path | None = None, data_dir: str | Path | None = None) -> TrainResult:
+def train(
+    config: PhiNetConfig,
+    data: DataSplits | str | Path,
+    out_dir: str | Path,
+    recipe: Recipe | None = None,
+    resume: bool = False,
+    device: str | None = None,
+    progress: bool = True,
+    callbacks: Sequence[Callback] = (),
+    *,
+    cache_dir: str | Path | None = None,
+    data_dir: str | Path | None = None,
+) -> TrainResult:
     """Train ``config`` on ``data`` with ``recipe`` (default: the study's) into ``out_dir``.
 
     ``data`` is a :class:`DataSplits` or a source for :func:`load_dataset` (decoded images are
@@ -287,33 +353,49 @@ def train(config: PhiNetConfig, data: DataSplits | str | Path, out_dir: str | Pa
     out_dir = Path(out_dir)
     paths = _run_paths(out_dir)
     if paths["last"].exists() and not resume:
-        raise AdvisorError(f"{out_dir} already holds a training run ({paths['last'].name}); pass "
-                           f"--resume to continue it, or choose another --out")
+        raise AdvisorError(
+            f"{out_dir} already holds a training run ({paths['last'].name}); pass "
+            f"--resume to continue it, or choose another --out"
+        )
     if resume and not paths["last"].exists():
-        raise AdvisorError(f"nothing to resume: {paths['last']} does not exist; train without "
-                           f"--resume first")
+        raise AdvisorError(
+            f"nothing to resume: {paths['last']} does not exist; train without --resume first"
+        )
     saved = checkpoint.read(paths["last"]) if resume else None
     if saved is not None:
-        changed = (_differences(saved["config"], config.to_dict())
-                   + _differences(saved["recipe"], recipe.to_dict()))
+        changed = _differences(saved["config"], config.to_dict()) + _differences(
+            saved["recipe"], recipe.to_dict()
+        )
         if changed:
-            raise AdvisorError(f"the run in {out_dir} was started with another config or recipe "
-                               f"({'; '.join(changed)}); resume with the same settings or use a "
-                               f"new --out")
+            raise AdvisorError(
+                f"the run in {out_dir} was started with another config or recipe "
+                f"({'; '.join(changed)}); resume with the same settings or use a "
+                f"new --out"
+            )
     if not isinstance(data, DataSplits):
-        data = load_dataset(data, recipe.resolution, recipe.split, recipe.seed,
-                            cache_dir=cache_dir or default_cache_dir(),
-                            val_fraction=recipe.val_fraction, data_dir=data_dir,
-                            channels=config.in_channels, num_workers=recipe.num_workers)
+        data = load_dataset(
+            data,
+            recipe.resolution,
+            recipe.split,
+            recipe.seed,
+            cache_dir=cache_dir or default_cache_dir(),
+            val_fraction=recipe.val_fraction,
+            data_dir=data_dir,
+            channels=config.in_channels,
+            num_workers=recipe.num_workers,
+        )
     _check_inputs(config, data, recipe)
     if saved is not None:
         identity = ("fingerprint", "split", "seed", "classes", "sizes", "mean", "std")
-        changed = _differences({k: saved["data"][k] for k in identity},
-                               {k: data.describe()[k] for k in identity})
+        changed = _differences(
+            {k: saved["data"][k] for k in identity}, {k: data.describe()[k] for k in identity}
+        )
         if changed:
-            raise AdvisorError(f"the run in {out_dir} was trained on other data "
-                               f"({'; '.join(changed)}); resume with the same data or use a new "
-                               f"--out")
+            raise AdvisorError(
+                f"the run in {out_dir} was trained on other data "
+                f"({'; '.join(changed)}); resume with the same data or use a new "
+                f"--out"
+            )
     device_ = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     out_dir.mkdir(parents=True, exist_ok=True)
     with _global_rng_preserved():
@@ -323,8 +405,15 @@ def train(config: PhiNetConfig, data: DataSplits | str | Path, out_dir: str | Pa
 class _Run:
     """The state of one training session: model, optimiser, RNG streams and progress."""
 
-    def __init__(self, config: PhiNetConfig, data: DataSplits, recipe: Recipe,
-                 paths: dict[str, Path], saved: dict | None, device: torch.device):
+    def __init__(
+        self,
+        config: PhiNetConfig,
+        data: DataSplits,
+        recipe: Recipe,
+        paths: dict[str, Path],
+        saved: dict | None,
+        device: torch.device,
+    ):
         from advisor.training.phinet import PhiNet
 
         self.config, self.data, self.recipe = config, data, recipe
@@ -359,34 +448,57 @@ class _Run:
         self.scale, self.shift = channel_stats(data.mean, data.std, device)
 
     def _payload(self, kind: str) -> dict[str, Any]:
-        return {"format": checkpoint.FORMAT, "kind": kind, "model_state": self.model.state_dict(),
-                "config": self.config.to_dict(), "recipe": self.recipe.to_dict(),
-                "data": self.data.describe(), "classes": self.data.classes,
-                "normalization": {"mean": list(self.data.mean), "std": list(self.data.std)},
-                "epoch": self.state.epoch}
+        return {
+            "format": checkpoint.FORMAT,
+            "kind": kind,
+            "model_state": self.model.state_dict(),
+            "config": self.config.to_dict(),
+            "recipe": self.recipe.to_dict(),
+            "data": self.data.describe(),
+            "classes": self.data.classes,
+            "normalization": {"mean": list(self.data.mean), "std": list(self.data.std)},
+            "epoch": self.state.epoch,
+        }
 
     def save_last(self) -> None:
         state = self.state
         elapsed = time.perf_counter() - self.session_start
-        checkpoint.save_atomic({
-            **self._payload("last"), "optimizer_state": self.optimizer.state_dict(),
-            "val_accuracy": state.history[-1]["val_accuracy"] if state.history else None,
-            "progress": {**state.__dict__, "seconds": state.seconds + elapsed},
-            "generators": {"shuffle": self.epoch_shuffle_state,
-                           "augmentation": self.augmentation.get_state()},
-            "rng": checkpoint.rng_states()}, self.paths["last"])
+        checkpoint.save_atomic(
+            {
+                **self._payload("last"),
+                "optimizer_state": self.optimizer.state_dict(),
+                "val_accuracy": state.history[-1]["val_accuracy"] if state.history else None,
+                "progress": {**state.__dict__, "seconds": state.seconds + elapsed},
+                "generators": {
+                    "shuffle": self.epoch_shuffle_state,
+                    "augmentation": self.augmentation.get_state(),
+                },
+                "rng": checkpoint.rng_states(),
+            },
+            self.paths["last"],
+        )
 
     def save_best(self, val_accuracy: float) -> None:
-        checkpoint.save_atomic({**self._payload("best"), "val_accuracy": val_accuracy},
-                               self.paths["best"])
+        checkpoint.save_atomic(
+            {**self._payload("best"), "val_accuracy": val_accuracy}, self.paths["best"]
+        )
 
     def evaluate(self, images: torch.Tensor, labels: torch.Tensor) -> Evaluation:
-        return evaluate(self.model, images, labels, mean=self.data.mean, std=self.data.std,
-                        resolution=self.recipe.resolution, batch_size=self.recipe.eval_batch_size,
-                        device=self.device, bf16=self.recipe.bf16)
+        return evaluate(
+            self.model,
+            images,
+            labels,
+            mean=self.data.mean,
+            std=self.data.std,
+            resolution=self.recipe.resolution,
+            batch_size=self.recipe.eval_batch_size,
+            device=self.device,
+            bf16=self.recipe.bf16,
+        )
 
-    def train_epoch(self, epoch: int, stop: _Stop, callbacks: Sequence[Callback],
-                    reporter: _Reporter) -> tuple[int, float, float]:
+    def train_epoch(
+        self, epoch: int, stop: _Stop, callbacks: Sequence[Callback], reporter: _Reporter
+    ) -> tuple[int, float, float]:
         """Optimiser steps from state.step to the end of the epoch, or until a stop is asked.
         Returns (images seen, loop seconds, last learning rate)."""
         recipe, state, batch = self.recipe, self.state, self.batch
@@ -400,13 +512,21 @@ class _Run:
             return loss_sum.item() / state.seen, correct.item() / state.seen
 
         for step in range(state.step, self.steps_per_epoch):
-            index = order[step * batch:(step + 1) * batch]
-            x = augment(self.images[index], self.scale, self.shift, recipe.resolution,
-                        generator=self.augmentation, hflip=recipe.hflip,
-                        rotation_degrees=recipe.rotation_degrees, zoom=recipe.zoom)
+            index = order[step * batch : (step + 1) * batch]
+            x = augment(
+                self.images[index],
+                self.scale,
+                self.shift,
+                recipe.resolution,
+                generator=self.augmentation,
+                hflip=recipe.hflip,
+                rotation_degrees=recipe.rotation_degrees,
+                zoom=recipe.zoom,
+            )
             y = self.labels[index]
-            lr = learning_rate(state.global_step, self.total_steps, self.warmup_steps, recipe.lr,
-                               recipe.min_lr)
+            lr = learning_rate(
+                state.global_step, self.total_steps, self.warmup_steps, recipe.lr, recipe.min_lr
+            )
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
             with _autocast(self.device, recipe.bf16):
@@ -420,11 +540,16 @@ class _Run:
             state.seen += len(y)
             state.step, state.global_step = step + 1, state.global_step + 1
             for callback in callbacks:
-                if callback("step", {"epoch": epoch, "step": state.step,
-                                     "global_step": state.global_step}):
+                if callback(
+                    "step", {"epoch": epoch, "step": state.step, "global_step": state.global_step}
+                ):
                     stop.requested = True
-            reporter.step(epoch, state.global_step, running,
-                          (state.step - first_step) * batch / (time.perf_counter() - start))
+            reporter.step(
+                epoch,
+                state.global_step,
+                running,
+                (state.step - first_step) * batch / (time.perf_counter() - start),
+            )
             if stop.requested:
                 break
         state.loss_sum, state.correct = loss_sum.item(), int(correct.item())  # waits for the device
@@ -433,8 +558,9 @@ class _Run:
         state.train_seconds += seconds
         return images, seconds, lr
 
-    def finish_epoch(self, epoch: int, images: int, seconds: float, lr: float,
-                     epoch_start: float) -> dict[str, Any]:
+    def finish_epoch(
+        self, epoch: int, images: int, seconds: float, lr: float, epoch_start: float
+    ) -> dict[str, Any]:
         """Validate, keep the best model, write last.pt and a metrics.jsonl line."""
         state = self.state
         train_loss, train_accuracy = state.loss_sum / state.seen, state.correct / state.seen
@@ -443,13 +569,19 @@ class _Run:
         if val.accuracy > state.best_val_accuracy:
             state.best_val_accuracy, state.best_epoch = val.accuracy, epoch + 1
             self.save_best(val.accuracy)
-        record = {"epoch": epoch + 1, "lr": lr, "train_loss": train_loss,
-                  "train_accuracy": train_accuracy, "val_loss": val.loss,
-                  "val_accuracy": val.accuracy, "best_val_accuracy": state.best_val_accuracy,
-                  "best_epoch": state.best_epoch,
-                  "images_per_second": images / max(seconds, 1e-9),
-                  "epoch_seconds": time.perf_counter() - epoch_start,
-                  "elapsed_seconds": state.seconds + time.perf_counter() - self.session_start}
+        record = {
+            "epoch": epoch + 1,
+            "lr": lr,
+            "train_loss": train_loss,
+            "train_accuracy": train_accuracy,
+            "val_loss": val.loss,
+            "val_accuracy": val.accuracy,
+            "best_val_accuracy": state.best_val_accuracy,
+            "best_epoch": state.best_epoch,
+            "images_per_second": images / max(seconds, 1e-9),
+            "epoch_seconds": time.perf_counter() - epoch_start,
+            "elapsed_seconds": state.seconds + time.perf_counter() - self.session_start,
+        }
         state.history.append(record)
         self.epoch_shuffle_state = self.shuffle.get_state()
         self.save_last()
@@ -458,9 +590,16 @@ class _Run:
         return record
 
 
-def _run(config: PhiNetConfig, data: DataSplits, recipe: Recipe, paths: dict[str, Path],
-         saved: dict | None, device: torch.device, progress: bool,
-         callbacks: Sequence[Callback]) -> TrainResult:
+def _run(
+    config: PhiNetConfig,
+    data: DataSplits,
+    recipe: Recipe,
+    paths: dict[str, Path],
+    saved: dict | None,
+    device: torch.device,
+    progress: bool,
+    callbacks: Sequence[Callback],
+) -> TrainResult:
     run = _Run(config, data, recipe, paths, saved, device)
     state = run.state
     if saved is None:
@@ -493,8 +632,9 @@ def _run(config: PhiNetConfig, data: DataSplits, recipe: Recipe, paths: dict[str
         reporter.close()
     state.seconds += time.perf_counter() - run.session_start
     if stop.by_signal:
-        raise KeyboardInterrupt(f"training interrupted; {paths['last']} saved, "
-                                f"resume with --resume")
+        raise KeyboardInterrupt(
+            f"training interrupted; {paths['last']} saved, resume with --resume"
+        )
     completed = state.epoch == recipe.epochs
     test_accuracy = None
     if completed:
@@ -502,13 +642,23 @@ def _run(config: PhiNetConfig, data: DataSplits, recipe: Recipe, paths: dict[str
         run.model.load_state_dict(best["model_state"])
         test_accuracy = run.evaluate(data.test_images, data.test_labels).accuracy
     result = TrainResult(
-        config=config, recipe=recipe, best_val_accuracy=state.best_val_accuracy,
-        best_epoch=state.best_epoch, test_accuracy=test_accuracy, epochs_completed=state.epoch,
-        completed=completed, seconds=state.seconds,
+        config=config,
+        recipe=recipe,
+        best_val_accuracy=state.best_val_accuracy,
+        best_epoch=state.best_epoch,
+        test_accuracy=test_accuracy,
+        epochs_completed=state.epoch,
+        completed=completed,
+        seconds=state.seconds,
         images_per_second=state.train_images / max(state.train_seconds, 1e-9),
-        checkpoint=paths["best"], last_checkpoint=paths["last"], metrics_path=paths["metrics"],
-        out_dir=paths["last"].parent, params=sum(p.numel() for p in run.model.parameters()),
-        seed=recipe.seed, device=str(device))
+        checkpoint=paths["best"],
+        last_checkpoint=paths["last"],
+        metrics_path=paths["metrics"],
+        out_dir=paths["last"].parent,
+        params=sum(p.numel() for p in run.model.parameters()),
+        seed=recipe.seed,
+        device=str(device),
+    )
     if completed:
         _write_json(paths["result"], result.to_dict())
     return result

@@ -4,35 +4,41 @@ from advisor.boards import format_size, parse_frequency, parse_size
 from advisor.errors import AdvisorError
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("512KB", 512 * 1024),
-    ("512 kB", 512 * 1024),
-    ("512KiB", 512 * 1024),
-    ("2MiB", 2 * 1024**2),
-    ("2MB", 2 * 1024**2),
-    ("1.5MB", 1536 * 1024),
-    ("31.5KB", 32256),
-    ("32256", 32256),
-    ("32_256", 32256),
-    ("1GiB", 1024**3),
-    ("100B", 100),
-    (32256, 32256),
-    (0, 0),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("512KB", 512 * 1024),
+        ("512 kB", 512 * 1024),
+        ("512KiB", 512 * 1024),
+        ("2MiB", 2 * 1024**2),
+        ("2MB", 2 * 1024**2),
+        ("1.5MB", 1536 * 1024),
+        ("31.5KB", 32256),
+        ("32256", 32256),
+        ("32_256", 32256),
+        ("1GiB", 1024**3),
+        ("100B", 100),
+        (32256, 32256),
+        (0, 0),
+    ],
+)
 def test_sizes_parse_with_datasheet_units(text, expected):
     assert parse_size(text) == expected
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("512XB", "unknown unit 'XB'"),
-    ("32,256", "no thousands commas"),
-    ("1.3B", "not a whole number"),
-    ("", "cannot read"),
-    ("KB", "cannot read"),
-    (-1, "negative"),
-    (True, "not an integer or a string"),
-    (1.5, "not an integer or a string"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("512XB", "unknown unit 'XB'"),
+        ("32,256", "no thousands commas"),
+        ("1.3B", "not a whole number"),
+        ("", "cannot read"),
+        ("KB", "cannot read"),
+        (-1, "negative"),
+        (True, "not an integer or a string"),
+        (1.5, "not an integer or a string"),
+    ],
+)
 def test_bad_sizes_are_rejected_with_the_reason(bad, message):
     with pytest.raises(AdvisorError, match=message):
         parse_size(bad)

@@ -20,7 +20,6 @@ from advisor.config import PhiNetConfig  # noqa: E402
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 from advisor.cost import deployment, estimate  # noqa: E402
 
-
 MAX_PARAMS = 150_000  # building and running wider reference models dominates test time
 
 
@@ -33,9 +32,28 @@ def random_configs(count: int, seed: int) -> list[PhiNetConfig]:
     while len(configs) < count:
         large = len(configs) % 50 == 7  # a few at deployment resolutions, kept narrow
         config = PhiNetConfig(
-            alpha=(rng.choice([0.1, 0.15, 0.2]) if large else
-                   rng.choice([0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.35, 0.5, 0.75, 0.9, 1.0, 1.5,
-                               round(rng.uniform(0.1, 1.5), 3), rng.uniform(0.1, 1.2)])),
+            alpha=(
+                rng.choice([0.1, 0.15, 0.2])
+                if large
+                else rng.choice(
+                    [
+                        0.1,
+                        0.12,
+                        0.15,
+                        0.2,
+                        0.25,
+                        0.3,
+                        0.35,
+                        0.5,
+                        0.75,
+                        0.9,
+                        1.0,
+                        1.5,
+                        round(rng.uniform(0.1, 1.5), 3),
+                        rng.uniform(0.1, 1.2),
+                    ]
+                )
+            ),
             beta=rng.choice([0.5, 0.75, 1, 1.05, 1.35, 2.0, rng.uniform(0.2, 3.0)]),
             t0=rng.choice([2, 3, 4, 5, 6, 1.5, rng.uniform(0.5, 8.0)]),
             num_layers=(rng.randint(1, 8) if large else rng.randint(1, 12)),
@@ -118,14 +136,21 @@ class Int8Graph:
                 self.emit("PAD", [self.current], _hwc(output.shape))
         elif isinstance(module, nn.Conv2d):
             h, w, c = self.current.shape
-            if module.stride[0] == 2 and module.padding[0] > 0 and h % 2 == 0 and \
-                    deployment.PAD_OP_FOR_EVEN_STRIDE2_INPUT:
-                self.emit("PAD", [self.current], (h + 2 * module.padding[0],
-                                                  w + 2 * module.padding[1], c))
-            depthwise = module.groups == module.in_channels and module.groups > 1 or \
-                (module.groups == 1 and module.in_channels == 1 and module.kernel_size[0] > 1)
-            self.emit("DEPTHWISE_CONV_2D" if depthwise else "CONV_2D", [self.current],
-                      _hwc(output.shape))
+            if (
+                module.stride[0] == 2
+                and module.padding[0] > 0
+                and h % 2 == 0
+                and deployment.PAD_OP_FOR_EVEN_STRIDE2_INPUT
+            ):
+                self.emit(
+                    "PAD", [self.current], (h + 2 * module.padding[0], w + 2 * module.padding[1], c)
+                )
+            depthwise = (module.groups == module.in_channels and module.groups > 1) or (
+                module.groups == 1 and module.in_channels == 1 and module.kernel_size[0] > 1
+            )
+            self.emit(
+                "DEPTHWISE_CONV_2D" if depthwise else "CONV_2D", [self.current], _hwc(output.shape)
+            )
         elif isinstance(module, nn.Hardswish):
             if deployment.HARD_SWISH_IS_SEPARATE_OP:
                 self.emit("HARD_SWISH", [self.current], _hwc(output.shape))
@@ -134,8 +159,9 @@ class Int8Graph:
         elif isinstance(module, nn.Linear):
             self.emit("FULLY_CONNECTED", [self.current], _hwc(output.shape))
         else:  # BatchNorm folds into the conv, ReLU6 fuses, dropout / flatten vanish
-            assert isinstance(module, (nn.BatchNorm2d, self.relu_max_type, nn.Dropout2d, nn.Flatten,
-                                       nn.Identity)), module  # Identity: FloatFunctional
+            assert isinstance(
+                module, (nn.BatchNorm2d, self.relu_max_type, nn.Dropout2d, nn.Flatten, nn.Identity)
+            ), module  # Identity: FloatFunctional
 
     def live_bytes(self) -> list[int]:
         """Bytes of every tensor whose lifetime (producer .. last consumer) spans each op."""
@@ -148,8 +174,10 @@ class Int8Graph:
             for tensor in inputs:
                 last[id(tensor)] = index
         last[id(self.current)] = len(self.ops) - 1  # the model output
-        return [sum(t.bytes for key, t in tensors.items() if first[key] <= i <= last[key])
-                for i in range(len(self.ops))]
+        return [
+            sum(t.bytes for key, t in tensors.items() if first[key] <= i <= last[key])
+            for i in range(len(self.ops))
+        ]
 
 
 def measure(config: PhiNetConfig) -> dict:
@@ -172,8 +200,9 @@ def measure(config: PhiNetConfig) -> dict:
         layer.register_forward_hook(count)
     with torch.no_grad():
         model(torch.zeros(1, config.in_channels, config.resolution, config.resolution))
-    batchnorm_channels = sum(m.num_features for m in model.modules()
-                             if isinstance(m, torch.nn.BatchNorm2d))
+    batchnorm_channels = sum(
+        m.num_features for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)
+    )
     params = sum(p.numel() for p in model.parameters())
     return {
         "params": params,
@@ -192,12 +221,17 @@ def test_configs_cover_the_hard_cases():
     assert {c.divisor for c in CONFIGS} == {1, 8}
     assert {c.num_layers for c in CONFIGS} == set(range(1, 13))
     assert any(c.resolution % 2 for c in CONFIGS) and any(c.resolution >= 160 for c in CONFIGS)
-    residual_block0 = [c for c in CONFIGS if estimate(c).layers and any(
-        layer.name == "block0.add" for layer in estimate(c).layers)]
+    residual_block0 = [
+        c
+        for c in CONFIGS
+        if estimate(c).layers and any(layer.name == "block0.add" for layer in estimate(c).layers)
+    ]
     assert residual_block0, "no config where block 0 gets a residual (divisor 8, small alpha)"
 
 
-@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"a{c.alpha:.3g}-N{c.num_layers}-R{c.resolution}-d{c.divisor}")
+@pytest.mark.parametrize(
+    "config", CONFIGS, ids=lambda c: f"a{c.alpha:.3g}-N{c.num_layers}-R{c.resolution}-d{c.divisor}"
+)
 def test_cost_model_matches_micromind(config):
     expected = measure(config)
     report = estimate(config)
@@ -206,8 +240,9 @@ def test_cost_model_matches_micromind(config):
     assert report.macs == expected["macs"]
 
     graph = expected["graph"]
-    assert [(layer.op, layer.output_shape) for layer in report.layers] == \
-        [(op, output.shape) for op, _, output in graph.ops]
+    assert [(layer.op, layer.output_shape) for layer in report.layers] == [
+        (op, output.shape) for op, _, output in graph.ops
+    ]
     assert [layer.live_bytes for layer in report.layers] == graph.live_bytes()
     assert report.peak_ram_bytes == max(graph.live_bytes())
     largest_tensor = max([graph.model_input.bytes] + [out.bytes for _, _, out in graph.ops])
@@ -222,7 +257,9 @@ def test_macs_are_torchinfo_mult_adds():
     for config in sorted(CONFIGS, key=lambda c: estimate(c).macs)[::50]:
         model = reference_phinet(config)
         summary = torchinfo.summary(
-            model, input_data=torch.zeros(1, config.in_channels, config.resolution,
-                                          config.resolution), verbose=0)
+            model,
+            input_data=torch.zeros(1, config.in_channels, config.resolution, config.resolution),
+            verbose=0,
+        )
         report = estimate(config)
         assert (report.params, report.macs) == (summary.total_params, summary.total_mult_adds)

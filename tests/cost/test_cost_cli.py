@@ -12,17 +12,30 @@ from advisor.cli.cost import cost
 from advisor.config import PhiNetConfig
 from advisor.cost import estimate
 
-ARGS = ["--alpha", "0.25", "--beta", "1", "--t0", "6", "--layers", "7", "--resolution", "160",
-        "--classes", "10"]
+ARGS = [
+    "--alpha",
+    "0.25",
+    "--beta",
+    "1",
+    "--t0",
+    "6",
+    "--layers",
+    "7",
+    "--resolution",
+    "160",
+    "--classes",
+    "10",
+]
 
 
 def run_advisor(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "advisor", *args], capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "advisor", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_json_has_the_totals_and_their_source():
-    result = CliRunner().invoke(cost, ARGS + ["--json"])
+    result = CliRunner().invoke(cost, [*ARGS, "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     expected = estimate(PhiNetConfig(0.25, 1, 6, 7, 160))
@@ -37,23 +50,47 @@ def test_json_has_the_totals_and_their_source():
 
 def test_config_file_with_overrides_and_per_layer(tmp_path):
     path = tmp_path / "recommendation.json"
-    path.write_text(json.dumps({"board": "stm32h7", "config": {
-        "alpha": 0.35, "beta": 1, "t0": 6, "num_layers": 7, "resolution": 160}}))
-    result = CliRunner().invoke(cost, ["--config", str(path), "--resolution", "96", "--no-se",
-                                       "--no-hswish", "--channels", "1", "--divisor", "8",
-                                       "--per-layer", "--json"])
+    path.write_text(
+        json.dumps(
+            {
+                "board": "stm32h7",
+                "config": {"alpha": 0.35, "beta": 1, "t0": 6, "num_layers": 7, "resolution": 160},
+            }
+        )
+    )
+    result = CliRunner().invoke(
+        cost,
+        [
+            "--config",
+            str(path),
+            "--resolution",
+            "96",
+            "--no-se",
+            "--no-hswish",
+            "--channels",
+            "1",
+            "--divisor",
+            "8",
+            "--per-layer",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    config = PhiNetConfig(0.35, 1, 6, 7, 96, in_channels=1, divisor=8, squeeze_excite=False,
-                          h_swish=False)
+    config = PhiNetConfig(
+        0.35, 1, 6, 7, 96, in_channels=1, divisor=8, squeeze_excite=False, h_swish=False
+    )
     assert data["config"] == config.to_dict()
     assert data["macs"] == estimate(config).macs
-    assert [layer["op"] for layer in data["layers"]][:3] == ["DEPTHWISE_CONV_2D", "CONV_2D",
-                                                             "DEPTHWISE_CONV_2D"]
+    assert [layer["op"] for layer in data["layers"]][:3] == [
+        "DEPTHWISE_CONV_2D",
+        "CONV_2D",
+        "DEPTHWISE_CONV_2D",
+    ]
 
 
 def test_table_labels_every_figure():
-    result = CliRunner().invoke(cost, ARGS + ["--per-layer"], terminal_width=160)
+    result = CliRunner().invoke(cost, [*ARGS, "--per-layer"], terminal_width=160)
     assert result.exit_code == 0, result.output
     assert result.output.count("cost model") >= 6
     assert "estimate" in result.output and "49,765" in result.output  # model card: 49.8 k

@@ -21,8 +21,11 @@ ARENA_OVER = 0.10  # the issue's bound: within 10 % of the measured arena, never
 
 def _id(model: dict) -> str:
     c = model["config"]
-    extras = "".join(f"-no{name}" for name, key in (("se", "squeeze_excite"), ("hswish", "h_swish"))
-                     if not c[key])
+    extras = "".join(
+        f"-no{name}"
+        for name, key in (("se", "squeeze_excite"), ("hswish", "h_swish"))
+        if not c[key]
+    )
     return f"a{c['alpha']}-b{c['beta']}-t{c['t0']}-N{c['num_layers']}-R{c['resolution']}{extras}"
 
 

@@ -17,17 +17,36 @@ from advisor.errors import AdvisorError
 
 def test_micromind_reference_figures():
     """micromind's docstring: PhiNet((3, 224, 224)) -> {'MAC': 9817670, 'params': 30917}."""
-    report = estimate(PhiNetConfig(alpha=0.2, beta=1.0, t0=6, num_layers=7, resolution=224,
-                                   include_top=False))
+    report = estimate(
+        PhiNetConfig(alpha=0.2, beta=1.0, t0=6, num_layers=7, resolution=224, include_top=False)
+    )
     assert (report.params, report.macs) == (30_917, 9_817_670)
 
 
 def test_make_divisible_matches_micromind_rules():
     # round half up to the divisor, never below it, +divisor when >10 % below the value
-    assert make_divisible(np.array([0, 1, 4, 11, 12, 13, 20, 36]), 8).tolist() == [8, 8, 8, 16, 16, 16, 24, 40]
+    assert make_divisible(np.array([0, 1, 4, 11, 12, 13, 20, 36]), 8).tolist() == [
+        8,
+        8,
+        8,
+        16,
+        16,
+        16,
+        24,
+        40,
+    ]
     assert make_divisible(np.array([0, 1, 16, 17]), 1).tolist() == [1, 1, 16, 17]
     assert make_divisible(-3, 8) == 8
-    assert [make_divisible(v, 8) for v in (0, 1, 4, 11, 12, 13, 20, 36)] == [8, 8, 8, 16, 16, 16, 24, 40]
+    assert [make_divisible(v, 8) for v in (0, 1, 4, 11, 12, 13, 20, 36)] == [
+        8,
+        8,
+        8,
+        16,
+        16,
+        16,
+        24,
+        40,
+    ]
 
 
 def test_float_truncation_is_micromind_s():
@@ -48,20 +67,24 @@ def random_grid(rng: np.random.Generator, size) -> tuple[np.ndarray, np.ndarray,
     return alpha, beta, t0
 
 
-@pytest.mark.parametrize("structure", [
-    dict(num_layers=7, resolution=160),
-    dict(num_layers=2, resolution=33, divisor=8, in_channels=1, num_classes=3),
-    dict(num_layers=12, resolution=97, downsampling_layers=(4, 6, 9), h_swish=False),
-    dict(num_layers=5, resolution=64, squeeze_excite=False, residuals=False, include_top=False),
-    dict(num_layers=9, resolution=17, divisor=8),
-])
+@pytest.mark.parametrize(
+    "structure",
+    [
+        dict(num_layers=7, resolution=160),
+        dict(num_layers=2, resolution=33, divisor=8, in_channels=1, num_classes=3),
+        dict(num_layers=12, resolution=97, downsampling_layers=(4, 6, 9), h_swish=False),
+        dict(num_layers=5, resolution=64, squeeze_excite=False, residuals=False, include_top=False),
+        dict(num_layers=9, resolution=17, divisor=8),
+    ],
+)
 def test_vectorized_totals_equal_per_config_estimates(structure):
     alpha, beta, t0 = random_grid(np.random.default_rng(7), 60)
     alpha[:4] = [0.1, 0.11, 0.12, 0.35]  # divisor 8: residuals in block 0 appear and vanish
     totals = estimate_totals(alpha, beta, t0, **structure)
     for i in range(len(alpha)):
-        report = estimate(PhiNetConfig(alpha=float(alpha[i]), beta=float(beta[i]),
-                                       t0=float(t0[i]), **structure))
+        report = estimate(
+            PhiNetConfig(alpha=float(alpha[i]), beta=float(beta[i]), t0=float(t0[i]), **structure)
+        )
         for name in TOTALS:
             assert totals[name][i] == getattr(report, name), (name, i)
 
@@ -87,11 +110,17 @@ def test_layers_add_up_to_totals():
 
 
 def test_peak_ram_at_least_the_largest_tensor():
-    for config in [PhiNetConfig(0.1, 1, 1, 1, 224), PhiNetConfig(1.5, 1, 6, 9, 160),
-                   PhiNetConfig(0.3, 0.75, 4, 4, 31, in_channels=4, h_swish=False)]:
+    for config in [
+        PhiNetConfig(0.1, 1, 1, 1, 224),
+        PhiNetConfig(1.5, 1, 6, 9, 160),
+        PhiNetConfig(0.3, 0.75, 4, 4, 31, in_channels=4, h_swish=False),
+    ]:
         report = estimate(config)
-        largest = max(h * w * c for layer in report.layers
-                      for h, w, c in (layer.input_shape, layer.output_shape))
+        largest = max(
+            h * w * c
+            for layer in report.layers
+            for h, w, c in (layer.input_shape, layer.output_shape)
+        )
         assert report.peak_ram_bytes >= largest
 
 
@@ -115,35 +144,48 @@ def test_to_dict_is_json_with_source():
     assert json.loads(json.dumps(data)) == data | {"layers": json.loads(json.dumps(data["layers"]))}
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: estimate({"alpha": 0.5}), "PhiNetConfig"),
-    (lambda: estimate_totals([0.5, -1.0], 1, 6, 7, 160), "alpha"),
-    (lambda: estimate_totals(0.5, float("nan"), 6, 7, 160), "beta"),
-    (lambda: estimate_totals(0.5, 1, "six", 7, 160), "t0"),
-    (lambda: estimate_totals([0.5, 0.6], [1, 1, 1], 6, 7, 160), "broadcast"),
-    (lambda: estimate_totals(0.5, 1, 6, 0, 160), "num_layers"),
-    (lambda: estimate_totals(0.5, 1, 6, 7, 160, divisor=0), "divisor"),
-    (lambda: estimate_totals(0.5, 1, 6, 7, 160, kernel=5), "option"),
-    (lambda: PhiNetConfig(0.0, 1, 6, 7), "alpha"),
-    (lambda: estimate(PhiNetConfig(float("inf"), 1, 6, 7)), "alpha must be finite"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: estimate({"alpha": 0.5}), "PhiNetConfig"),
+        (lambda: estimate_totals([0.5, -1.0], 1, 6, 7, 160), "alpha"),
+        (lambda: estimate_totals(0.5, float("nan"), 6, 7, 160), "beta"),
+        (lambda: estimate_totals(0.5, 1, "six", 7, 160), "t0"),
+        (lambda: estimate_totals([0.5, 0.6], [1, 1, 1], 6, 7, 160), "broadcast"),
+        (lambda: estimate_totals(0.5, 1, 6, 0, 160), "num_layers"),
+        (lambda: estimate_totals(0.5, 1, 6, 7, 160, divisor=0), "divisor"),
+        (lambda: estimate_totals(0.5, 1, 6, 7, 160, kernel=5), "option"),
+        (lambda: PhiNetConfig(0.0, 1, 6, 7), "alpha"),
+        (lambda: estimate(PhiNetConfig(float("inf"), 1, 6, 7)), "alpha must be finite"),
+    ],
+)
 def test_bad_input_raises_advisor_error(call, message):
     with pytest.raises(AdvisorError, match=message):
         call()
 
 
 def test_cost_model_never_imports_torch():
-    code = ("import sys, advisor.cost as c; from advisor.config import PhiNetConfig; "
-            "c.estimate(PhiNetConfig(0.25, 1, 6, 7)); "
-            "print(any(m in sys.modules for m in ('torch', 'tensorflow')))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    code = (
+        "import sys, advisor.cost as c; from advisor.config import PhiNetConfig; "
+        "c.estimate(PhiNetConfig(0.25, 1, 6, 7)); "
+        "print(any(m in sys.modules for m in ('torch', 'tensorflow')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 
-@pytest.mark.parametrize("alpha, beta, t0, num_layers, card", [
-    (0.25, 1, 5, 7, 39.1e3), (0.25, 1, 6, 7, 49.8e3), (0.35, 1, 6, 7, 88.9e3),
-    (0.75, 1, 6, 5, 107.5e3), (3, 0.75, 6, 7, 4.39e6)])
+@pytest.mark.parametrize(
+    "alpha, beta, t0, num_layers, card",
+    [
+        (0.25, 1, 5, 7, 39.1e3),
+        (0.25, 1, 6, 7, 49.8e3),
+        (0.35, 1, 6, 7, 88.9e3),
+        (0.75, 1, 6, 5, 107.5e3),
+        (3, 0.75, 6, 7, 4.39e6),
+    ],
+)
 def test_parameters_match_micromind_model_cards(alpha, beta, t0, num_layers, card):
     """The published CIFAR-10 PhiNets (10 classes, 160x160), rounded as the cards print."""
     params = estimate(PhiNetConfig(alpha, beta, t0, num_layers, 160)).params

@@ -57,8 +57,15 @@ def exported() -> ExportedCase:
     calibration = images(SMALL, 16, seed=1)
     test_images = images(SMALL, 16, seed=2)
     int8 = to_tflite(SMALL, model.state_dict(), calibration)
-    return ExportedCase(SMALL, model, calibration, test_images, torch_logits(model, test_images),
-                        int8, minimal_arena(int8))
+    return ExportedCase(
+        SMALL,
+        model,
+        calibration,
+        test_images,
+        torch_logits(model, test_images),
+        int8,
+        minimal_arena(int8),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -79,5 +86,6 @@ def unsupported_model() -> bytes:
     def top3(x):
         return tf.math.top_k(x, 3).values
 
-    return tf.lite.TFLiteConverter.from_concrete_functions([top3.get_concrete_function()],
-                                                           top3).convert()
+    return tf.lite.TFLiteConverter.from_concrete_functions(
+        [top3.get_concrete_function()], top3
+    ).convert()

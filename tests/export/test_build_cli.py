@@ -13,7 +13,7 @@ from advisor.cli import main
 from advisor.export.firmware import read_array
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-from training_helpers import write_image_folder  # noqa: E402
+from training_helpers import write_image_folder
 
 pytest.importorskip("PIL")
 
@@ -42,10 +42,33 @@ def inputs(tmp_path_factory):
 
 def run_build(monkeypatch, capsys, inputs, out: Path, board: str) -> int:
     data, config, cache = inputs
-    monkeypatch.setattr(sys, "argv", [
-        "advisor", "build", "--board", board, "--data", str(data), "--config", str(config),
-        "--epochs", "2", "--out", str(out), "--calibration-images", "16", "--verify-images", "0",
-        "--split", "test+val", "--cache-dir", str(cache), "--json"])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "advisor",
+            "build",
+            "--board",
+            board,
+            "--data",
+            str(data),
+            "--config",
+            str(config),
+            "--epochs",
+            "2",
+            "--out",
+            str(out),
+            "--calibration-images",
+            "16",
+            "--verify-images",
+            "0",
+            "--split",
+            "test+val",
+            "--cache-dir",
+            str(cache),
+            "--json",
+        ],
+    )
     with pytest.raises(SystemExit) as exit_info:
         main()
         raise SystemExit(0)

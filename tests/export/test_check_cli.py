@@ -35,15 +35,27 @@ def test_fits_a_large_board_and_reports_measurements(monkeypatch, capsys, int8_p
     assert "PAD" in result["ops"] and result["full_int8"] is True
     board = load_board("stm32h7")
     [fit] = result["boards"]
-    assert fit == {"id": "stm32h7", "fits": True,
-                   "flash_margin_bytes": board.flash_budget_bytes - len(exported.int8),
-                   "ram_margin_bytes": board.ram_budget_bytes - result["arena_bytes"]}
+    assert fit == {
+        "id": "stm32h7",
+        "fits": True,
+        "flash_margin_bytes": board.flash_budget_bytes - len(exported.int8),
+        "ram_margin_bytes": board.ram_budget_bytes - result["arena_bytes"],
+    }
     assert {"model_bytes", "arena_bytes", "boards"} <= result["sources"].keys()
 
 
 def test_does_not_fit_the_uno(monkeypatch, capsys, int8_path):
-    code, out, err = run(monkeypatch, capsys, "check", str(int8_path), "--board", "arduino-uno",
-                         "--board", "stm32h7", "--json")
+    code, out, err = run(
+        monkeypatch,
+        capsys,
+        "check",
+        str(int8_path),
+        "--board",
+        "arduino-uno",
+        "--board",
+        "stm32h7",
+        "--json",
+    )
     assert code == 1
     fits = {b["id"]: b["fits"] for b in json.loads(out)["boards"]}
     assert fits == {"arduino-uno": False, "stm32h7": True}
@@ -56,8 +68,9 @@ def test_table_output(monkeypatch, capsys, int8_path):
     assert "stm32l476" in out and "measured" in out
 
 
-@pytest.mark.parametrize("content, message", [(b"not a model at all", "not a TFLite model"),
-                                              (None, "does not exist")])
+@pytest.mark.parametrize(
+    "content, message", [(b"not a model at all", "not a TFLite model"), (None, "does not exist")]
+)
 def test_bad_input_exits_2(monkeypatch, capsys, tmp_path, content, message):
     path = tmp_path / "model.tflite"
     if content is not None:
@@ -83,11 +96,13 @@ def test_check_needs_neither_torch_nor_tensorflow(int8_path):
     """The CI example installs only mcu-advisor and tflite-micro."""
     import subprocess
 
-    code = ("import sys, io, contextlib\n"
-            f"sys.argv = ['advisor', 'check', {str(int8_path)!r}, '--board', 'stm32h7', '--json']\n"
-            "from advisor.cli import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    try:\n        main()\n    except SystemExit:\n        pass\n"
-            "print(sorted(m for m in ('torch', 'tensorflow') if m in sys.modules))\n")
+    code = (
+        "import sys, io, contextlib\n"
+        f"sys.argv = ['advisor', 'check', {str(int8_path)!r}, '--board', 'stm32h7', '--json']\n"
+        "from advisor.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n        main()\n    except SystemExit:\n        pass\n"
+        "print(sorted(m for m in ('torch', 'tensorflow') if m in sys.modules))\n"
+    )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"

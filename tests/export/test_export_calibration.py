@@ -11,8 +11,9 @@ from advisor.export.calibration import measure
 CONFIGS = [
     PhiNetConfig(alpha=0.15, beta=0.75, t0=4, num_layers=4, resolution=32),
     PhiNetConfig(alpha=0.5, beta=0.75, t0=4, num_layers=5, resolution=24),
-    PhiNetConfig(alpha=0.3, beta=1.0, t0=4, num_layers=6, resolution=17, h_swish=False,
-                 squeeze_excite=False),
+    PhiNetConfig(
+        alpha=0.3, beta=1.0, t0=4, num_layers=6, resolution=17, h_swish=False, squeeze_excite=False
+    ),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import images, make_phinet, torch_logits
 
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
@@ -12,21 +13,43 @@ from advisor.export.convert import run_onnx, to_onnx, to_tflite
 from advisor.export.tflite_file import full_int8_problems, read_tflite
 from advisor.export.verify import FLOAT_TOLERANCE, float_max_abs_diff
 
-from conftest import images, make_phinet, torch_logits
-
 # What the export may emit for a PhiNet; all are TFLite Micro builtins.
-PHINET_OPS = {"ADD", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "HARD_SWISH",
-              "LOGISTIC", "MEAN", "MUL", "PAD"}
+PHINET_OPS = {
+    "ADD",
+    "CONV_2D",
+    "DEPTHWISE_CONV_2D",
+    "FULLY_CONNECTED",
+    "HARD_SWISH",
+    "LOGISTIC",
+    "MEAN",
+    "MUL",
+    "PAD",
+}
 
 VARIANTS = [
     pytest.param(dict(alpha=0.25, beta=1.0, t0=4, num_layers=5, resolution=24), id="even-R"),
     pytest.param(dict(alpha=0.5, beta=1.2, t0=3, num_layers=4, resolution=17), id="odd-R"),
-    pytest.param(dict(alpha=0.2, beta=0.75, t0=5, num_layers=7, resolution=32,
-                      downsampling_layers=(4, 6)), id="N7-downsampling"),
-    pytest.param(dict(alpha=0.3, beta=1.0, t0=4, num_layers=3, resolution=16, h_swish=False,
-                      squeeze_excite=False, residuals=False), id="relu6-noSE-nores"),
-    pytest.param(dict(alpha=0.25, beta=1.0, t0=4, num_layers=4, resolution=20,
-                      num_classes=3, divisor=4), id="divisor4-3classes"),
+    pytest.param(
+        dict(alpha=0.2, beta=0.75, t0=5, num_layers=7, resolution=32, downsampling_layers=(4, 6)),
+        id="N7-downsampling",
+    ),
+    pytest.param(
+        dict(
+            alpha=0.3,
+            beta=1.0,
+            t0=4,
+            num_layers=3,
+            resolution=16,
+            h_swish=False,
+            squeeze_excite=False,
+            residuals=False,
+        ),
+        id="relu6-noSE-nores",
+    ),
+    pytest.param(
+        dict(alpha=0.25, beta=1.0, t0=4, num_layers=4, resolution=20, num_classes=3, divisor=4),
+        id="divisor4-3classes",
+    ),
 ]
 
 
@@ -52,8 +75,10 @@ def test_float_tflite_matches_micromind_reference():
     randomize_batchnorm(model, seed=5)
     model.eval()
     batch = images(config, 4, seed=6)
-    assert float_max_abs_diff(to_tflite(config, model.state_dict()), batch,
-                              torch_logits(model, batch)) < FLOAT_TOLERANCE
+    assert (
+        float_max_abs_diff(to_tflite(config, model.state_dict()), batch, torch_logits(model, batch))
+        < FLOAT_TOLERANCE
+    )
 
 
 def test_int8_graph_is_full_integer_nhwc_with_micro_builtins(exported):
@@ -79,8 +104,7 @@ def test_state_dict_of_another_depth_is_refused():
     config = PhiNetConfig(alpha=0.25, beta=1.0, t0=4, num_layers=5, resolution=16)
     state_dict = make_phinet(config).state_dict()
     with pytest.raises(AdvisorError, match="num_layers=6"):
-        to_tflite(PhiNetConfig(alpha=0.25, beta=1.0, t0=4, num_layers=6, resolution=16),
-                  state_dict)
+        to_tflite(PhiNetConfig(alpha=0.25, beta=1.0, t0=4, num_layers=6, resolution=16), state_dict)
     with pytest.raises(AdvisorError, match="stem"):
         to_tflite(config, {k: v for k, v in state_dict.items() if not k.startswith("_layers.1.")})
 

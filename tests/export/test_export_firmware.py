@@ -12,8 +12,7 @@ import pytest
 from advisor.export.firmware import FILES, firmware_arena_size, read_array, write_firmware
 from advisor.export.tflite_file import read_tflite
 
-LABELS = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-          'tru"ck']
+LABELS = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", 'tru"ck']
 
 # A host program: registers the ops with a stand-in resolver, checks the array's alignment,
 # and writes the array to stdout so the test can compare it with the .tflite.
@@ -40,8 +39,13 @@ int main() {
 
 @pytest.fixture(scope="module")
 def bundle(exported, tmp_path_factory):
-    return write_firmware(tmp_path_factory.mktemp("firmware"), exported.int8, exported.arena,
-                          LABELS, preprocessing="x / 255")
+    return write_firmware(
+        tmp_path_factory.mktemp("firmware"),
+        exported.int8,
+        exported.arena,
+        LABELS,
+        preprocessing="x / 255",
+    )
 
 
 def test_bundle_files_and_array_bytes(bundle, exported):
@@ -67,22 +71,39 @@ def test_wrong_label_count_is_refused(exported, tmp_path):
 def _compiler(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        pytest.skip(f"{name} is not installed (Debian: apt-get install "
-                    f"{'g++' if name == 'g++' else 'gcc-arm-none-eabi'})")
+        pytest.skip(
+            f"{name} is not installed (Debian: apt-get install "
+            f"{'g++' if name == 'g++' else 'gcc-arm-none-eabi'})"
+        )
     return path
 
 
 def test_host_build_registers_ops_and_reproduces_the_tflite(bundle, exported, tmp_path):
     compiler = _compiler("g++")
-    methods = " ".join(f"int {line.split('resolver.')[1].split('()')[0]}() {{ return Add(); }}"
-                       for line in (bundle.directory / "model_config.h").read_text().splitlines()
-                       if "resolver.Add" in line)
+    methods = " ".join(
+        f"int {line.split('resolver.')[1].split('()')[0]}() {{ return Add(); }}"
+        for line in (bundle.directory / "model_config.h").read_text().splitlines()
+        if "resolver.Add" in line
+    )
     source = tmp_path / "harness.cc"
     source.write_text(HARNESS % methods)
     binary = tmp_path / "harness"
-    subprocess.run([compiler, "-std=c++11", "-Wall", "-Wextra", "-Werror", "-I",
-                    str(bundle.directory), str(source),
-                    str(bundle.directory / "model_data.cc"), "-o", str(binary)], check=True)
+    subprocess.run(
+        [
+            compiler,
+            "-std=c++11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-I",
+            str(bundle.directory),
+            str(source),
+            str(bundle.directory / "model_data.cc"),
+            "-o",
+            str(binary),
+        ],
+        check=True,
+    )
     run = subprocess.run([str(binary)], capture_output=True, check=False)
     assert run.returncode == 0
     assert run.stdout == exported.int8
@@ -93,10 +114,25 @@ def test_arm_build_puts_the_model_in_flash(bundle, exported, tmp_path, cpu):
     compiler = _compiler("arm-none-eabi-g++")
     size_tool = _compiler("arm-none-eabi-size")
     obj = tmp_path / f"model_data_{cpu}.o"
-    subprocess.run([compiler, "-std=c++11", f"-mcpu={cpu}", "-mthumb", "-Os", "-Wall", "-Werror",
-                    "-c", str(bundle.directory / "model_data.cc"), "-o", str(obj)], check=True)
-    header, values = subprocess.run([size_tool, str(obj)], capture_output=True, text=True,
-                                    check=True).stdout.splitlines()[:2]
+    subprocess.run(
+        [
+            compiler,
+            "-std=c++11",
+            f"-mcpu={cpu}",
+            "-mthumb",
+            "-Os",
+            "-Wall",
+            "-Werror",
+            "-c",
+            str(bundle.directory / "model_data.cc"),
+            "-o",
+            str(obj),
+        ],
+        check=True,
+    )
+    header, values = subprocess.run(
+        [size_tool, str(obj)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[:2]
     sizes = dict(zip(header.split(), values.split()))
     # const data goes to flash (text), nothing to RAM (data, bss)
     assert int(sizes["text"]) >= len(exported.int8)

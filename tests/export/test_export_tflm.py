@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from advisor.errors import AdvisorError
+from advisor.export.tflite_file import read_tflite
 from advisor.export.tflm import _Worker, minimal_arena, resolver_method, run_tflm
 from advisor.export.verify import quantize, verify_int8
-from advisor.export.tflite_file import read_tflite
 
 
 def test_minimal_arena_runs_and_one_step_less_does_not(exported):
@@ -35,8 +35,13 @@ def test_worker_survives_an_arena_that_crashes_tflm(exported):
 
 
 def test_int8_agrees_with_tflite_reference_and_pytorch(exported):
-    result = verify_int8(exported.int8, exported.test_images, exported.test_logits,
-                         exported.arena.arena_bytes, labels=exported.test_logits.argmax(1))
+    result = verify_int8(
+        exported.int8,
+        exported.test_images,
+        exported.test_logits,
+        exported.arena.arena_bytes,
+        labels=exported.test_logits.argmax(1),
+    )
     assert result.samples == result.reference_samples == 16
     assert result.tflm_tflite_equal_fraction == 1.0
     assert result.tflm_tflite_max_abs_diff == 0
@@ -49,8 +54,9 @@ def test_int8_agrees_with_tflite_reference_and_pytorch(exported):
 
 
 def test_run_tflm_in_too_small_an_arena_is_an_error(exported):
-    inputs = quantize(exported.test_images[:1].transpose(0, 2, 3, 1),
-                      read_tflite(exported.int8).inputs[0])
+    inputs = quantize(
+        exported.test_images[:1].transpose(0, 2, 3, 1), read_tflite(exported.int8).inputs[0]
+    )
     with pytest.raises(AdvisorError, match="could not run"):
         run_tflm(exported.int8, inputs, exported.arena.arena_bytes // 2)
 
@@ -61,11 +67,17 @@ def test_unsupported_op_is_named(unsupported_model):
         minimal_arena(unsupported_model)
 
 
-@pytest.mark.parametrize("op, method", [("CONV_2D", "AddConv2D"),
-                                        ("DEPTHWISE_CONV_2D", "AddDepthwiseConv2D"),
-                                        ("HARD_SWISH", "AddHardSwish"),
-                                        ("FULLY_CONNECTED", "AddFullyConnected"),
-                                        ("RELU6", "AddRelu6"), ("MEAN", "AddMean")])
+@pytest.mark.parametrize(
+    "op, method",
+    [
+        ("CONV_2D", "AddConv2D"),
+        ("DEPTHWISE_CONV_2D", "AddDepthwiseConv2D"),
+        ("HARD_SWISH", "AddHardSwish"),
+        ("FULLY_CONNECTED", "AddFullyConnected"),
+        ("RELU6", "AddRelu6"),
+        ("MEAN", "AddMean"),
+    ],
+)
 def test_resolver_method_names(op, method):
     assert resolver_method(op) == method
 

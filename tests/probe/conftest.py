@@ -27,7 +27,10 @@ def tiny_checkpoint(tmp_path_factory, colour_data) -> Path:
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return train_tiny({"alpha": 0.25, "beta": 1.0, "t0": 4, "num_layers": 4}, colour_data,
-                          tmp_path_factory.mktemp("probe-run") / "run")
+        return train_tiny(
+            {"alpha": 0.25, "beta": 1.0, "t0": 4, "num_layers": 4},
+            colour_data,
+            tmp_path_factory.mktemp("probe-run") / "run",
+        )
     finally:
         torch.set_num_threads(before)

@@ -4,7 +4,10 @@ from pathlib import Path
 
 import synthetic_images
 
-def write_colour_folder(root: Path, per_split=(("train", 24), ("test", 10)), size=16, seed=0) -> Path:
+
+def write_colour_folder(
+    root: Path, per_split=(("train", 24), ("test", 10)), size=16, seed=0
+) -> Path:
     """root/<split>/<colour>/*.png: noisy images whose dominant channel is the class."""
     return synthetic_images.write_colour_folder(root, dict(per_split), size=size, seed=seed)
 
@@ -16,6 +19,15 @@ def train_tiny(config: dict, data: Path, out: Path, resolution: int = 16) -> Pat
     from advisor.training.trainer import train
 
     phinet = PhiNetConfig.from_dict({**config, "resolution": resolution, "num_classes": 3})
-    recipe = Recipe(epochs=1, warmup_epochs=0, resolution=resolution, batch_size=16,
-                    split="test+val", bf16=False, num_workers=1)
-    return train(phinet, data, out, recipe, progress=False, cache_dir=out.parent / "cache").checkpoint
+    recipe = Recipe(
+        epochs=1,
+        warmup_epochs=0,
+        resolution=resolution,
+        batch_size=16,
+        split="test+val",
+        bf16=False,
+        num_workers=1,
+    )
+    return train(
+        phinet, data, out, recipe, progress=False, cache_dir=out.parent / "cache"
+    ).checkpoint

@@ -20,22 +20,28 @@ def scipy_logistic_regression(x, y, classes, l2):
     channels = z.shape[1]
 
     def objective(theta):
-        weight = theta[:channels * classes].reshape(channels, classes)
-        bias = theta[channels * classes:]
+        weight = theta[: channels * classes].reshape(channels, classes)
+        bias = theta[channels * classes :]
         log_p = log_softmax(z @ weight + bias, axis=1)
-        value = -np.mean(np.sum(onehot * log_p, axis=1)) + 0.5 * l2 * np.sum(weight ** 2)
+        value = -np.mean(np.sum(onehot * log_p, axis=1)) + 0.5 * l2 * np.sum(weight**2)
         residual = (np.exp(log_p) - onehot) / len(y)
         gradient = np.concatenate([(z.T @ residual + l2 * weight).ravel(), residual.sum(axis=0)])
         return value, gradient
 
-    result = minimize(objective, np.zeros(channels * classes + classes), jac=True,
-                      method="BFGS", options={"maxiter": 5000, "gtol": 1e-9})
-    weight = result.x[:channels * classes].reshape(channels, classes)
-    log_p = log_softmax(z @ weight + result.x[channels * classes:], axis=1)
+    result = minimize(
+        objective,
+        np.zeros(channels * classes + classes),
+        jac=True,
+        method="BFGS",
+        options={"maxiter": 5000, "gtol": 1e-9},
+    )
+    weight = result.x[: channels * classes].reshape(channels, classes)
+    log_p = log_softmax(z @ weight + result.x[channels * classes :], axis=1)
 
     def predict_proba(features):
-        return np.exp(log_softmax(((features - mean) / std) @ weight
-                                  + result.x[channels * classes:], axis=1))
+        return np.exp(
+            log_softmax(((features - mean) / std) @ weight + result.x[channels * classes :], axis=1)
+        )
 
     return -np.mean(np.sum(onehot * log_p, axis=1)), predict_proba
 
@@ -56,8 +62,9 @@ def test_probe_matches_scipy_logistic_regression(l2):
 
     assert 0.05 < reference_loss < 1.0  # overlapping classes: a non-trivial optimum
     assert probe.loss(torch.tensor(x), torch.tensor(y)) == pytest.approx(reference_loss, abs=1e-6)
-    np.testing.assert_allclose(probe.predict_proba(torch.tensor(held_out)).numpy(),
-                               reference_proba(held_out), atol=1e-4)
+    np.testing.assert_allclose(
+        probe.predict_proba(torch.tensor(held_out)).numpy(), reference_proba(held_out), atol=1e-4
+    )
 
 
 def test_constant_channel_is_ignored_not_divided_by_zero():
@@ -68,7 +75,8 @@ def test_constant_channel_is_ignored_not_divided_by_zero():
     plain = fit_logistic_probe(torch.tensor(x), torch.tensor(y), 2)
     padded = fit_logistic_probe(torch.tensor(with_constant), torch.tensor(y), 2)
     assert padded.loss(torch.tensor(with_constant), torch.tensor(y)) == pytest.approx(
-        plain.loss(torch.tensor(x), torch.tensor(y)), abs=1e-8)
+        plain.loss(torch.tensor(x), torch.tensor(y)), abs=1e-8
+    )
 
 
 def test_labels_outside_the_classes_are_rejected():

@@ -1,4 +1,5 @@
 import csv
+import itertools
 import json
 import sqlite3
 import subprocess
@@ -44,7 +45,7 @@ def test_segment_json_shape(results_csv, source):
     data = json.loads(run("segment", results_csv, "--source", source, "--json").stdout)
     intervals = data["intervals"]
     assert [set(iv) for iv in intervals] == [{"low", "high", "n"}] * len(intervals)
-    assert all(a["high"] == b["low"] for a, b in zip(intervals, intervals[1:]))
+    assert all(a["high"] == b["low"] for a, b in itertools.pairwise(intervals))
     assert intervals[0]["n"] == 4 and intervals[-1]["n"] == 9
 
 
@@ -53,8 +54,10 @@ def test_fit_from_store_then_show(tmp_path):
     store = tmp_path / "sweep.db"
     connection = sqlite3.connect(store)
     connection.execute(f"CREATE TABLE runs ({', '.join(rows[0])}, status)")
-    connection.executemany(f"INSERT INTO runs VALUES ({', '.join('?' * (len(rows[0]) + 1))})",
-                           [[*row.values(), "done"] for row in rows])
+    connection.executemany(
+        f"INSERT INTO runs VALUES ({', '.join('?' * (len(rows[0]) + 1))})",
+        [[*row.values(), "done"] for row in rows],
+    )
     connection.commit()
     connection.close()
     out = tmp_path / "prior.json"
@@ -73,8 +76,13 @@ def test_show_default_prior_json():
 
 def test_plot_writes_every_figure(results_csv, tmp_path):
     run("plot", results_csv, "--out", str(tmp_path))
-    stems = ["accuracy_vs_params", "accuracy_by_n", "segmentation_raw", "segmentation_smoothed",
-             "segmentation_fit"] + [f"fit_{name}" for name in MODELS]
+    stems = [
+        "accuracy_vs_params",
+        "accuracy_by_n",
+        "segmentation_raw",
+        "segmentation_smoothed",
+        "segmentation_fit",
+    ] + [f"fit_{name}" for name in MODELS]
     for stem in stems:
         for suffix in (".png", ".svg"):
             assert (tmp_path / f"{stem}{suffix}").stat().st_size > 1000, stem + suffix
@@ -83,8 +91,9 @@ def test_plot_writes_every_figure(results_csv, tmp_path):
 def test_bad_table_exits_2_with_a_message_and_no_traceback(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("alpha,beta\n0.5,1\n")
-    result = subprocess.run([sys.executable, "-m", "advisor", "scaling", "cv", str(bad)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "advisor", "scaling", "cv", str(bad)], capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert "error:" in result.stderr and "missing column" in result.stderr
     assert "Traceback" not in result.stderr

@@ -12,8 +12,20 @@ def table_from(model, seed=0, per_n=40):
     for n in (5, 7):
         for params in 10 ** rng.uniform(4, 6.5, per_n):
             accuracy = TRUE[model][0](params) + (n - 5) + rng.normal(0, 0.5)
-            rows.append(dict(alpha=1, beta=1, t0=6, N=n, resolution=160, dataset="CIFAR-10",
-                             epochs=110, params=params, accuracy=accuracy, source="synthetic"))
+            rows.append(
+                dict(
+                    alpha=1,
+                    beta=1,
+                    t0=6,
+                    N=n,
+                    resolution=160,
+                    dataset="CIFAR-10",
+                    epochs=110,
+                    params=params,
+                    accuracy=accuracy,
+                    source="synthetic",
+                )
+            )
     return from_rows(rows, f"synthetic {model}")
 
 

@@ -79,7 +79,8 @@ def test_too_few_points_is_a_failed_fit_not_an_exception():
 def test_warm_start_reaches_the_same_fit():
     params, accuracy = sample("generalized_hyperbolic")
     cold = fit_curve("generalized_hyperbolic", params, accuracy)
-    warm = fit_curve("generalized_hyperbolic", params, accuracy, p_ref=cold.p_ref,
-                     start=cold.theta * 1.2)
+    warm = fit_curve(
+        "generalized_hyperbolic", params, accuracy, p_ref=cold.p_ref, start=cold.theta * 1.2
+    )
     assert warm.ok
     np.testing.assert_allclose(warm.theta, cold.theta, rtol=1e-4)

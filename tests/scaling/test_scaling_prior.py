@@ -5,7 +5,11 @@ import shutil
 import numpy as np
 import pytest
 from scaling_synthetic import (
-    TRUE_CROSSOVERS, TRUE_CURVES, generalized_hyperbolic, synthetic_rows, synthetic_table,
+    TRUE_CROSSOVERS,
+    TRUE_CURVES,
+    generalized_hyperbolic,
+    synthetic_rows,
+    synthetic_table,
 )
 
 from advisor.errors import AdvisorError
@@ -27,7 +31,9 @@ def test_published_prior_is_the_study_rule_with_provenance():
     assert not prior.has_curves and prior.candidate_ns == [4, 5, 7, 9]
     assert prior.regime["resolution"] == 160 and prior.regime["epochs"] == 110
     assert {k: v["value"] for k, v in prior.cv_rmse.items()} == {
-        "hyperbolic": 0.807, "generalized_hyperbolic": 0.758}
+        "hyperbolic": 0.807,
+        "generalized_hyperbolic": 0.758,
+    }
     assert all(v["source"] for v in prior.cv_rmse.values())
     assert len(prior.interval_sources) == 4 and all(prior.interval_sources)
     assert "study" in prior.source
@@ -91,11 +97,18 @@ def test_default_prefers_a_shipped_measured_prior(tmp_path, monkeypatch):
     assert load_prior().name == "study-published"
     rows = synthetic_rows(seed=4, resolution=32, epochs=10)
     (tmp_path / "quick.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
-    (tmp_path / "cifar10-32px.json").write_text(json.dumps({
-        "format": prior_module.FORMAT, "name": "cifar10-32px", "kind": "measured",
-        "source": "Project sweep (test).", "results": "quick.jsonl",
-        "regime": {"dataset": "CIFAR-10", "resolution": 32, "epochs": 10},
-    }))
+    (tmp_path / "cifar10-32px.json").write_text(
+        json.dumps(
+            {
+                "format": prior_module.FORMAT,
+                "name": "cifar10-32px",
+                "kind": "measured",
+                "source": "Project sweep (test).",
+                "results": "quick.jsonl",
+                "regime": {"dataset": "CIFAR-10", "resolution": 32, "epochs": 10},
+            }
+        )
+    )
     default = load_prior()
     assert default.name == "cifar10-32px" and default.has_curves
     assert default.source.startswith("Project sweep (test).")
@@ -106,8 +119,9 @@ def test_bad_priors_and_names_are_refused(tmp_path):
     with pytest.raises(AdvisorError, match="Shipped priors: .*study-published"):
         load_prior("no-such-prior")
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"format": prior_module.FORMAT, "name": "x", "source": "s",
-                               "regime": {}}))
+    bad.write_text(
+        json.dumps({"format": prior_module.FORMAT, "name": "x", "source": "s", "regime": {}})
+    )
     with pytest.raises(AdvisorError, match="neither 'intervals' nor 'results'"):
         load_prior(str(bad))
     with pytest.raises(AdvisorError, match="regime says resolution = 160"):

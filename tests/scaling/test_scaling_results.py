@@ -19,7 +19,7 @@ def write_csv(path, rows):
 
 def write_store(path, rows, statuses):
     connection = sqlite3.connect(path)
-    columns = list(rows[0]) + ["status", "macs"]
+    columns = [*list(rows[0]), "status", "macs"]
     connection.execute(f"CREATE TABLE runs ({', '.join(columns)})")
     for row, status in zip(rows, statuses):
         connection.execute(
@@ -36,7 +36,7 @@ def test_csv_with_n_alias_loads_and_groups_by_n(tmp_path):
     table = load_results(write_csv(tmp_path / "r.csv", rows))
     assert len(table) == len(rows)
     assert table.n_values() == [4, 5, 7, 9]
-    params, accuracy = table.by_n()[7]
+    params, _accuracy = table.by_n()[7]
     assert len(params) == 8 and list(params) == sorted(params)
     assert table.regime() == {"dataset": "CIFAR-10", "resolution": 160, "epochs": 110}
 

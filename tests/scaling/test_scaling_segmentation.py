@@ -33,8 +33,13 @@ def test_smoothing_drops_a_planted_narrow_interval_and_splits_the_gap_at_its_mid
 
 
 def test_smoothing_rejoins_equal_neighbours_and_gives_end_gaps_to_the_nearest():
-    intervals = [Interval(1e3, 1.1e3, 9), Interval(1.1e3, 1e5, 7), Interval(1e5, 1.2e5, 5),
-                 Interval(1.2e5, 1e7, 7), Interval(1e7, 1.05e7, 4)]
+    intervals = [
+        Interval(1e3, 1.1e3, 9),
+        Interval(1.1e3, 1e5, 7),
+        Interval(1e5, 1.2e5, 5),
+        Interval(1.2e5, 1e7, 7),
+        Interval(1e7, 1.05e7, 4),
+    ]
     assert seg.smooth(intervals) == [Interval(1e3, 1.05e7, 7)]
 
 
@@ -76,7 +81,7 @@ def test_raw_accuracy_takes_the_best_network_in_the_window():
     inside = (params >= grid[i] / seg.DELTA) & (params <= grid[i])
     expected = accuracy[inside].max() if inside.any() else np.nan
     np.testing.assert_equal(curves[7][i], expected)
-    low, high = PARAM_RANGES[9]
+    low, _high = PARAM_RANGES[9]
     assert np.all(np.isnan(curves[9][grid < low]))
 
 

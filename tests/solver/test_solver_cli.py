@@ -21,8 +21,14 @@ def test_every_board_gets_a_config_the_cost_model_confirms_or_exit_3(board_id, r
         over = data["over_budget"]
         assert over, "nothing fits, yet no budget is named as exceeded"
         need, budgets = data["smallest_need"], data["budgets"]
-        assert any(need[key] > budgets[limit] for key, limit in
-                   (("flash_bytes", "flash_bytes"), ("arena_bytes", "ram_bytes"), ("macs", "macs")))
+        assert any(
+            need[key] > budgets[limit]
+            for key, limit in (
+                ("flash_bytes", "flash_bytes"),
+                ("arena_bytes", "ram_bytes"),
+                ("macs", "macs"),
+            )
+        )
         return
     assert code == 0
     report = estimate(PhiNetConfig.from_dict(data))
@@ -38,14 +44,25 @@ def test_every_board_gets_a_config_the_cost_model_confirms_or_exit_3(board_id, r
 def test_stm32h7_json_shape_and_round_trip(recommend_json):
     code, data = recommend_json("--board", "stm32h7")
     assert code == 0 and data["fits"] is True
-    assert {"alpha", "beta", "t0", "num_layers", "resolution", "num_classes",
-            "in_channels"} <= set(data["config"])
-    assert {"params", "flash_bytes", "peak_ram_bytes", "arena_bytes", "macs", "latency_ms",
-            "accuracy", "accuracy_std"} <= set(data["estimates"])
+    assert {"alpha", "beta", "t0", "num_layers", "resolution", "num_classes", "in_channels"} <= set(
+        data["config"]
+    )
+    assert {
+        "params",
+        "flash_bytes",
+        "peak_ram_bytes",
+        "arena_bytes",
+        "macs",
+        "latency_ms",
+        "accuracy",
+        "accuracy_std",
+    } <= set(data["estimates"])
     assert data["estimates"]["peak_ram_bytes"] < data["estimates"]["arena_bytes"]
     assert "TFLite Micro" in data["sources"]["arena_bytes"]
     assert {"flash_bytes", "ram_bytes", "macs"} <= set(data["budgets"])
-    assert {"board", "prior", "n_rule", "binding", "warnings", "sources", "alternatives"} <= set(data)
+    assert {"board", "prior", "n_rule", "binding", "warnings", "sources", "alternatives"} <= set(
+        data
+    )
     assert data["binding"] in ("flash", "ram", "macs", "search range")
     config = PhiNetConfig.from_dict(data)
     assert config.to_dict() == data["config"]
@@ -56,7 +73,8 @@ def test_stm32h7_json_shape_and_round_trip(recommend_json):
     budgets = data["budgets"]
     estimates = data["estimates"]
     assert estimates["latency_ms"] == pytest.approx(
-        estimates["macs"] / (budgets["clock_hz"] * budgets["macs_per_cycle"]) * 1000, rel=1e-3)
+        estimates["macs"] / (budgets["clock_hz"] * budgets["macs_per_cycle"]) * 1000, rel=1e-3
+    )
     assert 1 <= len(data["alternatives"]) <= 5
     for option in data["alternatives"]:
         PhiNetConfig.from_dict(option["config"])
@@ -65,8 +83,9 @@ def test_stm32h7_json_shape_and_round_trip(recommend_json):
 
 
 def test_overrides_set_the_budgets_and_are_labelled(recommend_json):
-    code, data = recommend_json("--board", "stm32h7", "--flash", "64KB", "--ram", "200KB",
-                                "--latency-ms", "50")
+    code, data = recommend_json(
+        "--board", "stm32h7", "--flash", "64KB", "--ram", "200KB", "--latency-ms", "50"
+    )
     assert code == 0
     budgets = data["budgets"]
     assert budgets["flash_bytes"] == 64 * 1024 and budgets["ram_bytes"] == 200 * 1024
@@ -78,8 +97,9 @@ def test_overrides_set_the_budgets_and_are_labelled(recommend_json):
     assert data["estimates"]["arena_bytes"] <= 200 * 1024
 
 
-def test_arduino_uno_nothing_fits_at_any_resolution_exit_3_names_other_boards(advisor,
-                                                                              recommend_json):
+def test_arduino_uno_nothing_fits_at_any_resolution_exit_3_names_other_boards(
+    advisor, recommend_json
+):
     """1.5 KB of RAM holds no TFLite Micro arena: its persistent part alone is ~15 KB."""
     code, data = recommend_json("--board", "arduino-uno")
     assert code == 3 and data["fits"] is False
@@ -87,7 +107,7 @@ def test_arduino_uno_nothing_fits_at_any_resolution_exit_3_names_other_boards(ad
     assert data["smallest_need"]["arena_bytes"] > data["budgets"]["ram_bytes"]
     assert data["largest_fitting_resolution"] is None
     assert data["boards_that_fit"] and "another board" in data["fixes"][0]
-    code, out, err = advisor("recommend", "--board", "arduino-uno")
+    code, _out, err = advisor("recommend", "--board", "arduino-uno")
     assert code == 3
     assert "no PhiNet fits arduino-uno" in err and "--resolution" not in err
 
@@ -102,24 +122,27 @@ def test_msp432_nothing_fits_at_160_exit_3_with_the_largest_resolution(advisor, 
     # the suggested resolution really fits, and one pixel more does not
     assert recommend_json("--board", "msp432p401r", "--resolution", str(largest))[0] == 0
     assert recommend_json("--board", "msp432p401r", "--resolution", str(largest + 1))[0] == 3
-    code, out, err = advisor("recommend", "--board", "msp432p401r")
+    code, _out, err = advisor("recommend", "--board", "msp432p401r")
     assert code == 3
     assert "no PhiNet fits msp432p401r" in err and f"--resolution {largest}" in err
 
 
-@pytest.mark.parametrize("args, words", [
-    (("--board", "no-such-board"), "unknown board"),
-    (("--board", "stm32h7", "--flash", "-5KB"), "negative"),
-    (("--board", "stm32h7", "--ram", "0"), "positive"),
-    (("--board", "stm32h7", "--macs", "-1"), "positive"),
-    (("--board", "stm32h7", "--latency-ms", "-3"), "positive"),
-    (("--board", "stm32h7", "--resolution", "0"), "resolution"),
-    (("--board", "stm32h7", "--classes", "0"), "num_classes"),
-    (("--board", "stm32h7", "--search-resolution", "32,0"), "search-resolution"),
-    (("--board", "stm32h7", "--search-resolution", "32", "--resolution", "64"), "not both"),
-    (("--board", "stm32h7", "--prior", "no-such-prior"), "prior"),
-    ((), "no board given"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("--board", "no-such-board"), "unknown board"),
+        (("--board", "stm32h7", "--flash", "-5KB"), "negative"),
+        (("--board", "stm32h7", "--ram", "0"), "positive"),
+        (("--board", "stm32h7", "--macs", "-1"), "positive"),
+        (("--board", "stm32h7", "--latency-ms", "-3"), "positive"),
+        (("--board", "stm32h7", "--resolution", "0"), "resolution"),
+        (("--board", "stm32h7", "--classes", "0"), "num_classes"),
+        (("--board", "stm32h7", "--search-resolution", "32,0"), "search-resolution"),
+        (("--board", "stm32h7", "--search-resolution", "32", "--resolution", "64"), "not both"),
+        (("--board", "stm32h7", "--prior", "no-such-prior"), "prior"),
+        ((), "no board given"),
+    ],
+)
 def test_bad_input_is_a_clear_error_with_exit_2(advisor, args, words):
     code, out, err = advisor("recommend", *args)
     assert code == 2
@@ -139,14 +162,15 @@ def test_search_resolution_picks_the_fitting_one_nearest_the_regime(recommend_js
 
 
 def test_table_output_names_the_sources(advisor):
-    code, out, err = advisor("recommend", "--board", "stm32h7")
+    code, out, _err = advisor("recommend", "--board", "stm32h7")
     assert code == 0
     assert "cost model" in out and "board profile" in out
     assert "binding constraint" in out
 
 
-def test_a_fitted_prior_file_gives_accuracy_labelled_with_its_source(recommend_json, curves_prior,
-                                                                      tmp_path):
+def test_a_fitted_prior_file_gives_accuracy_labelled_with_its_source(
+    recommend_json, curves_prior, tmp_path
+):
     path = curves_prior.save(tmp_path / "test-curves.json")
     code, data = recommend_json("--board", "stm32h7", "--prior", str(path))
     assert code == 0
@@ -160,7 +184,8 @@ def test_a_fitted_prior_file_gives_accuracy_labelled_with_its_source(recommend_j
 
 
 def test_a_board_file_is_accepted_and_a_flash_override_shortfall_names_the_option(
-        recommend_json, tmp_path):
+    recommend_json, tmp_path
+):
     with open(load_board("stm32h7").path) as builtin:
         text = builtin.read()
     path = tmp_path / "my-board.toml"
@@ -175,12 +200,16 @@ def test_a_board_file_is_accepted_and_a_flash_override_shortfall_names_the_optio
 
 def test_recommend_imports_no_heavy_package():
     heavy = ("torch", "tensorflow", "keras", "ray", "matplotlib", "onnx", "onnxruntime")
-    probe = ("import sys\n"
-             "from advisor.cli import main\n"
-             "sys.argv = ['advisor', 'recommend', '--board', 'stm32h7', '--json']\n"
-             "try:\n    main()\nexcept SystemExit:\n    pass\n"
-             f"print(sorted(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)\n")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    probe = (
+        "import sys\n"
+        "from advisor.cli import main\n"
+        "sys.argv = ['advisor', 'recommend', '--board', 'stm32h7', '--json']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
+    )
     assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
 
 

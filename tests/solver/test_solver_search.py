@@ -9,21 +9,24 @@ from advisor.boards import load_board
 from advisor.scaling import load_prior
 from advisor.solver.budgets import Budgets, budgets_for
 from advisor.solver.n_rule import choose_num_layers
-from advisor.solver.search import evaluate, search_depth
 from advisor.solver.recommendation import solve
+from advisor.solver.search import evaluate, search_depth
 from advisor.solver.space import SearchSpace
+
 
 def budgets(flash=2**21, ram=2**19, macs=10**7) -> Budgets:
     return Budgets(flash, ram, macs, latency_ms=100.0, clock_hz=480_000_000, macs_per_cycle=0.22)
 
 
-@pytest.mark.parametrize("limits", [dict(), dict(ram=60_000), dict(flash=40_000, macs=10**9),
-                                    dict(macs=2 * 10**6)])
+@pytest.mark.parametrize(
+    "limits", [dict(), dict(ram=60_000), dict(flash=40_000, macs=10**9), dict(macs=2 * 10**6)]
+)
 def test_bisection_finds_the_brute_force_optimum(limits):
     space = SearchSpace(96, num_layers=(7,)).coarse(every=2)
     found = search_depth(space, budgets(**limits), 7).candidates
-    alpha, beta, t0 = (grid.ravel() for grid in np.meshgrid(space.alphas, space.betas, space.t0s,
-                                                            indexing="ij"))
+    alpha, beta, t0 = (
+        grid.ravel() for grid in np.meshgrid(space.alphas, space.betas, space.t0s, indexing="ij")
+    )
     every = evaluate(space, 7, alpha, beta, t0)
     fits = budgets(**limits).fits(every["flash_bytes"], every["arena_bytes"], every["macs"])
     assert fits.any()
@@ -32,8 +35,9 @@ def test_bisection_finds_the_brute_force_optimum(limits):
 
 
 @pytest.mark.parametrize("fitted", [False, True])
-@pytest.mark.parametrize("others", [dict(ram="16MB", macs=10**9), dict()],
-                         ids=["flash-binds", "board-ram-and-macs"])
+@pytest.mark.parametrize(
+    "others", [dict(ram="16MB", macs=10**9), dict()], ids=["flash-binds", "board-ram-and-macs"]
+)
 def test_more_flash_never_lowers_the_objective(fitted, others, curves_prior):
     prior = curves_prior if fitted else load_prior("study-published")
     board = load_board("stm32h7")
@@ -44,7 +48,7 @@ def test_more_flash_never_lowers_the_objective(fitted, others, curves_prior):
         if not result.fits:
             assert previous == -math.inf, "fitted at less flash, not at more"
             continue
-        objective = (result.accuracy.accuracy if prior.has_curves else result.costs["params"])
+        objective = result.accuracy.accuracy if prior.has_curves else result.costs["params"]
         assert objective >= previous - 1e-9, f"flash {flash}: objective fell to {objective}"
         previous = objective
     assert previous > -math.inf
@@ -52,8 +56,9 @@ def test_more_flash_never_lowers_the_objective(fitted, others, curves_prior):
 
 def test_curves_prior_predicts_accuracy_and_labels_it(curves_prior):
     board = load_board("stm32h7")
-    result = solve(board, budgets_for(board), SearchSpace(160, num_layers=tuple(range(4, 10))),
-                   curves_prior)
+    result = solve(
+        board, budgets_for(board), SearchSpace(160, num_layers=tuple(range(4, 10))), curves_prior
+    )
     data = result.to_dict()
     assert data["estimates"]["accuracy"] is not None and data["estimates"]["accuracy_std"] == 0.8
     assert "test-curves" in data["sources"]["accuracy"]
@@ -76,8 +81,12 @@ def test_n_rule_uses_the_reachable_size_not_the_flash_budget():
 
 def test_regime_mismatch_is_warned():
     board = load_board("stm32h7")
-    result = solve(board, budgets_for(board), SearchSpace(32, num_layers=(4, 5, 7, 9)),
-                   load_prior("study-published"))
+    result = solve(
+        board,
+        budgets_for(board),
+        SearchSpace(32, num_layers=(4, 5, 7, 9)),
+        load_prior("study-published"),
+    )
     assert any("32x32" in warning for warning in result.warnings)
     assert any("32x32" in warning for warning in result.to_dict()["warnings"])
     assert any("--prior cifar10-32px-3ep-partial" in warning for warning in result.warnings)
@@ -86,14 +95,17 @@ def test_regime_mismatch_is_warned():
 def test_a_size_beyond_the_priors_segmented_span_is_warned():
     board = load_board("stm32h7")
     prior = load_prior("cifar10-32px-3ep-partial")
-    result = solve(board, budgets_for(board), SearchSpace(32, num_layers=tuple(prior.candidate_ns)),
-                   prior)
+    result = solve(
+        board, budgets_for(board), SearchSpace(32, num_layers=tuple(prior.candidate_ns)), prior
+    )
     low, high = prior.params_span
     assert result.costs["params"] > high
-    assert any("parameters lie outside" in w and "cifar10-32px-3ep-partial" in w
-               for w in result.warnings)
-    small = solve(board, budgets(flash=150_000), SearchSpace(32, num_layers=tuple(prior.candidate_ns)),
-                  prior)
+    assert any(
+        "parameters lie outside" in w and "cifar10-32px-3ep-partial" in w for w in result.warnings
+    )
+    small = solve(
+        board, budgets(flash=150_000), SearchSpace(32, num_layers=tuple(prior.candidate_ns)), prior
+    )
     assert low <= small.costs["params"] <= high
     assert not any("parameters lie outside" in w for w in small.warnings)
 

@@ -1,7 +1,6 @@
 import json
 
 import pytest
-
 from sweep_tiny import TINY_CONFIGS, write_image_folder
 
 
@@ -16,4 +15,5 @@ def grid_file(tmp_path):
         path = tmp_path / name
         path.write_text(json.dumps({"configs": configs}))
         return path
+
     return write

@@ -24,29 +24,53 @@ def test_factor_lists_in_toml_give_their_product(tmp_path):
 
 def test_explicit_configs_in_json_keep_order_and_drop_duplicates(tmp_path):
     path = tmp_path / "grid.json"
-    configs = [{"alpha": 0.5, "beta": 1, "t0": 5, "num_layers": 7},
-               {"alpha": 0.15, "beta": 1.05, "t_zero": 4, "N": 4},
-               {"alpha": 0.5, "beta": 1.0, "t0": 5.0, "num_layers": 7.0}]
+    configs = [
+        {"alpha": 0.5, "beta": 1, "t0": 5, "num_layers": 7},
+        {"alpha": 0.15, "beta": 1.05, "t_zero": 4, "N": 4},
+        {"alpha": 0.5, "beta": 1.0, "t0": 5.0, "num_layers": 7.0},
+    ]
     path.write_text(json.dumps(configs))
     assert load_grid(path) == [GridPoint(0.5, 1.0, 5.0, 7), GridPoint(0.15, 1.05, 4.0, 4)]
 
 
-@pytest.mark.parametrize("name, text, message", [
-    ("g.toml", "alpha = [0.15]\nbeta = [1.0]\nt0 = [4]\nN = [4]\nwidth = [2]\n", "unknown key 'width'"),
-    ("g.toml", "alpha = []\nbeta = [1.0]\nt0 = [4]\nN = [4]\n", "list for 'alpha' is empty"),
-    ("g.toml", "alpha = [0.15]\nbeta = [0.0]\nt0 = [4]\nN = [4]\n", "beta must be positive"),
-    ("g.toml", "alpha = [0.15]\nbeta = [1.0]\nt0 = [4]\nN = [-4]\n", "num_layers must be positive"),
-    ("g.toml", "alpha = [0.15]\nbeta = [1.0]\nt0 = [4]\nN = [4.5]\n", "num_layers must be an integer"),
-    ("g.toml", "alpha = ['big']\nbeta = [1.0]\nt0 = [4]\nN = [4]\n", "alpha must be a number"),
-    ("g.toml", "alpha = [0.15]\nbeta = [1.0]\nt0 = [4]\n", "lacks ['num_layers']"),
-    ("g.toml", "alpha = [0.15\n", "not valid TOML"),
-    ("g.json", "{\"configs\": []}", "'configs' must be a non-empty list"),
-    ("g.json", "[{\"alpha\": 0.1, \"beta\": 1, \"t0\": 4, \"N\": 4, \"depth\": 3}]",
-     "unknown key 'depth' in configs[0]"),
-    ("g.json", "[{\"alpha\": 0.1, \"beta\": 1, \"t0\": -4, \"N\": 4}]", "t0 in configs[0] must be positive"),
-    ("g.json", "{\"alpha\": [0.1], ", "not valid JSON"),
-    ("g.yaml", "alpha: [0.1]", "must end in .toml or .json"),
-])
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        (
+            "g.toml",
+            "alpha = [0.15]\nbeta = [1.0]\nt0 = [4]\nN = [4]\nwidth = [2]\n",
+            "unknown key 'width'",
+        ),
+        ("g.toml", "alpha = []\nbeta = [1.0]\nt0 = [4]\nN = [4]\n", "list for 'alpha' is empty"),
+        ("g.toml", "alpha = [0.15]\nbeta = [0.0]\nt0 = [4]\nN = [4]\n", "beta must be positive"),
+        (
+            "g.toml",
+            "alpha = [0.15]\nbeta = [1.0]\nt0 = [4]\nN = [-4]\n",
+            "num_layers must be positive",
+        ),
+        (
+            "g.toml",
+            "alpha = [0.15]\nbeta = [1.0]\nt0 = [4]\nN = [4.5]\n",
+            "num_layers must be an integer",
+        ),
+        ("g.toml", "alpha = ['big']\nbeta = [1.0]\nt0 = [4]\nN = [4]\n", "alpha must be a number"),
+        ("g.toml", "alpha = [0.15]\nbeta = [1.0]\nt0 = [4]\n", "lacks ['num_layers']"),
+        ("g.toml", "alpha = [0.15\n", "not valid TOML"),
+        ("g.json", '{"configs": []}', "'configs' must be a non-empty list"),
+        (
+            "g.json",
+            '[{"alpha": 0.1, "beta": 1, "t0": 4, "N": 4, "depth": 3}]',
+            "unknown key 'depth' in configs[0]",
+        ),
+        (
+            "g.json",
+            '[{"alpha": 0.1, "beta": 1, "t0": -4, "N": 4}]',
+            "t0 in configs[0] must be positive",
+        ),
+        ("g.json", '{"alpha": [0.1], ', "not valid JSON"),
+        ("g.yaml", "alpha: [0.1]", "must end in .toml or .json"),
+    ],
+)
 def test_bad_grid_files_name_the_file_and_the_key(tmp_path, name, text, message):
     path = tmp_path / name
     path.write_text(text)

@@ -31,10 +31,14 @@ def test_the_results_file_holds_only_finished_measured_runs_of_one_regime(shippe
 
 
 def test_it_loads_labelled_partial_and_is_not_the_default(shipped):
-    prior_module, label, _ = shipped
+    prior_module, _label, _ = shipped
     prior = prior_module.load_prior(NAME)
     assert prior.regime["partial"] is True
-    assert (prior.regime["dataset"], prior.regime["resolution"], prior.regime["epochs"]) == ("cifar10", 32, 3)
+    assert (prior.regime["dataset"], prior.regime["resolution"], prior.regime["epochs"]) == (
+        "cifar10",
+        32,
+        3,
+    )
     # every N's generalized hyperbolic fit fails on 3-epoch data: the prior is the raw segmentation
     assert not prior.has_curves and {iv.n for iv in prior.intervals} <= set(range(4, 10))
     assert prior.intervals[0].low == pytest.approx(min(float(r["params"]) for r in shipped[2]))

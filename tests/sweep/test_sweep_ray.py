@@ -3,14 +3,13 @@
 import os
 
 import pytest
+from sweep_tiny import TINY_CONFIGS
 
 from advisor.sweep.grid import GridPoint
 from advisor.sweep.recipe import recipe_dict
 from advisor.sweep.regime import Regime
 from advisor.sweep.runner import plan_sweep, run_sweep
 from advisor.sweep.store import SweepStore
-
-from sweep_tiny import TINY_CONFIGS
 
 ray = pytest.importorskip("ray")
 
@@ -29,8 +28,15 @@ def test_a_two_config_sweep_on_local_ray(local_ray, tmp_path, tiny_data):
     recipe = recipe_dict(resolution=8, epochs=1, warmup_epochs=0, batch_size=8)
     regime = Regime.from_recipe("tiny", recipe)
     with SweepStore(tmp_path / "ray.db") as store:
-        plan = plan_sweep(points, regime, recipe, str(tiny_data), store, tmp_path / "runs",
-                          data_options={"cache_dir": str(tmp_path / "cache")})
+        plan = plan_sweep(
+            points,
+            regime,
+            recipe,
+            str(tiny_data),
+            store,
+            tmp_path / "runs",
+            data_options={"cache_dir": str(tmp_path / "cache")},
+        )
         progress = run_sweep(plan, store, RayExecutor(workers=2))
         rows = store.rows(status=None)
     assert (progress.done, progress.failed, progress.ran) == (2, 0, 2)

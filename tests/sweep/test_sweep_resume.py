@@ -9,10 +9,9 @@ import time
 from pathlib import Path
 
 from click.testing import CliRunner
+from sweep_tiny import TINY_CONFIGS, TINY_REGIME
 
 from advisor.cli import cli
-
-from sweep_tiny import TINY_CONFIGS, TINY_REGIME
 
 
 def statuses(store):
@@ -49,10 +48,23 @@ def test_a_killed_sweep_reruns_to_completion_without_lost_or_duplicated_rows(tmp
     grid = tmp_path / "grid.json"
     grid.write_text(json.dumps({"configs": TINY_CONFIGS}))
     store = tmp_path / "sweep.db"
-    args = ["sweep", "--grid", str(grid), "--data", str(tiny_data), *TINY_REGIME,
-            "--store", str(store), "--cache-dir", str(tmp_path / "cache")]
-    sweep = subprocess.Popen([sys.executable, "-m", "advisor", *args, "--workers", "2"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    args = [
+        "sweep",
+        "--grid",
+        str(grid),
+        "--data",
+        str(tiny_data),
+        *TINY_REGIME,
+        "--store",
+        str(store),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
+    sweep = subprocess.Popen(
+        [sys.executable, "-m", "advisor", *args, "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and sweep.poll() is None:
         seen = statuses(store)

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sweep_tiny import TINY_CONFIGS, TINY_REGIME
 
 from advisor.cli import cli
 from advisor.config import PhiNetConfig
 from advisor.cost import estimate
 from advisor.errors import AdvisorError
-
-from sweep_tiny import TINY_CONFIGS, TINY_REGIME
 
 
 def sweep(*args):
@@ -35,22 +34,40 @@ def swept(tmp_path_factory, tiny_data):
     grid = folder / "grid.json"
     grid.write_text(json.dumps({"configs": TINY_CONFIGS[:2]}))
     store = folder / "sweep.db"
-    args = ["--grid", str(grid), "--data", str(tiny_data), *TINY_REGIME, "--store", str(store),
-            "--cache-dir", str(folder / "cache")]
+    args = [
+        "--grid",
+        str(grid),
+        "--data",
+        str(tiny_data),
+        *TINY_REGIME,
+        "--store",
+        str(store),
+        "--cache-dir",
+        str(folder / "cache"),
+    ]
     summary = sweep(*args)
     return {"args": args, "store": store, "summary": summary, "rows": rows(store)}
 
 
 def test_a_sweep_stores_one_finished_row_per_config_with_its_regime(swept):
     summary, stored = swept["summary"], swept["rows"]
-    assert (summary["total"], summary["done"], summary["failed"], summary["ran_now"]) == (2, 2, 0, 2)
+    assert (summary["total"], summary["done"], summary["failed"], summary["ran_now"]) == (
+        2,
+        2,
+        0,
+        2,
+    )
     assert len(stored) == 2 and {row["status"] for row in stored} == {"done"}
     for row in stored:
         config = PhiNetConfig.from_dict(json.loads(row["config"]))
         assert (config.resolution, config.num_classes) == (8, 2)
         cost = estimate(config).to_dict()
         assert (row["params"], row["macs"], row["peak_ram_bytes"], row["flash_bytes"]) == (
-            cost["params"], cost["macs"], cost["peak_ram_bytes"], cost["flash_bytes"])
+            cost["params"],
+            cost["macs"],
+            cost["peak_ram_bytes"],
+            cost["flash_bytes"],
+        )
         assert 0 <= row["accuracy"] <= 100 and 0 <= row["val_accuracy"] <= 100
         assert (row["dataset"], row["resolution"], row["epochs"], row["seed"]) == ("tiny", 8, 1, 0)
         regime = json.loads(row["regime"])
@@ -69,7 +86,9 @@ def test_a_rerun_skips_finished_runs(swept):
 def test_a_different_regime_is_refused_and_the_store_left_alone(swept):
     args = list(swept["args"])
     args[args.index("--epochs") + 1] = "2"
-    with pytest.raises(AdvisorError, match=r"another regime .*differs in epochs.*--allow-mixed-regimes"):
+    with pytest.raises(
+        AdvisorError, match=r"another regime .*differs in epochs.*--allow-mixed-regimes"
+    ):
         sweep(*args)
     assert rows(swept["store"]) == swept["rows"]
 
@@ -80,7 +99,11 @@ def test_the_store_and_its_csv_export_load_as_scaling_results(swept, tmp_path):
     csv_path = tmp_path / "runs.csv"
     assert sweep("--store", str(swept["store"]), "--export", str(csv_path))["rows"] == 2
     from_csv = results.load_results(csv_path)
-    assert sorted(from_store.params) == sorted(from_csv.params) == sorted(r["params"] for r in swept["rows"])
+    assert (
+        sorted(from_store.params)
+        == sorted(from_csv.params)
+        == sorted(r["params"] for r in swept["rows"])
+    )
     assert sorted(from_csv.accuracy) == pytest.approx(sorted(r["accuracy"] for r in swept["rows"]))
     assert from_csv.regime() == {"dataset": "tiny", "resolution": 8, "epochs": 1}
 
@@ -88,8 +111,15 @@ def test_the_store_and_its_csv_export_load_as_scaling_results(swept, tmp_path):
 def test_a_missing_data_set_is_refused_before_any_run(tmp_path, grid_file):
     store = tmp_path / "s.db"
     with pytest.raises(AdvisorError, match="no-such-data does not exist"):
-        sweep("--grid", str(grid_file()), "--data", str(tmp_path / "no-such-data"), *TINY_REGIME,
-              "--store", str(store))
+        sweep(
+            "--grid",
+            str(grid_file()),
+            "--data",
+            str(tmp_path / "no-such-data"),
+            *TINY_REGIME,
+            "--store",
+            str(store),
+        )
     assert not store.exists() or rows(store) == []
 
 
@@ -97,8 +127,17 @@ def test_failed_runs_are_recorded_and_do_not_stop_the_sweep(tmp_path, grid_file)
     store = tmp_path / "s.db"
     broken = tmp_path / "broken.zip"
     broken.write_bytes(b"not a zip archive")
-    args = ["--grid", str(grid_file(TINY_CONFIGS[:2])), "--data", str(broken), *TINY_REGIME,
-            "--store", str(store), "--cache-dir", str(tmp_path / "cache")]
+    args = [
+        "--grid",
+        str(grid_file(TINY_CONFIGS[:2])),
+        "--data",
+        str(broken),
+        *TINY_REGIME,
+        "--store",
+        str(store),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
     summary = sweep(*args)
     assert (summary["done"], summary["failed"], summary["ran_now"]) == (0, 2, 2)
     stored = rows(store)

@@ -13,7 +13,9 @@ RECIPE = {"resolution": 16, "epochs": 1, "warmup_epochs": 0, "lr": 0.01, "seed":
 
 def _task(point, regime=None, seed=0):
     regime = regime or Regime.from_recipe("tiny", RECIPE)
-    return RunTask(run_id(point, regime, seed), point, regime, dict(RECIPE, seed=seed), "data", "out")
+    return RunTask(
+        run_id(point, regime, seed), point, regime, dict(RECIPE, seed=seed), "data", "out"
+    )
 
 
 def _finished(task, status="done", **values):
@@ -24,9 +26,12 @@ def test_run_ids_are_deterministic_and_distinguish_config_regime_and_seed():
     regime = Regime.from_recipe("tiny", RECIPE)
     point = GridPoint(0.15, 1.0, 4, 4)
     assert run_id(point, regime, 0) == run_id(GridPoint(0.15, 1, 4.0, 4), regime, 0)
-    others = {run_id(GridPoint(0.3, 1.0, 4, 4), regime, 0), run_id(point, regime, 1),
-              run_id(point, Regime.from_recipe("tiny", dict(RECIPE, epochs=2)), 0),
-              run_id(point, Regime.from_recipe("other", RECIPE), 0)}
+    others = {
+        run_id(GridPoint(0.3, 1.0, 4, 4), regime, 0),
+        run_id(point, regime, 1),
+        run_id(point, Regime.from_recipe("tiny", dict(RECIPE, epochs=2)), 0),
+        run_id(point, Regime.from_recipe("other", RECIPE), 0),
+    }
     assert run_id(point, regime, 0) not in others and len(others) == 4
     # the seed is per run, not part of the regime
     assert Regime.from_recipe("tiny", dict(RECIPE, seed=5)) == regime
@@ -56,7 +61,9 @@ def test_store_refuses_another_regime_unless_asked(tmp_path):
         store.record(_finished(_task(GridPoint(0.15, 1.0, 4, 4)), params=10, accuracy=10.0))
         store.check_regime(Regime.from_recipe("tiny", RECIPE))
         other = Regime.from_recipe("tiny", dict(RECIPE, epochs=3, lr=0.1))
-        with pytest.raises(AdvisorError, match=r"differs in epochs, recipe.lr.*--allow-mixed-regimes"):
+        with pytest.raises(
+            AdvisorError, match=r"differs in epochs, recipe.lr.*--allow-mixed-regimes"
+        ):
             store.check_regime(other)
         store.check_regime(other, allow_mixed=True)
 

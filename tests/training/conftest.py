@@ -7,7 +7,9 @@ from training_helpers import write_image_folder
 @pytest.fixture(scope="session")
 def image_folder(tmp_path_factory) -> Path:
     """36 train and 8 test PNGs per class, 16x16. Treat as read-only."""
-    return write_image_folder(tmp_path_factory.mktemp("images") / "shapes", {"train": 36, "test": 8})
+    return write_image_folder(
+        tmp_path_factory.mktemp("images") / "shapes", {"train": 36, "test": 8}
+    )
 
 
 @pytest.fixture(autouse=True)

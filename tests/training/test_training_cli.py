@@ -8,30 +8,71 @@ import time
 import pytest
 import torch
 from click.testing import CliRunner
+from training_helpers import zip_folder
 
 from advisor.cli import cli, main
 from advisor.config import PhiNetConfig
 from advisor.training.data import load_dataset
 from advisor.training.recipe import Recipe
 from advisor.training.trainer import TIMING_KEYS, train
-from training_helpers import zip_folder
 
-TINY = ["--alpha", "0.25", "--beta", "1", "--t0", "3", "--layers", "3", "--resolution", "16",
-        "--split", "test+val", "--val-fraction", "0.25", "--batch-size", "16", "--threads", "1"]
+TINY = [
+    "--alpha",
+    "0.25",
+    "--beta",
+    "1",
+    "--t0",
+    "3",
+    "--layers",
+    "3",
+    "--resolution",
+    "16",
+    "--split",
+    "test+val",
+    "--val-fraction",
+    "0.25",
+    "--batch-size",
+    "16",
+    "--threads",
+    "1",
+]
 
 
 def test_train_takes_a_recommendation_json_and_prints_json_with_sources(image_folder, tmp_path):
     archive = zip_folder(image_folder, tmp_path / "shapes.zip", top="shapes")
     recommendation = tmp_path / "rec.json"
-    recommendation.write_text(json.dumps({"config": {"alpha": 0.25, "beta": 1, "t0": 3,
-                                                     "num_layers": 3, "resolution": 16},
-                                          "board": "stm32h7"}))
+    recommendation.write_text(
+        json.dumps(
+            {
+                "config": {"alpha": 0.25, "beta": 1, "t0": 3, "num_layers": 3, "resolution": 16},
+                "board": "stm32h7",
+            }
+        )
+    )
     out = tmp_path / "run"
-    result = CliRunner().invoke(cli, ["train", "--config", str(recommendation),
-                                      "--data", str(archive), "--split", "test+val",
-                                      "--batch-size", "16", "--threads", "1", "--epochs", "2",
-                                      "--out", str(out), "--cache-dir", str(tmp_path / "cache"),
-                                      "--json"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            "--config",
+            str(recommendation),
+            "--data",
+            str(archive),
+            "--split",
+            "test+val",
+            "--batch-size",
+            "16",
+            "--threads",
+            "1",
+            "--epochs",
+            "2",
+            "--out",
+            str(out),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["epochs_completed"] == 2 and 0 <= report["test_accuracy"] <= 1
@@ -50,20 +91,50 @@ def run_main(monkeypatch, capsys, *args):
 
 
 def test_bad_input_exits_2_with_a_message(monkeypatch, capsys, tmp_path):
-    code, err = run_main(monkeypatch, capsys, *TINY, "--data", str(tmp_path / "missing"),
-                         "--epochs", "2", "--out", str(tmp_path / "run"))
+    code, err = run_main(
+        monkeypatch,
+        capsys,
+        *TINY,
+        "--data",
+        str(tmp_path / "missing"),
+        "--epochs",
+        "2",
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert code == 2 and "error:" in err and "missing does not exist" in err
-    code, err = run_main(monkeypatch, capsys, "--alpha", "0.3", "--data", "cifar10",
-                         "--out", str(tmp_path / "run"))
+    code, err = run_main(
+        monkeypatch, capsys, "--alpha", "0.3", "--data", "cifar10", "--out", str(tmp_path / "run")
+    )
     assert code == 2 and "missing --beta --t0 --layers" in err
 
 
-def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_like_an_uninterrupted_run(image_folder, tmp_path):
+def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_like_an_uninterrupted_run(
+    image_folder, tmp_path
+):
     out, cache = tmp_path / "run", tmp_path / "cache"
-    command = [sys.executable, "-m", "advisor", "train", *TINY, "--data", str(image_folder),
-               "--epochs", "8", "--out", str(out), "--cache-dir", str(cache)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "OMP_NUM_THREADS": "1"})
+    command = [
+        sys.executable,
+        "-m",
+        "advisor",
+        "train",
+        *TINY,
+        "--data",
+        str(image_folder),
+        "--epochs",
+        "8",
+        "--out",
+        str(out),
+        "--cache-dir",
+        str(cache),
+    ]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     deadline = time.monotonic() + 120
     while not (out / "last.pt").exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -74,19 +145,35 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_like_an_uninterrupted_run
     saved = torch.load(out / "last.pt", weights_only=True)
     assert 1 <= saved["epoch"] < 8
 
-    resumed = CliRunner().invoke(cli, ["train", "--out", str(out), "--resume", "--threads", "1",
-                                       "--cache-dir", str(cache), "--json"])
+    resumed = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            "--out",
+            str(out),
+            "--resume",
+            "--threads",
+            "1",
+            "--cache-dir",
+            str(cache),
+            "--json",
+        ],
+    )
     assert resumed.exit_code == 0, resumed.output
     assert json.loads(resumed.stdout)["epochs_completed"] == 8
 
     config = PhiNetConfig.from_json_file(out / "config.json")
     recipe = Recipe.from_dict(json.loads((out / "recipe.json").read_text()))
-    data = load_dataset(image_folder, 16, recipe.split, recipe.seed, val_fraction=recipe.val_fraction)
+    data = load_dataset(
+        image_folder, 16, recipe.split, recipe.seed, val_fraction=recipe.val_fraction
+    )
     whole = train(config, data, tmp_path / "whole", recipe, progress=False)
 
     def metrics(run):
-        return [{k: v for k, v in json.loads(line).items() if k not in TIMING_KEYS}
-                for line in (run / "metrics.jsonl").read_text().splitlines()]
+        return [
+            {k: v for k, v in json.loads(line).items() if k not in TIMING_KEYS}
+            for line in (run / "metrics.jsonl").read_text().splitlines()
+        ]
 
     resumed_metrics, whole_metrics = metrics(out), metrics(tmp_path / "whole")
     assert len(resumed_metrics) == len(whole_metrics) == 8

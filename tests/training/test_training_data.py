@@ -7,12 +7,11 @@ import tarfile
 import numpy as np
 import pytest
 import torch
+from training_helpers import CLASS_COLOURS, write_image_folder, zip_folder
 
 from advisor.errors import AdvisorError
 from advisor.training import cifar
 from advisor.training.data import load_dataset, stratified_split
-
-from training_helpers import CLASS_COLOURS, write_image_folder, zip_folder
 
 
 def test_a_folder_and_its_zip_with_a_top_folder_load_the_same(image_folder, tmp_path):
@@ -20,7 +19,14 @@ def test_a_folder_and_its_zip_with_a_top_folder_load_the_same(image_folder, tmp_
     from_folder = load_dataset(image_folder, 16, split="test+val", seed=3, val_fraction=0.25)
     from_zip = load_dataset(archive, 16, split="test+val", seed=3, val_fraction=0.25)
     assert from_folder.classes == from_zip.classes == sorted(CLASS_COLOURS)
-    for name in ("train_images", "train_labels", "val_images", "val_labels", "test_images", "test_labels"):
+    for name in (
+        "train_images",
+        "train_labels",
+        "val_images",
+        "val_labels",
+        "test_images",
+        "test_labels",
+    ):
         assert torch.equal(getattr(from_folder, name), getattr(from_zip, name)), name
     assert from_folder.train_images.dtype == torch.uint8
     assert tuple(from_folder.train_images.shape[1:]) == (3, 16, 16)
@@ -120,8 +126,10 @@ def _write_cifar10_folder(folder, per_batch=6):
     with open(folder / "batches.meta", "wb") as out:
         pickle.dump({b"label_names": names}, out)
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batch = {b"data": rng.integers(0, 256, (per_batch * 10, 3072), dtype=np.uint8),
-                 b"labels": [i % 10 for i in range(per_batch * 10)]}
+        batch = {
+            b"data": rng.integers(0, 256, (per_batch * 10, 3072), dtype=np.uint8),
+            b"labels": [i % 10 for i in range(per_batch * 10)],
+        }
         with open(folder / name, "wb") as out:
             pickle.dump(batch, out)
 
@@ -131,7 +139,8 @@ def test_cifar10_in_the_python_format_is_read_from_data_dir(tmp_path):
     data = load_dataset("cifar10", 32, split="test+val", data_dir=tmp_path, download=False)
     assert data.classes == [f"class{i}" for i in range(10)]
     assert len(data.test_labels) == 60 and len(data.train_labels) + len(data.val_labels) == 300
-    raw = pickle.load(open(tmp_path / "cifar-10-batches-py" / "test_batch", "rb"))
+    with open(tmp_path / "cifar-10-batches-py" / "test_batch", "rb") as handle:
+        raw = pickle.load(handle)
     assert torch.equal(data.test_images[0].reshape(-1), torch.from_numpy(raw[b"data"][0]))
 
 

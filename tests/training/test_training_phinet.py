@@ -16,9 +16,18 @@ from advisor.config import PhiNetConfig  # noqa: E402
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 from advisor.training.phinet import BN_EPS, PhiNet, SqueezeExcite  # noqa: E402
 
-EXPORTABLE = (torch.nn.Conv2d, torch.nn.BatchNorm2d, torch.nn.ZeroPad2d, torch.nn.Hardswish,
-              torch.nn.ReLU6, torch.nn.Sigmoid, torch.nn.AdaptiveAvgPool2d, torch.nn.Flatten,
-              torch.nn.Linear, torch.nn.Dropout2d)
+EXPORTABLE = (
+    torch.nn.Conv2d,
+    torch.nn.BatchNorm2d,
+    torch.nn.ZeroPad2d,
+    torch.nn.Hardswish,
+    torch.nn.ReLU6,
+    torch.nn.Sigmoid,
+    torch.nn.AdaptiveAvgPool2d,
+    torch.nn.Flatten,
+    torch.nn.Linear,
+    torch.nn.Dropout2d,
+)
 
 
 def random_configs(count: int, seed: int) -> list[tuple[PhiNetConfig, bool]]:
@@ -59,8 +68,9 @@ def randomize(model: torch.nn.Module, seed: int) -> None:
 @pytest.mark.parametrize("config, compatibility", random_configs(24, seed=2))
 def test_micromind_checkpoint_loads_and_outputs_agree(config, compatibility):
     if compatibility:  # micromind's compatibility=True: ReLU6 and no squeeze-excite
-        config_ours = PhiNetConfig(**{**config.to_dict(), "h_swish": False,
-                                      "squeeze_excite": False})
+        config_ours = PhiNetConfig(
+            **{**config.to_dict(), "h_swish": False, "squeeze_excite": False}
+        )
     else:
         config_ours = config
     reference = reference_phinet(config, compatibility=compatibility)
@@ -70,8 +80,13 @@ def test_micromind_checkpoint_loads_and_outputs_agree(config, compatibility):
     ours.load_state_dict(reference.state_dict(), strict=True)
     reference.eval()
     ours.eval()
-    x = torch.randn(3, config.in_channels, config.resolution, config.resolution,
-                    generator=torch.Generator().manual_seed(0))
+    x = torch.randn(
+        3,
+        config.in_channels,
+        config.resolution,
+        config.resolution,
+        generator=torch.Generator().manual_seed(0),
+    )
     with torch.no_grad():
         expected = reference(x)
         got = ours(x)
@@ -132,8 +147,10 @@ def test_batchnorm_momentum_is_pytorch_convention_and_eps_is_micromind():
 
 
 def test_builds_from_a_recommendation_json():
-    data = {"board": "stm32h7", "config": {"alpha": 0.35, "beta": 1, "t0": 6, "N": 7,
-                                            "resolution": 32, "classes": 5}}
+    data = {
+        "board": "stm32h7",
+        "config": {"alpha": 0.35, "beta": 1, "t0": 6, "N": 7, "resolution": 32, "classes": 5},
+    }
     model = PhiNet.from_config_dict(data)
     assert model.config.num_classes == 5
     assert model.eval()(torch.zeros(1, 3, 32, 32)).shape == (1, 5)

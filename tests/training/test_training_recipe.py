@@ -1,3 +1,4 @@
+import itertools
 import math
 
 import pytest
@@ -12,8 +13,14 @@ from advisor.training.recipe import Recipe
 def test_the_default_recipe_is_the_study():
     recipe = Recipe.study()
     assert recipe == Recipe()
-    assert (recipe.optimizer, recipe.lr, recipe.warmup_epochs, recipe.epochs - recipe.warmup_epochs,
-            recipe.resolution, recipe.split) == ("lamb", 0.01, 10, 100, 160, "70/15/15")
+    assert (
+        recipe.optimizer,
+        recipe.lr,
+        recipe.warmup_epochs,
+        recipe.epochs - recipe.warmup_epochs,
+        recipe.resolution,
+        recipe.split,
+    ) == ("lamb", 0.01, 10, 100, 160, "70/15/15")
     assert recipe.hflip and recipe.rotation_degrees > 0 and recipe.zoom > 0
 
 
@@ -22,7 +29,9 @@ def test_a_recipe_round_trips_through_a_dict_and_rejects_bad_values():
     assert Recipe.from_dict(quick.to_dict()) == quick
     with pytest.raises(AdvisorError, match="unknown recipe keys \\['epoch'\\]"):
         Recipe.from_dict({"epoch": 3})
-    with pytest.raises(AdvisorError, match="warmup_epochs \\(10\\) must be smaller than epochs \\(5\\)"):
+    with pytest.raises(
+        AdvisorError, match="warmup_epochs \\(10\\) must be smaller than epochs \\(5\\)"
+    ):
         Recipe(epochs=5)
     with pytest.raises(AdvisorError, match="optimizer"):
         Recipe(optimizer="adam")
@@ -36,7 +45,7 @@ def test_the_schedule_warms_up_linearly_then_follows_a_cosine():
     assert rates[:10] == pytest.approx([lr * (i + 1) / 10 for i in range(10)])
     assert rates[10] == pytest.approx(lr)
     assert rates[60] == pytest.approx(lr * 0.5 * (1 + math.cos(math.pi * 0.5)))
-    assert all(a >= b for a, b in zip(rates[10:], rates[11:]))
+    assert all(a >= b for a, b in itertools.pairwise(rates[10:]))
     assert learning_rate(total, total, warmup, lr, 1e-4) == pytest.approx(1e-4)
 
 
@@ -62,7 +71,7 @@ def test_lamb_follows_the_papers_layerwise_trust_ratio_update():
         layer.weight.grad = gradient.clone()
         optimizer.step()
         m = 0.9 * m + 0.1 * gradient
-        v = 0.999 * v + 0.001 * gradient ** 2
+        v = 0.999 * v + 0.001 * gradient**2
         r = m / (v.sqrt() + 1e-6) + 0.1 * w
         w = w - 0.05 * w.norm().clamp(max=10) / r.norm() * r
         torch.testing.assert_close(layer.weight.detach(), w)

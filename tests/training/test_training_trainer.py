@@ -12,8 +12,15 @@ from advisor.training.recipe import Recipe
 from advisor.training.trainer import TIMING_KEYS, evaluate, train
 
 CONFIG = PhiNetConfig(alpha=0.25, beta=1.0, t0=3, num_layers=3, resolution=16, num_classes=3)
-RECIPE = Recipe(epochs=3, warmup_epochs=1, batch_size=16, resolution=16, split="test+val",
-                val_fraction=0.25, seed=7)
+RECIPE = Recipe(
+    epochs=3,
+    warmup_epochs=1,
+    batch_size=16,
+    resolution=16,
+    split="test+val",
+    val_fraction=0.25,
+    seed=7,
+)
 STEPS_PER_EPOCH = 81 // 16  # 3 classes x 27 training images
 
 
@@ -33,8 +40,9 @@ def read_metrics(run):
 def test_training_lowers_the_loss_and_leaves_a_self_describing_run(data, tmp_path):
     before = torch.get_rng_state()
     # batch 8: enough steps for BatchNorm's running statistics to catch up with the weights
-    result = train(CONFIG, data, tmp_path / "run", RECIPE.replace(epochs=5, batch_size=8),
-                   progress=False)
+    result = train(
+        CONFIG, data, tmp_path / "run", RECIPE.replace(epochs=5, batch_size=8), progress=False
+    )
     assert torch.equal(torch.get_rng_state(), before)  # the caller's RNG is untouched
     metrics = read_metrics(tmp_path / "run")
     assert [m["epoch"] for m in metrics] == [1, 2, 3, 4, 5]
@@ -61,19 +69,28 @@ def test_training_lowers_the_loss_and_leaves_a_self_describing_run(data, tmp_pat
 def stop_at(epoch: int, step: int):
     def callback(event, record):
         return event == "step" and record["epoch"] == epoch and record["step"] == step
+
     return callback
 
 
-@pytest.mark.parametrize("epoch, step", [(1, 2), (0, STEPS_PER_EPOCH)], ids=["mid-epoch", "epoch-end"])
+@pytest.mark.parametrize(
+    "epoch, step", [(1, 2), (0, STEPS_PER_EPOCH)], ids=["mid-epoch", "epoch-end"]
+)
 def test_an_interrupted_then_resumed_run_equals_the_uninterrupted_one(data, tmp_path, epoch, step):
     whole = train(CONFIG, data, tmp_path / "whole", RECIPE, progress=False)
-    stopped = train(CONFIG, data, tmp_path / "split", RECIPE, progress=False,
-                    callbacks=[stop_at(epoch, step)])
+    stopped = train(
+        CONFIG, data, tmp_path / "split", RECIPE, progress=False, callbacks=[stop_at(epoch, step)]
+    )
     assert not stopped.completed and stopped.test_accuracy is None
-    assert torch.load(tmp_path / "split" / "last.pt", weights_only=True)["progress"]["step"] == step % STEPS_PER_EPOCH
+    assert (
+        torch.load(tmp_path / "split" / "last.pt", weights_only=True)["progress"]["step"]
+        == step % STEPS_PER_EPOCH
+    )
     resumed = train(CONFIG, data, tmp_path / "split", RECIPE, resume=True, progress=False)
     assert resumed.completed
-    assert without_timing(read_metrics(tmp_path / "split")) == without_timing(read_metrics(tmp_path / "whole"))
+    assert without_timing(read_metrics(tmp_path / "split")) == without_timing(
+        read_metrics(tmp_path / "whole")
+    )
     assert resumed.test_accuracy == whole.test_accuracy
     final_whole = torch.load(tmp_path / "whole" / "last.pt", weights_only=True)["model_state"]
     final_split = torch.load(tmp_path / "split" / "last.pt", weights_only=True)["model_state"]
@@ -94,11 +111,21 @@ def test_an_existing_run_is_never_overwritten_and_resume_checks_settings(data, t
 
 def test_mismatched_config_and_data_are_explained(data, tmp_path):
     with pytest.raises(AdvisorError, match="num_classes=3"):
-        train(PhiNetConfig(0.25, 1.0, 3, 3, resolution=16, num_classes=10), data, tmp_path / "a",
-              RECIPE, progress=False)
+        train(
+            PhiNetConfig(0.25, 1.0, 3, 3, resolution=16, num_classes=10),
+            data,
+            tmp_path / "a",
+            RECIPE,
+            progress=False,
+        )
     with pytest.raises(AdvisorError, match="resolution"):
-        train(PhiNetConfig(0.25, 1.0, 3, 3, resolution=32, num_classes=3), data, tmp_path / "b",
-              RECIPE, progress=False)
+        train(
+            PhiNetConfig(0.25, 1.0, 3, 3, resolution=32, num_classes=3),
+            data,
+            tmp_path / "b",
+            RECIPE,
+            progress=False,
+        )
 
 
 def test_evaluate_restores_the_training_mode(data):

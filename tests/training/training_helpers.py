@@ -20,8 +20,9 @@ def make_image(label: int, rng: np.random.Generator, size: int = 16) -> np.ndarr
     return image.clip(0, 255).astype(np.uint8)
 
 
-def write_image_folder(root: Path, counts: dict[str, int], seed: int = 0, size: int = 16,
-                       suffix: str = ".png") -> Path:
+def write_image_folder(
+    root: Path, counts: dict[str, int], seed: int = 0, size: int = 16, suffix: str = ".png"
+) -> Path:
     """root/<split>/<class>/<i>.png with counts[split] images per class."""
     from PIL import Image
 
