@@ -198,16 +198,39 @@ def phinet_weights(config: PhiNetConfig, state_dict: Mapping[str, Any]) -> PhiNe
     )
 
 
-def build_forward(config: PhiNetConfig, state_dict: Mapping[str, Any]) -> Callable:
-    """A ``tf.function`` mapping an NHWC float32 batch to logits (or features without top)."""
+def build_forward(
+    config: PhiNetConfig,
+    state_dict: Mapping[str, Any],
+    ranges: Mapping[str, tuple[float, float]] | None = None,
+) -> Callable:
+    """A ``tf.function`` mapping an NHWC float32 batch to logits (or features without top).
+
+    With ``ranges`` ({quantization point: (min, max)}, the names of
+    :func:`advisor.training.fake_quant.quantization_points`) every activation the int8
+    converter quantizes gets a ``FakeQuant`` op with that range, so the converter takes these
+    ranges instead of the calibration's min/max. The ops of the converted graph are the same.
+    """
     import tensorflow as tf
 
     weights = phinet_weights(config, state_dict)
+    used: set[str] = set()
 
-    def activation(x):
+    def quantized(x, name: str):
+        if ranges is None:
+            return x
+        if name not in ranges:
+            raise AdvisorError(f"no activation range for quantization point {name!r}")
+        used.add(name)
+        low, high = (float(v) for v in ranges[name])
+        return tf.quantization.fake_quant_with_min_max_args(x, min=low, max=high, num_bits=8)
+
+    def activation(x, name: str):
+        """Conv output -> activation, each quantization point as the converter places it:
+        h-swish is a separate HARD_SWISH op, ReLU6 is fused into the convolution."""
         if config.h_swish:
-            return x * tf.nn.relu6(x + 3.0) * (1.0 / 6.0)
-        return tf.nn.relu6(x)
+            x = quantized(x, name)
+            return quantized(x * tf.nn.relu6(x + 3.0) * (1.0 / 6.0), f"{name}.act")
+        return quantized(tf.nn.relu6(x), name)
 
     def conv(x, layer: Conv):
         if layer.depthwise:
@@ -229,29 +252,39 @@ def build_forward(config: PhiNetConfig, state_dict: Mapping[str, Any]) -> Callab
         # micromind's ZeroPad2d((0,1,0,1)) for even R and (1,1,1,1) for odd R is exactly
         # TF's SAME padding for a 3x3 stride-2 convolution.
         y = tf.nn.depthwise_conv2d(x, weights.stem_depthwise.weight, [1, 2, 2, 1], "SAME")
-        return activation(conv(y, weights.stem_pointwise))
+        y = quantized(y, "stem.depthwise")
+        return activation(conv(y, weights.stem_pointwise), "stem.pointwise")
 
-    def block(x, b: Block):
-        y = activation(conv(x, b.expand)) if b.expand is not None else x
-        y = activation(conv(y, b.depthwise))
+    def block(x, b: Block, name: str):
+        y = activation(conv(x, b.expand), f"{name}.expand") if b.expand is not None else x
+        y = activation(conv(y, b.depthwise), f"{name}.depthwise")
         if b.se_reduce is not None:
-            s = tf.reduce_mean(y, axis=[1, 2], keepdims=True)
-            s = activation(tf.nn.conv2d(s, b.se_reduce, 1, "VALID"))
-            s = tf.sigmoid(tf.nn.conv2d(s, b.se_expand, 1, "VALID"))
-            y = y * s
-        y = conv(y, b.project)
-        return y + x if b.residual else y
+            s = quantized(tf.reduce_mean(y, axis=[1, 2], keepdims=True), f"{name}.se.mean")
+            s = activation(tf.nn.conv2d(s, b.se_reduce, 1, "VALID"), f"{name}.se.reduce")
+            s = quantized(tf.nn.conv2d(s, b.se_expand, 1, "VALID"), f"{name}.se.expand")
+            y = quantized(y * tf.sigmoid(s), f"{name}.se.mul")
+        y = quantized(conv(y, b.project), f"{name}.project")
+        return quantized(y + x, f"{name}.add") if b.residual else y
 
     r = config.resolution
 
     @tf.function(input_signature=[tf.TensorSpec([1, r, r, config.in_channels], tf.float32)])
     def forward(x):
-        y = stem(x)
-        for b in weights.blocks:
-            y = block(y, b)
+        y = stem(quantized(x, "input"))
+        for index, b in enumerate(weights.blocks):
+            y = block(y, b, f"block{index}")
         if weights.classifier_weight is None:
             return y
-        y = tf.reduce_mean(y, axis=[1, 2])
-        return tf.matmul(y, weights.classifier_weight) + weights.classifier_bias
+        y = quantized(tf.reduce_mean(y, axis=[1, 2]), "head.mean")
+        return quantized(
+            tf.matmul(y, weights.classifier_weight) + weights.classifier_bias, "head.logits"
+        )
 
+    if ranges is not None:
+        forward.get_concrete_function()  # traces the graph: every point is met once
+        unused = sorted(set(ranges) - used)
+        if unused:
+            raise AdvisorError(
+                f"activation ranges for {unused[:5]} match no quantization point of this PhiNet"
+            )
     return forward
