@@ -88,7 +88,29 @@ STUDY_EPOCHS, STUDY_WARMUP = 110, 10
 )
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Decoded-image cache.")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where CIFAR is read from.")
-@click.option("--resume", is_flag=True, help="Continue an interrupted training run in --out.")
+@click.option(
+    "--qat",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Quantization-aware fine-tuning: auto runs it when the post-training int8 model "
+    "loses more than --max-drop points of top-1 in TFLite Micro.",
+)
+@click.option(
+    "--max-drop",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="Top-1 points the int8 model may lose before --qat auto fine-tunes.",
+)
+@click.option(
+    "--qat-epochs",
+    type=int,
+    help="Fine-tuning epochs (default: 3 %% of --epochs, at least 1).",
+)
+@click.option(
+    "--resume", is_flag=True, help="Continue an interrupted training or QAT run in --out."
+)
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON on stdout.")
 def build(
     board,
@@ -107,6 +129,9 @@ def build(
     threads,
     cache_dir,
     data_dir,
+    qat,
+    max_drop,
+    qat_epochs,
     resume,
     as_json,
 ) -> None:
@@ -124,11 +149,12 @@ def build(
 
     from advisor.config import PhiNetConfig
     from advisor.cost import estimate
-    from advisor.export.pipeline import export_and_verify
+    from advisor.export.int8 import quantize_model
     from advisor.export.report import write_reports
     from advisor.training.augment import channel_stats, to_input
     from advisor.training.checkpoint import load_checkpoint
-    from advisor.training.data import default_cache_dir, load_dataset
+    from advisor.training.data import default_cache_dir, load_dataset, stratified_draw
+    from advisor.training.qat import QATSettings, finetune
     from advisor.training.recipe import Recipe
     from advisor.training.trainer import train
 
@@ -137,9 +163,12 @@ def build(
         ("--calibration-images", calibration_images, 1),
         ("--verify-images", verify_images, 0),
         ("--threads", threads or 1, 1),
+        ("--qat-epochs", qat_epochs or 1, 1),
     ):
         if value < low:
             raise AdvisorError(f"{name} must be at least {low}, got {value}")
+    if not max_drop >= 0:
+        raise AdvisorError(f"--max-drop must be at least 0 points, got {max_drop}")
     if threads:
         torch.set_num_threads(threads)
     target = resolve_board(board, board_file)
@@ -229,8 +258,8 @@ def build(
         )
 
     rng = np.random.default_rng(seed)
-    pick = rng.choice(
-        len(splits.train_labels), min(calibration_images, len(splits.train_labels)), replace=False
+    pick = stratified_draw(
+        splits.train_labels.numpy(), min(calibration_images, len(splits.train_labels)), seed
     )
     test_count = (
         len(splits.test_labels)
@@ -239,17 +268,54 @@ def build(
     )
     test_pick = np.sort(rng.choice(len(splits.test_labels), test_count, replace=False))
     click.echo(
-        f"export: calibrating on {len(pick)} training images, verifying on {test_count} "
-        "test images in TFLite Micro",
+        f"export: calibrating on {len(pick)} training images (the same number per class), "
+        f"verifying on {test_count} test images in TFLite Micro",
         err=True,
     )
-    exported = export_and_verify(
+    calibration = preprocess(splits.train_images[pick])
+    qat_settings = QATSettings.for_training(epochs, seed=seed)
+    if qat_epochs:
+        qat_settings = replace(qat_settings, epochs=qat_epochs)
+
+    def run_qat():
+        click.echo(
+            f"int8: post-training quantization loses more than {max_drop:g} points "
+            f"(or --qat always); quantization-aware fine-tuning for {qat_settings.epochs} "
+            "epoch(s)",
+            err=True,
+        )
+        try:
+            return finetune(
+                model,
+                splits.train_images,
+                splits.train_labels,
+                calibration,
+                mean=splits.mean,
+                std=splits.std,
+                recipe=recipe,
+                out_dir=out / "training" / "qat",
+                settings=qat_settings,
+                resume=resume,
+                log=None if as_json else lambda line: click.echo(line, err=True),
+            )
+        except KeyboardInterrupt:
+            click.echo(
+                f"interrupted: fine-tuning is saved after every epoch in {out / 'training' / 'qat'}"
+                "; continue with the same command and --resume",
+                err=True,
+            )
+            raise SystemExit(130) from None
+
+    int8 = quantize_model(
         model,
         config,
         out,
-        calibration=preprocess(splits.train_images[pick]),
+        calibration=calibration,
         test_images=preprocess(splits.test_images[test_pick]),
         test_labels=splits.test_labels[test_pick].numpy(),
+        finetune=run_qat,
+        qat=qat,
+        max_drop=max_drop,
         labels=splits.classes,
         boards=[target],
         name="model",
@@ -257,6 +323,7 @@ def build(
         f"std {_rounded(splits.std)}, image resized bilinearly to "
         f"{resolution}x{resolution}",
     )
+    exported = int8.export
 
     report = {
         "fits": exported.fits_all,
@@ -280,6 +347,15 @@ def build(
         "normalization": {"mean": list(splits.mean), "std": list(splits.std)},
         "classes": splits.classes,
         "export": exported.to_dict(),
+        "int8": {
+            "rows": int8.to_dict(),
+            "qat_mode": qat,
+            "max_drop_points": max_drop,
+            "calibration": {
+                "images": len(pick),
+                "draw": f"stratified: {len(pick) // splits.num_classes} per class, seed {seed}",
+            },
+        },
         "warnings": warnings,
     }
     json_path, md_path = write_reports(out, report)

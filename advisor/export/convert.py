@@ -51,7 +51,10 @@ def _check_images(images: np.ndarray, config: PhiNetConfig, what: str) -> np.nda
 
 
 def to_tflite(
-    config: PhiNetConfig, state_dict: Mapping[str, Any], calibration: np.ndarray | None = None
+    config: PhiNetConfig,
+    state_dict: Mapping[str, Any],
+    calibration: np.ndarray | None = None,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
 ) -> bytes:
     """Convert a PhiNet to a .tflite flatbuffer.
 
@@ -59,11 +62,18 @@ def to_tflite(
     model is full-integer int8: int8 weights (per channel), activations, input and output,
     checked to contain no TRANSPOSE, QUANTIZE or DEQUANTIZE op. Without it the model is
     float32 (used to check the rebuilt graph against PyTorch).
+
+    ``ranges`` ({quantization point: (min, max)}, from
+    :class:`~advisor.training.fake_quant.QuantizedPhiNet`) fixes every activation range
+    (FakeQuant ops the converter honours) instead of the calibration images' min/max; the
+    int8 graph has the same ops either way.
     """
+    if ranges is not None and calibration is None:
+        raise AdvisorError("activation ranges need calibration images (the int8 conversion)")
     from advisor.export.tf_graph import build_forward
 
     tf = import_tensorflow()
-    forward = build_forward(config, state_dict)
+    forward = build_forward(config, state_dict, ranges)
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
         [forward.get_concrete_function()], forward
     )

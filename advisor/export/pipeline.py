@@ -4,7 +4,7 @@ arena and agreement, firmware bundle, board verdicts. Used by ``advisor build``.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ class ExportResult:
     calibration_images: int
     fits: list[BoardFit] = field(default_factory=list)
     seconds: float = 0.0
+    activation_ranges: str = "converter: min/max over the calibration images"
 
     @property
     def fits_all(self) -> bool:
@@ -86,6 +87,7 @@ class ExportResult:
                 "PyTorch, on the test images",
             },
             "calibration_images": self.calibration_images,
+            "activation_ranges": self.activation_ranges,
             "boards": [{**fit.to_dict(), "source": sources.BOARD_PROFILE} for fit in self.fits],
             "seconds": round(self.seconds, 1),
         }
@@ -103,11 +105,14 @@ def export_and_verify(
     boards: Sequence[Any] = (),
     preprocessing: str = "",
     name: str = "model",
+    ranges: Mapping[str, tuple[float, float]] | None = None,
+    ranges_source: str = "given",
 ) -> ExportResult:
     """Export ``model`` (a PyTorch PhiNet in eval mode) and verify it.
 
     ``calibration`` and ``test_images`` are (N, C, H, W) float arrays preprocessed exactly as
-    the model saw them in training. Raises AdvisorError when the float TFLite graph differs
+    the model saw them in training. ``ranges`` fixes the int8 activation ranges (see
+    :func:`~advisor.export.convert.to_tflite`); without it the converter calibrates. Raises AdvisorError when the float TFLite graph differs
     from PyTorch by more than FLOAT_TOLERANCE (the int8 model would not be trustworthy).
     """
     import torch
@@ -136,7 +141,7 @@ def export_and_verify(
             "reproduce this model, so no int8 model was written"
         )
 
-    int8 = to_tflite(config, state_dict, calibration)
+    int8 = to_tflite(config, state_dict, calibration, ranges)
     tflite_path = out_dir / f"{name}.tflite"
     tflite_path.write_bytes(int8)
     onnx_path = to_onnx(model, config, out_dir / f"{name}.onnx")
@@ -169,4 +174,5 @@ def export_and_verify(
         calibration_images=len(calibration),
         fits=[judge(board, len(int8), arena.arena_bytes) for board in boards],
         seconds=time.perf_counter() - started,
+        **({"activation_ranges": ranges_source} if ranges is not None else {}),
     )

@@ -97,6 +97,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Calibration: {export['calibration_images']} training images. Ops: "
         f"{', '.join(export['ops']['value'])}.",
+        *_int8_rows(report.get("int8")),
         "",
         "## Files",
         "",
@@ -107,6 +108,33 @@ def markdown(report: dict[str, Any]) -> str:
     if report.get("warnings"):
         lines += ["## Warnings", "", *[f"- {w}" for w in report["warnings"]], ""]
     return "\n".join(lines)
+
+
+def _int8_rows(int8: dict | None) -> list[str]:
+    """The post-training and quantization-aware rows, when the build recorded them."""
+    if not int8:
+        return []
+    lines = [
+        "",
+        f"## int8: post-training vs quantization-aware (--qat {int8['qat_mode']}, "
+        f"--max-drop {int8['max_drop_points']:g} points)",
+        "",
+        "| method | float top-1 | int8 top-1 | drop | activation ranges | kept | files |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in int8["rows"]:
+        lines.append(
+            f"| {row['method']} | {_percent(row['float_top1']['value'])} | "
+            f"{_percent(row['int8_top1']['value'])} | {row['drop_points']:.2f} points | "
+            f"{row['activation_ranges']} | {'yes' if row['kept'] else 'no'} | `{row['files']}` |"
+        )
+    rows = int8["rows"]
+    lines += [
+        "",
+        f"float top-1: {rows[0]['float_top1']['source']}; int8 top-1: "
+        f"{rows[0]['int8_top1']['source']}. Calibration: {int8['calibration']['draw']}.",
+    ]
+    return lines
 
 
 def _drop(verification: dict) -> str:

@@ -116,6 +116,23 @@ def stratified_split(labels: np.ndarray, fractions: Sequence[float], seed: int) 
     return [np.sort(np.concatenate(p)) if p else np.zeros(0, dtype=np.int64) for p in parts]
 
 
+def stratified_draw(labels: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """``count`` indices of ``labels``, the same number from every class (``count`` //
+    classes; a class with fewer images gives all of them), drawn with ``seed``, sorted: the
+    same draw in any process for the same labels, count and seed."""
+    labels = np.asarray(labels)
+    classes = np.unique(labels)
+    if count < len(classes):
+        raise AdvisorError(
+            f"a stratified draw of {count} images cannot cover {len(classes)} classes; "
+            f"ask for at least {len(classes)}"
+        )
+    per_class = count // len(classes)
+    rng = np.random.default_rng(seed)
+    picks = [rng.permutation(np.flatnonzero(labels == label))[:per_class] for label in classes]
+    return np.sort(np.concatenate(picks))
+
+
 def _fingerprint(kind: str, path: Path | None, size: int, channels: int) -> str:
     """A hash of what the decoded arrays depend on: the source's files (path, size, mtime)."""
     digest = hashlib.sha256(json.dumps([CACHE_FORMAT, kind, size, channels]).encode())

@@ -1,0 +1,172 @@
+"""The int8 model of a build: post-training quantization first, then, when its measured
+accuracy drop is too large (or always, if asked), quantization-aware fine-tuning and a second
+export. Both are measured in TFLite Micro on the same test images; the better int8 model is
+kept in the output folder, the other in ``ptq/`` or ``qat/`` beside it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from advisor import sources
+from advisor.errors import AdvisorError
+from advisor.export.pipeline import ExportResult, export_and_verify
+
+QAT_MODES = ("auto", "always", "never")
+DEFAULT_MAX_DROP = 0.5  # points of top-1
+
+
+@dataclass(frozen=True)
+class Int8Row:
+    """One int8 candidate: how it was quantized and what it measured."""
+
+    method: str  # "ptq" or "qat"
+    float_top1: float  # the trained float model's, in PyTorch
+    int8_top1: float  # measured in TFLite Micro
+    samples: int
+    activation_ranges: str
+    kept: bool
+    files: str
+    qat: dict[str, Any] | None = None
+
+    @property
+    def drop_points(self) -> float:
+        return 100 * (self.float_top1 - self.int8_top1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "float_top1": {"value": self.float_top1, "source": sources.TRAINING + " (PyTorch)"},
+            "int8_top1": {
+                "value": self.int8_top1,
+                "source": f"{sources.TFLITE_MICRO} on {self.samples} test images",
+            },
+            "drop_points": round(self.drop_points, 3),
+            "activation_ranges": self.activation_ranges,
+            "kept": self.kept,
+            "files": self.files,
+            **({"qat": self.qat} if self.qat is not None else {}),
+        }
+
+
+@dataclass(frozen=True)
+class Int8Result:
+    export: ExportResult  # the kept model's
+    rows: list[Int8Row]
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        return [row.to_dict() for row in self.rows]
+
+
+def _move_export(result: ExportResult, source: Path, target: Path) -> ExportResult:
+    """Move an export's model files and firmware folder from ``source`` into ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    moved = {}
+    for name in ("tflite_path", "onnx_path", "firmware_dir"):
+        path = getattr(result, name)
+        destination = target / path.relative_to(source)
+        if destination.exists():
+            shutil.rmtree(destination) if destination.is_dir() else destination.unlink()
+        shutil.move(str(path), str(destination))
+        moved[name] = destination
+    return replace(result, **moved)
+
+
+def quantize_model(
+    model: Any,
+    config: Any,
+    out_dir: str | Path,
+    *,
+    calibration: np.ndarray,
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+    finetune: Callable[[], Any],
+    qat: str = "auto",
+    max_drop: float = DEFAULT_MAX_DROP,
+    **export_options: Any,
+) -> Int8Result:
+    """PTQ export into ``out_dir``; then, when ``qat`` is "always", or "auto" and the PTQ
+    drop exceeds ``max_drop`` points, ``finetune()`` (returning a
+    :class:`~advisor.training.qat.QATResult`) and an export of the fine-tuned model with the
+    ranges it learned. The model with the higher TFLite Micro top-1 stays in ``out_dir``
+    (PTQ on a tie); the other moves to ``out_dir/ptq`` or ``out_dir/qat``.
+    ``export_options`` go to :func:`~advisor.export.pipeline.export_and_verify`."""
+    if qat not in QAT_MODES:
+        raise AdvisorError(f"unknown --qat mode {qat!r}; choose one of {QAT_MODES}")
+    if not max_drop >= 0:
+        raise AdvisorError(f"--max-drop must be >= 0 points, got {max_drop!r}")
+    out = Path(out_dir)
+    ptq = export_and_verify(
+        model,
+        config,
+        out,
+        calibration=calibration,
+        test_images=test_images,
+        test_labels=test_labels,
+        **export_options,
+    )
+    float_top1 = ptq.verification.float_top1
+    ptq_row = Int8Row(
+        "ptq",
+        float_top1,
+        ptq.verification.int8_top1,
+        ptq.verification.samples,
+        ptq.activation_ranges,
+        kept=True,
+        files=str(out),
+    )
+    if qat == "never" or (qat == "auto" and ptq_row.drop_points <= max_drop):
+        return Int8Result(ptq, [ptq_row])
+
+    tuned = finetune()
+    staging = out / "qat"
+    qat_export = export_and_verify(
+        tuned.model.model,
+        config,
+        staging,
+        calibration=calibration,
+        test_images=test_images,
+        test_labels=test_labels,
+        ranges=tuned.ranges,
+        ranges_source="quantization-aware fine-tuning (moving averages of the batches' "
+        "min/max through the simulated int8 graph)",
+        **export_options,
+    )
+    qat_top1 = qat_export.verification.int8_top1
+    qat_details = {**tuned.to_dict(), "source": "measured: fine-tuning run"}
+    if qat_top1 > ptq_row.int8_top1:
+        ptq = _move_export(ptq, out, out / "ptq")
+        qat_export = _move_export(qat_export, staging, out)
+        rows = [
+            replace(ptq_row, kept=False, files=str(out / "ptq")),
+            Int8Row(
+                "qat",
+                float_top1,
+                qat_top1,
+                qat_export.verification.samples,
+                qat_export.activation_ranges,
+                kept=True,
+                files=str(out),
+                qat=qat_details,
+            ),
+        ]
+        return Int8Result(qat_export, rows)
+    rows = [
+        ptq_row,
+        Int8Row(
+            "qat",
+            float_top1,
+            qat_top1,
+            qat_export.verification.samples,
+            qat_export.activation_ranges,
+            kept=False,
+            files=str(staging),
+            qat=qat_details,
+        ),
+    ]
+    return Int8Result(ptq, rows)
