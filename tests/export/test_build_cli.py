@@ -40,7 +40,7 @@ def inputs(tmp_path_factory):
     return data, config, root / "cache"
 
 
-def run_build(monkeypatch, capsys, inputs, out: Path, board: str) -> int:
+def run_build(monkeypatch, capsys, inputs, out: Path, board: str, *extra: str) -> int:
     data, config, cache = inputs
     monkeypatch.setattr(
         sys,
@@ -67,6 +67,7 @@ def run_build(monkeypatch, capsys, inputs, out: Path, board: str) -> int:
             "--cache-dir",
             str(cache),
             "--json",
+            *extra,
         ],
     )
     with pytest.raises(SystemExit) as exit_info:
@@ -106,3 +107,33 @@ def test_build_that_does_not_fit_exits_1_and_keeps_files(monkeypatch, capsys, in
     report = json.loads((out / "report.json").read_text())
     assert report["fits"] is False and report["export"]["boards"][0]["fits"] is False
     assert (out / "model.tflite").is_file() and (out / "firmware" / "model_config.h").is_file()
+
+
+def test_build_with_qat_reports_both_rows_and_keeps_the_better(
+    monkeypatch, capsys, inputs, tmp_path
+):
+    out = tmp_path / "qat"
+    assert run_build(monkeypatch, capsys, inputs, out, "stm32h7", "--qat", "always") == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = report["int8"]["rows"]
+    assert [row["method"] for row in rows] == ["ptq", "qat"]
+    assert sum(row["kept"] for row in rows) == 1
+    kept = next(row for row in rows if row["kept"])
+    other = next(row for row in rows if not row["kept"])
+    assert kept["files"] == str(out)
+    assert (Path(other["files"]) / "model.tflite").is_file()
+    assert kept["int8_top1"]["value"] >= other["int8_top1"]["value"]
+    assert report["export"]["verification"]["int8_top1"] == kept["int8_top1"]["value"]
+    assert "TFLite Micro" in kept["int8_top1"]["source"]
+    assert rows[1]["qat"]["epochs_completed"] == 1
+    assert (out / "training" / "qat" / "qat_last.pt").is_file()
+    assert read_array(out / "firmware" / "model_data.cc") == (out / "model.tflite").read_bytes()
+    assert "post-training vs quantization-aware" in (out / "report.md").read_text()
+
+
+def test_build_qat_never_keeps_post_training_only(monkeypatch, capsys, inputs, tmp_path):
+    out = tmp_path / "ptq"
+    assert run_build(monkeypatch, capsys, inputs, out, "stm32h7", "--qat", "never") == 0
+    rows = json.loads(capsys.readouterr().out)["int8"]["rows"]
+    assert [(row["method"], row["kept"]) for row in rows] == [("ptq", True)]
+    assert not (out / "qat").exists() and not (out / "training" / "qat").exists()
