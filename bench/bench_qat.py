@@ -22,6 +22,7 @@ Drops are in points (float top-1 minus int8 top-1, x100). The fake-quant graph's
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -34,8 +35,11 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def tflm_top1(model: bytes, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    """(top-1, seconds) of an int8 .tflite in TFLite Micro on preprocessed NCHW images."""
+def tflm_top1(
+    model: bytes, images: np.ndarray, labels: np.ndarray
+) -> tuple[float, float, np.ndarray]:
+    """(top-1, seconds, predicted classes) of an int8 .tflite in TFLite Micro on preprocessed
+    NCHW images."""
     from advisor.export.convert import to_nhwc
     from advisor.export.tflite_file import read_tflite
     from advisor.export.tflm import minimal_arena, run_tflm
@@ -46,7 +50,29 @@ def tflm_top1(model: bytes, images: np.ndarray, labels: np.ndarray) -> tuple[flo
     arena = minimal_arena(model).arena_bytes
     outputs = run_tflm(model, quantize(to_nhwc(images), info.inputs[0]), arena)
     logits = dequantize(outputs, info.outputs[0])
-    return float((top1(logits) == labels).mean()), time.perf_counter() - started
+    predicted = top1(logits)
+    return float((predicted == labels).mean()), time.perf_counter() - started, predicted
+
+
+def add_row(rows, reference, variant, draw, measured, extra=None) -> None:
+    top1, seconds, predicted = measured
+    row = {
+        **{k: v for k, v in reference.items() if k != "float_classes"},
+        "variant": variant,
+        "draw": draw,
+        "int8_top1": top1,
+        "drop_points": round(100 * (reference["float_top1"] - top1), 3),
+        "agreement_with_float": round(float((predicted == reference["float_classes"]).mean()), 4),
+        "tflm_seconds": round(seconds, 1),
+        **(extra or {}),
+    }
+    rows.append(row)
+    print(
+        f"  draw {draw} {variant:16s} int8 {100 * top1:6.2f}%  drop "
+        f"{row['drop_points']:+.2f} pts  agree {100 * row['agreement_with_float']:.1f}%  "
+        + " ".join(f"{k} {v}" for k, v in (extra or {}).items()),
+        flush=True,
+    )
 
 
 def main() -> int:
@@ -104,6 +130,7 @@ def main() -> int:
                 ]
             )
         float_top1 = float((float_logits.argmax(1) == test_labels).mean())
+        test = (test_images, test_labels)
         params = sum(p.numel() for p in model.parameters())
         name = run_dir.name
         print(
@@ -112,36 +139,19 @@ def main() -> int:
             flush=True,
         )
 
-        def record(
-            variant, draw, top1, seconds, extra_fields=None, *, _n=name, _f=float_top1, _p=params
-        ):
-            row = {
-                "model": _n,
-                "params": _p,
-                "variant": variant,
-                "draw": draw,
-                "float_top1": _f,
-                "int8_top1": top1,
-                "drop_points": round(100 * (_f - top1), 3),
-                "tflm_seconds": round(seconds, 1),
-                **(extra_fields or {}),
-            }
-            rows.append(row)
-            print(
-                f"  draw {draw} {variant:16s} int8 {100 * top1:6.2f}%  drop "
-                f"{row['drop_points']:+.2f} pts  "
-                + " ".join(f"{k} {v}" for k, v in (extra_fields or {}).items()),
-                flush=True,
-            )
+        reference = {
+            "model": name,
+            "params": params,
+            "float_top1": float_top1,
+            "float_classes": float_logits.argmax(1),
+        }
+        record = functools.partial(add_row, rows, reference)
 
         for draw in range(args.draws):
             pick = stratified_draw(data.train_labels.numpy(), args.calibration_images, draw)
             calibration = preprocess(data.train_images[pick], mean, std, config.resolution)
             state = model.state_dict()
-            top1, seconds = tflm_top1(
-                to_tflite(config, state, calibration), test_images, test_labels
-            )
-            record("ptq", draw, top1, seconds)
+            record("ptq", draw, tflm_top1(to_tflite(config, state, calibration), *test))
             for method in methods:
                 qmodel = QuantizedPhiNet(model)
                 ranges = qmodel.calibrate(
@@ -152,8 +162,7 @@ def main() -> int:
                     method,
                 )
                 converted = to_tflite(config, state, calibration, ranges)
-                top1, seconds = tflm_top1(converted, test_images, test_labels)
-                record(f"ptq-{method}", draw, top1, seconds)
+                record(f"ptq-{method}", draw, tflm_top1(converted, *test))
             settings = QATSettings(
                 epochs=1,
                 steps_per_epoch=args.qat_steps,
@@ -181,27 +190,23 @@ def main() -> int:
                 (quantized_logits(qat.model, test_images).argmax(1) == test_labels).mean()
             )
             qat_state = qat.model.model.state_dict()
-            top1, seconds = tflm_top1(
-                to_tflite(config, qat_state, calibration, qat.ranges), test_images, test_labels
-            )
             record(
                 "qat",
                 draw,
-                top1,
-                seconds,
+                tflm_top1(to_tflite(config, qat_state, calibration, qat.ranges), *test),
                 {
                     "qat_seconds": round(qat.seconds, 1),
                     "qat_images": args.qat_steps * recipe.batch_size,
                     "simulated_top1": round(simulated, 4),
                 },
             )
-            top1, seconds = tflm_top1(
-                to_tflite(config, qat_state, calibration), test_images, test_labels
-            )
-            record("qat-ptq", draw, top1, seconds)
+            record("qat-ptq", draw, tflm_top1(to_tflite(config, qat_state, calibration), *test))
 
     print("\nsummary (drop in points, float top-1 minus TFLM int8 top-1):")
-    print(f"{'model':10s} {'params':>8s} {'float':>7s} {'variant':16s} median   worst  spread")
+    print(
+        f"{'model':10s} {'params':>8s} {'float':>7s} {'variant':16s} median   worst  spread"
+        "  agree(median)"
+    )
     summary = []
     for name in dict.fromkeys(r["model"] for r in rows):
         for variant in dict.fromkeys(r["variant"] for r in rows if r["model"] == name):
@@ -215,13 +220,14 @@ def main() -> int:
                 "median_drop": statistics.median(drops),
                 "worst_drop": max(drops),
                 "spread": max(drops) - min(drops),
+                "median_agreement": statistics.median(r["agreement_with_float"] for r in chosen),
                 "draws": len(drops),
             }
             summary.append(line)
             print(
                 f"{name:10s} {line['params']:8,d} {100 * line['float_top1']:6.2f}% "
                 f"{variant:16s} {line['median_drop']:+6.2f} {line['worst_drop']:+6.2f} "
-                f"{line['spread']:6.2f}"
+                f"{line['spread']:6.2f}  {100 * line['median_agreement']:.1f}%"
             )
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "summary": summary}, indent=2))
