@@ -87,7 +87,7 @@ def main() -> int:
     parser.add_argument("--range-methods", default="mse,percentile")
     parser.add_argument("--qat-steps", type=int, default=100, help="QAT optimiser steps")
     parser.add_argument("--qat-lr-factor", type=float, default=0.05)
-    parser.add_argument("--qat-range-method", default="minmax")
+    parser.add_argument("--qat-range-method", default="percentile")
     parser.add_argument("--qat-distillation", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--work", default="bench_qat_work", help="QAT checkpoints go here")
