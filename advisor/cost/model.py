@@ -51,7 +51,7 @@ from advisor.cost.architecture import (
     stem_padding,
 )
 from advisor.errors import AdvisorError
-from advisor.sources import COST_MODEL
+from advisor.provenance import COST_MODEL
 
 TOTALS = ("params", "params_folded", "macs", "peak_ram_bytes", "arena_bytes", "flash_bytes")
 # Where ``arena_bytes`` comes from, for every place that prints it.
