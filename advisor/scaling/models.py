@@ -357,9 +357,12 @@ def _solve(model, x, y, theta0, lo, hi):
     def residuals(theta):
         return model.value(theta, x) - y
 
+    def jacobian(theta):
+        return model.jacobian(theta, x)
+
     from scipy.optimize import least_squares  # lazily: `advisor recommend` loads priors only
 
-    fast = _solve_unbounded(model, x, residuals, theta0, lo, hi)
+    fast = _solve_unbounded(model, residuals, jacobian, theta0, lo, hi)
     if fast is not None:
         return fast
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -367,7 +370,7 @@ def _solve(model, x, y, theta0, lo, hi):
             solution = least_squares(
                 residuals,
                 theta0,
-                jac=lambda t: model.jacobian(t, x),
+                jac=jacobian,
                 bounds=(lo, hi),
                 method="trf",
                 x_scale="jac",
@@ -392,7 +395,7 @@ def _solve(model, x, y, theta0, lo, hi):
     return True, theta, cost, ""
 
 
-def _solve_unbounded(model, x, residuals, theta0, lo, hi):
+def _solve_unbounded(model, residuals, jacobian, theta0, lo, hi):
     """Fast path: MINPACK Levenberg-Marquardt without bounds (leastsq, C loop). A converged
     answer strictly inside the bounds is a local minimum of the bounded problem too, so it is
     accepted; anything else (outside, on a bound, not converged) returns None and the bounded
@@ -403,7 +406,7 @@ def _solve_unbounded(model, x, residuals, theta0, lo, hi):
         theta, _, info, _, status = leastsq(
             residuals,
             theta0,
-            Dfun=lambda t: model.jacobian(t, x),
+            Dfun=jacobian,
             full_output=True,
             ftol=FTOL,
             xtol=XTOL,

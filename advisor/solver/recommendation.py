@@ -262,14 +262,16 @@ def solve(
         from advisor.solver.diagnose import diagnose
 
         return diagnose(board, budgets, space, warnings)
-    reachable = {n: (best_rows[n]["params"] if n in best_rows else None) for n in space.num_layers}
+    reachable = {
+        n: (int(best_rows[n]["params"]) if n in best_rows else None) for n in space.num_layers
+    }
     n_choice = choose_num_layers(reachable, prior, budgets.flash_bytes)
     best = best_rows[n_choice.num_layers]
     config = PhiNetConfig(
         alpha=best["alpha"],
         beta=best["beta"],
         t0=best["t0"],
-        num_layers=best["num_layers"],
+        num_layers=int(best["num_layers"]),
         resolution=space.resolution,
         in_channels=space.in_channels,
         num_classes=space.num_classes,
