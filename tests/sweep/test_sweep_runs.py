@@ -108,6 +108,7 @@ def test_the_store_and_its_csv_export_load_as_scaling_results(swept, tmp_path):
     assert from_csv.regime() == {"dataset": "tiny", "resolution": 8, "epochs": 1}
 
 
+@pytest.mark.usefixtures("train_extra")
 def test_a_missing_data_set_is_refused_before_any_run(tmp_path, grid_file):
     store = tmp_path / "s.db"
     with pytest.raises(AdvisorError, match="no-such-data does not exist"):
@@ -123,6 +124,7 @@ def test_a_missing_data_set_is_refused_before_any_run(tmp_path, grid_file):
     assert not store.exists() or rows(store) == []
 
 
+@pytest.mark.usefixtures("train_extra")
 def test_failed_runs_are_recorded_and_do_not_stop_the_sweep(tmp_path, grid_file):
     store = tmp_path / "s.db"
     broken = tmp_path / "broken.zip"

@@ -8,7 +8,7 @@ import time
 import pytest
 import torch
 from click.testing import CliRunner
-from training_helpers import zip_folder
+from synthetic_images import zip_folder
 
 from advisor.cli import cli, main
 from advisor.config import PhiNetConfig
