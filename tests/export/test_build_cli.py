@@ -13,6 +13,8 @@ from synthetic_images import write_colour_folder
 from advisor.cli import main
 from advisor.export.firmware import read_array
 
+pytestmark = pytest.mark.slow  # trains, converts and verifies a model per test (about 20 s)
+
 TINY = {"alpha": 0.25, "beta": 1.0, "t0": 3, "num_layers": 4, "resolution": 16}
 
 

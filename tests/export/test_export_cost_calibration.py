@@ -18,7 +18,7 @@ import pytest
 from advisor.config import PhiNetConfig
 from advisor.export.cost_calibration import measure
 
-pytestmark = pytest.mark.slow  # converts and measures seven models (about 30 s)
+pytestmark = pytest.mark.slow  # converts and measures eight models (about 30 s)
 
 FITTED = json.loads((Path(__file__).parents[1] / "cost" / "tflite_measurements.json").read_text())[
     "models"

@@ -34,6 +34,7 @@ def test_bisection_finds_the_brute_force_optimum(limits):
     assert budgets(**limits).fits(found["flash_bytes"], found["arena_bytes"], found["macs"]).all()
 
 
+@pytest.mark.slow  # a full search at every flash budget of a sweep (about 15 s)
 @pytest.mark.parametrize("fitted", [False, True])
 @pytest.mark.parametrize(
     "others", [dict(ram="16MB", macs=10**9), dict()], ids=["flash-binds", "board-ram-and-macs"]
