@@ -178,17 +178,9 @@ def build(
         f"{splits.num_classes} classes"
     )
 
-    recommendation = None
-    if given is None:
-        recommendation = recommend_config(board, resolution, splits.channels, splits.num_classes)
-        chosen, warnings = recommendation.config, list(recommendation.warnings)
-        config_source = f"solver: grid search over the {sources.COST_MODEL}"
-        out.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(
-            out / "recommendation.json", json.dumps(recommendation.to_dict(), indent=2)
-        )
-    else:
-        chosen, warnings = adapt_config(given, resolution, splits.num_classes)
+    chosen, config_source, warnings, recommendation = choose_config(
+        board, given, config_source, resolution, splits, out
+    )
     say(
         f"PhiNet: alpha {chosen.alpha:g} beta {chosen.beta:g} t0 {chosen.t0:g} "
         f"N {chosen.num_layers} at {chosen.resolution}x{chosen.resolution}"
@@ -228,6 +220,28 @@ def build(
             recommendation=recommendation,
         )
     )
+
+
+def choose_config(
+    board: Board,
+    given: PhiNetConfig | None,
+    given_source: str,
+    resolution: int,
+    splits: DataSplits,
+    out_dir: Path,
+) -> tuple[PhiNetConfig, str, list[str], Recommendation | None]:
+    """The PhiNet to train, where it came from, warnings, and the recommendation (written to
+    ``out_dir``/recommendation.json) when the solver chose it."""
+    if given is not None:
+        adapted, warnings = adapt_config(given, resolution, splits.num_classes)
+        return adapted, given_source, warnings, None
+    recommendation = recommend_config(board, resolution, splits.channels, splits.num_classes)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(
+        out_dir / "recommendation.json", json.dumps(recommendation.to_dict(), indent=2)
+    )
+    source = f"solver: grid search over the {sources.COST_MODEL}"
+    return recommendation.config, source, list(recommendation.warnings), recommendation
 
 
 def _given_config(config: PhiNetConfig | str | Path | None) -> tuple[PhiNetConfig | None, str]:
