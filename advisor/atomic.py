@@ -20,8 +20,9 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
         raise ValueError(f"atomic_open writes whole files: mode 'w' or 'wb', got {mode!r}")
     path = Path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(handle)  # reopened by name, so that ``out.name`` is the temporary file's path
     try:
-        with os.fdopen(handle, mode) as out:
+        with open(temporary, mode) as out:
             yield out
             out.flush()
             os.fsync(out.fileno())
