@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from advisor import sources
+from advisor import provenance
 from advisor.atomic import write_text_atomic
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError, NothingFits
@@ -95,7 +95,7 @@ class BuildReport:
                 **self.board.to_dict(),
                 "flash_budget_bytes": self.board.flash_budget_bytes,
                 "ram_budget_bytes": self.board.ram_budget_bytes,
-                "source": sources.BOARD_PROFILE,
+                "source": provenance.BOARD_PROFILE,
             },
             "config": self.config.to_dict(),
             "config_source": self.config_source,
@@ -105,9 +105,9 @@ class BuildReport:
                 "peak_ram_bytes": cost.peak_ram_bytes,
                 "arena_bytes": cost.arena_bytes,
                 "flash_bytes": cost.flash_bytes,
-                "source": sources.COST_MODEL,
+                "source": provenance.COST_MODEL,
             },
-            "training": {**self.training.to_dict(), "source": sources.TRAINING},
+            "training": {**self.training.to_dict(), "source": provenance.TRAINING},
             "normalization": {"mean": list(self.mean), "std": list(self.std)},
             "classes": self.classes,
             "export": self.export.to_dict(),
@@ -240,7 +240,7 @@ def choose_config(
     write_text_atomic(
         out_dir / "recommendation.json", json.dumps(recommendation.to_dict(), indent=2)
     )
-    source = f"solver: grid search over the {sources.COST_MODEL}"
+    source = f"solver: grid search over the {provenance.COST_MODEL}"
     return recommendation.config, source, list(recommendation.warnings), recommendation
 
 

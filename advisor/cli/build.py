@@ -17,7 +17,6 @@ from advisor.cli.options import (
     device_option,
     json_option,
     seed_option,
-    set_threads,
     threads_option,
 )
 from advisor.errors import DoesNotFit
@@ -113,6 +112,7 @@ def build(
     advisor build --board stm32l476 --data cifar10 --epochs 30 --resolution 32 --out build/l476
     """
     from advisor.build import build as run_build
+    from advisor.training.session import set_threads
 
     set_threads(threads)
     target = resolve_board(board, board_file)

@@ -55,11 +55,3 @@ def threads_option(
 
 def json_option(help: str = "JSON on stdout instead of a table.") -> Decorator:
     return click.option("--json", "as_json", is_flag=True, help=help)
-
-
-def set_threads(threads: int | None) -> None:
-    """Apply --threads to torch in this process (None: leave torch's default)."""
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)

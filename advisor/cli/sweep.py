@@ -16,7 +16,7 @@ from advisor.cli.options import (
     threads_option,
 )
 from advisor.errors import AdvisorError
-from advisor.sources import COST_MODEL, TRAINING
+from advisor.provenance import COST_MODEL, TRAINING
 
 
 @click.command()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from advisor import sources
+from advisor import provenance
 from advisor.cli.options import (
     cache_dir_option,
     data_dir_option,
@@ -15,7 +15,6 @@ from advisor.cli.options import (
     device_option,
     json_option,
     seed_option,
-    set_threads,
     threads_option,
 )
 from advisor.errors import AdvisorError
@@ -129,6 +128,7 @@ def train(
     """
     from advisor.build import adapt_config
     from advisor.training.data import default_cache_dir, load_dataset
+    from advisor.training.session import set_threads
     from advisor.training.trainer import train as run_training
 
     out = Path(out_dir)
@@ -196,8 +196,8 @@ def train(
 
     if as_json:
         sources_of = {
-            "best_val_accuracy": sources.TRAINING,
-            "test_accuracy": sources.TRAINING,
+            "best_val_accuracy": provenance.TRAINING,
+            "test_accuracy": provenance.TRAINING,
             "params": "counted: trained model",
         }
         click.echo(json.dumps({**result.to_dict(), "sources": sources_of}, indent=2))
@@ -263,11 +263,11 @@ def _print_summary(result) -> None:
     table.add_column("value", justify="right")
     table.add_column("source")
     rows = [
-        ("test accuracy (best checkpoint)", percent(result.test_accuracy), sources.TRAINING),
+        ("test accuracy (best checkpoint)", percent(result.test_accuracy), provenance.TRAINING),
         (
             f"best validation accuracy (epoch {result.best_epoch})",
             percent(result.best_val_accuracy),
-            sources.TRAINING,
+            provenance.TRAINING,
         ),
         ("epochs", f"{result.epochs_completed} / {result.recipe.epochs}", "run"),
         ("parameters", f"{result.params:,}", "counted: trained model"),

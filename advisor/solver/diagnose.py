@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from advisor import sources
+from advisor import provenance
 from advisor.boards import list_boards
 from advisor.cost.model import ARENA_SOURCE
 from advisor.solver.budgets import COMMAND_LINE, Budgets, budgets_for
@@ -95,7 +95,7 @@ class Infeasible:
                 "id": self.board.id,
                 "name": self.board.name,
                 "path": self.board.path,
-                "source": sources.BOARD_PROFILE,
+                "source": provenance.BOARD_PROFILE,
             },
             "resolution": self.space.resolution,
             "budgets": self.budgets.to_dict(),
@@ -109,7 +109,7 @@ class Infeasible:
             "resolutions": self.resolutions,
             "warnings": self.warnings,
             "sources": {
-                "smallest_need": sources.COST_MODEL,
+                "smallest_need": provenance.COST_MODEL,
                 "arena_bytes": ARENA_SOURCE,
                 "budgets": dict(self.budgets.sources),
             },

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from advisor import sources
+from advisor import provenance
 from advisor.config import PhiNetConfig
 from advisor.cost.model import ARENA_SOURCE
 from advisor.errors import AdvisorError
@@ -59,7 +59,7 @@ class Recommendation:
         costs = self.costs
         accuracy_source = None if self.accuracy is None else self.accuracy.source
         latency_source = (
-            f"{sources.COST_MODEL} MACs / ({sources.BOARD_PROFILE} clock x MACs per cycle)"
+            f"{provenance.COST_MODEL} MACs / ({provenance.BOARD_PROFILE} clock x MACs per cycle)"
         )
         return {
             "fits": True,
@@ -67,7 +67,7 @@ class Recommendation:
                 "id": self.board.id,
                 "name": self.board.name,
                 "path": self.board.path,
-                "source": sources.BOARD_PROFILE,
+                "source": provenance.BOARD_PROFILE,
             },
             "config": self.config.to_dict(),
             "estimates": {
@@ -108,12 +108,12 @@ class Recommendation:
             "resolutions": self.resolutions,
             "warnings": self.warnings,
             "sources": {
-                "config": f"solver: grid search over the {sources.COST_MODEL}",
-                "params": sources.COST_MODEL,
-                "flash_bytes": sources.COST_MODEL,
-                "peak_ram_bytes": sources.COST_MODEL,
+                "config": f"solver: grid search over the {provenance.COST_MODEL}",
+                "params": provenance.COST_MODEL,
+                "flash_bytes": provenance.COST_MODEL,
+                "peak_ram_bytes": provenance.COST_MODEL,
                 "arena_bytes": ARENA_SOURCE,
-                "macs": sources.COST_MODEL,
+                "macs": provenance.COST_MODEL,
                 "latency_ms": latency_source,
                 "accuracy": accuracy_source,
                 "budgets": dict(self.budgets.sources),
@@ -252,7 +252,7 @@ def _resolution_summary(result) -> dict:
         "peak_ram_bytes": result.costs.peak_ram_bytes,
         "arena_bytes": result.costs.arena_bytes,
         "binding": result.binding[0] if result.binding else None,
-        "source": sources.COST_MODEL,
+        "source": provenance.COST_MODEL,
     }
 
 
@@ -349,7 +349,7 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
                 "accuracy": None if accuracy is None else round(float(accuracy.accuracy), 3),
                 "accuracy_std": None if accuracy is None else round(float(accuracy.std), 3),
                 "sources": {
-                    "costs": sources.COST_MODEL,
+                    "costs": provenance.COST_MODEL,
                     "accuracy": None if accuracy is None else accuracy.source,
                 },
             }
