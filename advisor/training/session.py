@@ -1,5 +1,5 @@
 """What a training session guards: the caller's global RNG states, and Ctrl-C (finish the
-step, save, then stop); and the torch threads it runs on."""
+step, save, then stop)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import torch
 
 from advisor.training import checkpoint
 
@@ -47,9 +45,3 @@ def ctrl_c_saves(stop: Stop) -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def set_threads(threads: int | None) -> None:
-    """torch's CPU threads in this process (``--threads``; None: leave torch's default)."""
-    if threads is not None:
-        torch.set_num_threads(threads)
