@@ -21,17 +21,18 @@ from advisor.config import PhiNetConfig
 from advisor.cost.model import ARENA_SOURCE
 from advisor.errors import AdvisorError
 from advisor.solver.alternatives import pareto_alternatives
-from advisor.solver.budgets import COMMAND_LINE, Budgets, budgets_for
+from advisor.solver.budgets import Budgets, budgets_for
+from advisor.solver.diagnose import Infeasible, diagnose
 from advisor.solver.n_rule import NChoice, choose_num_layers
-from advisor.solver.search import concat, evaluate, rank_by_params, row, search_depth
+from advisor.solver.search import Candidate, concat, evaluate, rank_by_params, row, search_depth
 from advisor.solver.space import STUDIED_RANGES, SearchSpace
 
 if TYPE_CHECKING:
     from advisor.boards import Board
+    from advisor.cost import CostReport
     from advisor.scaling import Prediction, Prior
 
 DEFAULT_RESOLUTION = 160  # the study's (CIFAR-10 upscaled x5)
-BUDGET_NAMES = {"flash": "flash", "ram": "RAM", "macs": "MACs (latency)"}
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Recommendation:
     space: SearchSpace
     prior: Prior
     config: PhiNetConfig
-    costs: dict
+    costs: CostReport
     binding: list[str]
     n_choice: NChoice
     accuracy: Prediction | None
@@ -70,13 +71,13 @@ class Recommendation:
             },
             "config": self.config.to_dict(),
             "estimates": {
-                "params": costs["params"],
-                "params_folded": costs["params_folded"],
-                "flash_bytes": costs["flash_bytes"],
-                "peak_ram_bytes": costs["peak_ram_bytes"],
-                "arena_bytes": costs["arena_bytes"],
-                "macs": costs["macs"],
-                "latency_ms": round(self.budgets.latency_ms_for(costs["macs"]), 3),
+                "params": costs.params,
+                "params_folded": costs.params_folded,
+                "flash_bytes": costs.flash_bytes,
+                "peak_ram_bytes": costs.peak_ram_bytes,
+                "arena_bytes": costs.arena_bytes,
+                "macs": costs.macs,
+                "latency_ms": round(self.budgets.latency_ms_for(costs.macs), 3),
                 "accuracy": None
                 if self.accuracy is None
                 else round(float(self.accuracy.accuracy), 3),
@@ -92,7 +93,7 @@ class Recommendation:
             },
             "budgets": self.budgets.to_dict(),
             "use_percent": self.budgets.use_percent(
-                costs["flash_bytes"], costs["arena_bytes"], costs["macs"]
+                costs.flash_bytes, costs.arena_bytes, costs.macs
             ),
             "binding": self.binding[0] if self.binding else None,
             "binding_all": self.binding,
@@ -117,97 +118,6 @@ class Recommendation:
                 "accuracy": accuracy_source,
                 "budgets": dict(self.budgets.sources),
                 "n_rule": f"prior {self.prior.name}",
-            },
-        }
-
-
-@dataclass
-class Infeasible:
-    """No PhiNet of the search space fits: the smallest needs and what would make one fit."""
-
-    board: Board
-    budgets: Budgets
-    space: SearchSpace
-    smallest: dict  # per budget: the least any PhiNet of the space needs
-    over: list[str]  # budgets the smallest PhiNet exceeds
-    largest_resolution: int | None
-    boards_that_fit: list[str]
-    latency_ms_needed: float | None
-    warnings: list[str]
-    resolutions: list[dict] = field(default_factory=list)
-
-    fits = False
-
-    def message(self) -> str:
-        needs = "; ".join(
-            f"{BUDGET_NAMES[name]} needs {self.smallest[key]:,} of {budget:,}"
-            for name, key, budget in self._rows()
-            if name in self.over
-        )
-        return (
-            f"no PhiNet fits {self.board.id} at {self.space.resolution}x"
-            f"{self.space.resolution}: even the smallest one ({needs}). Try "
-            + ", or ".join(self.fixes())
-        )
-
-    def fixes(self) -> list[str]:
-        """What would make a PhiNet fit, most specific first."""
-        fixes = []
-        if self.largest_resolution:
-            fixes.append(
-                f"a lower resolution (--resolution {self.largest_resolution} is the "
-                f"largest that fits)"
-            )
-        options = {"flash": "--flash", "ram": "--ram", "macs": "--macs"}
-        for name, key, _budget in self._rows():
-            if name not in self.over:
-                continue
-            budget_key = (
-                "flash_bytes" if name == "flash" else "ram_bytes" if name == "ram" else "macs"
-            )
-            if self.budgets.sources.get(budget_key) == COMMAND_LINE:
-                fixes.append(f"a larger {options[name]} (at least {self.smallest[key]:,})")
-            elif name == "macs" and self.latency_ms_needed is not None:
-                fixes.append(
-                    f"a longer latency target (--latency-ms {self.latency_ms_needed:g} or more)"
-                )
-        if self.boards_that_fit:
-            fixes.append(f"another board ({', '.join(self.boards_that_fit[:6])})")
-        if not fixes:
-            fixes.append("a board with more " + " and ".join(BUDGET_NAMES[n] for n in self.over))
-        return fixes
-
-    def _rows(self):
-        return (
-            ("flash", "flash_bytes", self.budgets.flash_bytes),
-            ("ram", "arena_bytes", self.budgets.ram_bytes),
-            ("macs", "macs", self.budgets.macs),
-        )
-
-    def to_dict(self) -> dict:
-        return {
-            "fits": False,
-            "board": {
-                "id": self.board.id,
-                "name": self.board.name,
-                "path": self.board.path,
-                "source": provenance.BOARD_PROFILE,
-            },
-            "resolution": self.space.resolution,
-            "budgets": self.budgets.to_dict(),
-            "smallest_need": dict(self.smallest),
-            "over_budget": self.over,
-            "largest_fitting_resolution": self.largest_resolution,
-            "latency_ms_needed": self.latency_ms_needed,
-            "boards_that_fit": self.boards_that_fit,
-            "fixes": self.fixes(),
-            "message": self.message(),
-            "resolutions": self.resolutions,
-            "warnings": self.warnings,
-            "sources": {
-                "smallest_need": provenance.COST_MODEL,
-                "arena_bytes": ARENA_SOURCE,
-                "budgets": dict(self.budgets.sources),
             },
         }
 
@@ -259,26 +169,22 @@ def solve(
         if found.candidates["params"].size
     }
     if not best_rows:
-        from advisor.solver.diagnose import diagnose
-
         return diagnose(board, budgets, space, warnings)
-    reachable = {
-        n: (int(best_rows[n]["params"]) if n in best_rows else None) for n in space.num_layers
-    }
+    reachable = {n: (best_rows[n].params if n in best_rows else None) for n in space.num_layers}
     n_choice = choose_num_layers(reachable, prior, budgets.flash_bytes)
     best = best_rows[n_choice.num_layers]
     config = PhiNetConfig(
-        alpha=best["alpha"],
-        beta=best["beta"],
-        t0=best["t0"],
-        num_layers=int(best["num_layers"]),
+        alpha=best.alpha,
+        beta=best.beta,
+        t0=best.t0,
+        num_layers=best.num_layers,
         resolution=space.resolution,
         in_channels=space.in_channels,
         num_classes=space.num_classes,
     )
     costs = _confirmed_costs(config, budgets)
-    accuracy, unavailable = _accuracy(prior, config.num_layers, costs["params"])
-    warnings += _extrapolation_warnings(config, prior, costs["params"])
+    accuracy, unavailable = _accuracy(prior, config.num_layers, costs.params)
+    warnings += _extrapolation_warnings(config, prior, costs.params)
     if accuracy is not None and bool(getattr(accuracy, "extrapolated", False)):
         warnings.append(
             f"the predicted accuracy extrapolates {prior.name}'s N={config.num_layers} "
@@ -341,37 +247,27 @@ def _resolution_summary(result) -> dict:
         "alpha": result.config.alpha,
         "beta": result.config.beta,
         "t0": result.config.t0,
-        "params": result.costs["params"],
-        "macs": result.costs["macs"],
-        "peak_ram_bytes": result.costs["peak_ram_bytes"],
-        "arena_bytes": result.costs["arena_bytes"],
+        "params": result.costs.params,
+        "macs": result.costs.macs,
+        "peak_ram_bytes": result.costs.peak_ram_bytes,
+        "arena_bytes": result.costs.arena_bytes,
         "binding": result.binding[0] if result.binding else None,
         "source": provenance.COST_MODEL,
     }
 
 
-def _confirmed_costs(config: PhiNetConfig, budgets: Budgets) -> dict:
+def _confirmed_costs(config: PhiNetConfig, budgets: Budgets) -> CostReport:
     """The cost model's per-network report for the chosen config, checked against the budgets."""
     from advisor.cost import estimate
 
     report = estimate(config)
-    costs = {
-        name: int(getattr(report, name))
-        for name in (
-            "params",
-            "params_folded",
-            "macs",
-            "peak_ram_bytes",
-            "arena_bytes",
-            "flash_bytes",
-        )
-    }
-    if not budgets.fits(costs["flash_bytes"], costs["arena_bytes"], costs["macs"]):
+    if not budgets.fits(report.flash_bytes, report.arena_bytes, report.macs):
         raise RuntimeError(
             f"cost model disagrees with its vectorized totals on {config}: "
-            f"{costs} does not fit {budgets}"
+            f"flash {report.flash_bytes}, arena {report.arena_bytes}, MACs {report.macs} "
+            f"do not fit {budgets}"
         )
-    return costs
+    return report
 
 
 def _accuracy(prior, num_layers: int, params: int):
@@ -386,23 +282,20 @@ def _accuracy(prior, num_layers: int, params: int):
     return prediction, None
 
 
-def _binding(space: SearchSpace, budgets: Budgets, best: dict) -> list[str]:
+def _binding(space: SearchSpace, budgets: Budgets, best: Candidate) -> list[str]:
     """Budgets the next alpha step would break, most exceeded first; ["search range"] when
     alpha is already the grid's largest."""
     alphas = np.asarray(space.alphas)
-    index = int(np.searchsorted(alphas, best["alpha"] - 1e-9))
+    index = int(np.searchsorted(alphas, best.alpha - 1e-9))
     if index + 1 >= len(alphas):
         return ["search range"]
     step = row(
-        evaluate(
-            space, best["num_layers"], alphas[index + 1 : index + 2], best["beta"], best["t0"]
-        ),
-        0,
+        evaluate(space, best.num_layers, alphas[index + 1 : index + 2], best.beta, best.t0), 0
     )
     ratios = {
-        "flash": step["flash_bytes"] / budgets.flash_bytes,
-        "ram": step["arena_bytes"] / budgets.ram_bytes,
-        "macs": step["macs"] / budgets.macs,
+        "flash": step.flash_bytes / budgets.flash_bytes,
+        "ram": step.arena_bytes / budgets.ram_bytes,
+        "macs": step.macs / budgets.macs,
     }
     return sorted(
         (name for name, ratio in ratios.items() if ratio > 1), key=lambda name: -ratios[name]
@@ -434,25 +327,25 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
     out = []
     for label, candidate, _score in pareto_alternatives(table, best, objective):
         accuracy = (
-            prior.predict(candidate["num_layers"], candidate["params"])
-            if prior.has_curves
-            else None
+            prior.predict(candidate.num_layers, candidate.params) if prior.has_curves else None
         )
         out.append(
             {
                 "trade": label,
-                "config": {name: candidate[name] for name in ("alpha", "beta", "t0", "num_layers")}
+                "config": {
+                    name: getattr(candidate, name) for name in ("alpha", "beta", "t0", "num_layers")
+                }
                 | {
                     "resolution": space.resolution,
                     "in_channels": space.in_channels,
                     "num_classes": space.num_classes,
                 },
-                "params": candidate["params"],
-                "flash_bytes": candidate["flash_bytes"],
-                "peak_ram_bytes": candidate["peak_ram_bytes"],
-                "arena_bytes": candidate["arena_bytes"],
-                "macs": candidate["macs"],
-                "latency_ms": round(budgets.latency_ms_for(candidate["macs"]), 3),
+                "params": candidate.params,
+                "flash_bytes": candidate.flash_bytes,
+                "peak_ram_bytes": candidate.peak_ram_bytes,
+                "arena_bytes": candidate.arena_bytes,
+                "macs": candidate.macs,
+                "latency_ms": round(budgets.latency_ms_for(candidate.macs), 3),
                 "accuracy": None if accuracy is None else round(float(accuracy.accuracy), 3),
                 "accuracy_std": None if accuracy is None else round(float(accuracy.std), 3),
                 "sources": {
