@@ -67,9 +67,13 @@ def test_stm32h7_json_shape_and_round_trip(recommend_json):
     config = PhiNetConfig.from_dict(data)
     assert config.to_dict() == data["config"]
     assert (config.resolution, config.num_classes, config.in_channels) == (160, 10, 3)
-    # the shipped prior has no fitted curves: accuracy is unavailable, with a reason
-    if not data["prior"]["has_curves"]:
+    # the default prior: the study's N rule; accuracy only from the published N=7 curve
+    assert not data["prior"]["has_curves"] and data["prior"]["predicts_accuracy"]
+    if data["config"]["num_layers"] == 7:
+        assert data["sources"]["accuracy"].startswith("predicted: literature prior")
+    else:
         assert data["estimates"]["accuracy"] is None and data["estimates"]["accuracy_unavailable"]
+    assert data["nearest_networks"]
     budgets = data["budgets"]
     estimates = data["estimates"]
     assert estimates["latency_ms"] == pytest.approx(
