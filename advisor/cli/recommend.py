@@ -265,6 +265,7 @@ def _show_recommendation(data: dict) -> None:
                     "n/a"
                     if option["accuracy"] is None
                     else f"{option['accuracy']:.1f} ± {option['accuracy_std']:.1f} %"
+                    + (" (extrapolated)" if option["accuracy_extrapolated"] else "")
                 )
             alternatives.add_row(*cells)
         console.print(alternatives)

@@ -289,8 +289,8 @@ def solve(
     warnings += _extrapolation_warnings(config, prior, costs["params"])
     if accuracy is not None and bool(getattr(accuracy, "extrapolated", False)):
         warnings.append(
-            f"the predicted accuracy extrapolates {prior.name}'s N={config.num_layers} "
-            f"curve beyond the parameter counts it was fitted on"
+            f"the predicted accuracy extrapolates the N={config.num_layers} curve beyond the "
+            f"parameter counts it was fitted on ({accuracy.source})"
         )
     return Recommendation(
         board=board,
@@ -486,6 +486,7 @@ def _alternatives(
                 "latency_ms": round(budgets.latency_ms_for(candidate["macs"]), 3),
                 "accuracy": None if accuracy is None else round(float(accuracy.accuracy), 3),
                 "accuracy_std": None if accuracy is None else round(float(accuracy.std), 3),
+                "accuracy_extrapolated": None if accuracy is None else bool(accuracy.extrapolated),
                 "sources": {
                     "costs": sources.COST_MODEL,
                     "accuracy": None if accuracy is None else accuracy.source,

@@ -247,6 +247,8 @@ def test_the_default_prediction_is_the_literature_curve_beside_the_nearest_netwo
     assert [item["log_distance"] for item in nearest] == sorted(
         item["log_distance"] for item in nearest
     )
+    for option in data["alternatives"]:  # the curve was fitted on 39,067-4,394,545 params
+        assert option["accuracy_extrapolated"] == (option["params"] < 39_067)
     code, out, _err = advisor("recommend", "--board", "stm32h7")
     assert code == 0 and "88.0 ± 0.9 %" in out and "Nearest measured networks" in out
 
