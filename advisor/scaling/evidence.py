@@ -10,6 +10,7 @@ resolution); ties by higher accuracy, then by source, for a stable order.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass
@@ -118,9 +119,15 @@ def _rows_of(path: Path) -> tuple[Path, str] | None:
 
 
 def _networks(path: Path, kind: str, prior: str) -> list[Network]:
+    return list(_read(str(path.resolve()), path.stat().st_mtime_ns, kind, prior))
+
+
+@functools.lru_cache(maxsize=32)
+def _read(path: str, _mtime_ns: int, kind: str, prior: str) -> tuple[Network, ...]:
+    """One read per file version: a --search-resolution run asks once per resolution."""
     table = load_results(path)
     columns = table.columns
-    return [
+    return tuple(
         Network(
             alpha=float(columns["alpha"][i]),
             beta=float(columns["beta"][i]),
@@ -136,4 +143,4 @@ def _networks(path: Path, kind: str, prior: str) -> list[Network]:
             prior=prior,
         )
         for i in range(len(table))
-    ]
+    )
