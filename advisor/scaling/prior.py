@@ -413,8 +413,8 @@ def _is_prior_json(path: Path) -> bool:
 
 
 def _load_json(path: Path, combine: bool = True) -> Prior:
-    """Read a prior file; with `combine`, also the prior it names for its N rule
-    ("n_rule_from") or its accuracy ("accuracy_from")."""
+    """Read a prior file; with `combine`, also the prior it names for its accuracy
+    ("accuracy_from")."""
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as err:
@@ -425,7 +425,8 @@ def _load_json(path: Path, combine: bool = True) -> Prior:
         if key not in data:
             raise AdvisorError(f"{path}: prior has no '{key}'. Add it (see advisor.scaling.prior).")
     extras = {"cv_rmse": data.get("cv_rmse", {}), "caveats": data.get("caveats", [])}
-    kind = data.get("kind", "measured")
+    if data.get("kind") == LITERATURE:
+        return _literature(path, data, extras)
     if data.get("results"):
         results = (path.parent / data["results"]).resolve()
         fitted = fit_prior(results, data["name"], data["regime"])
@@ -435,66 +436,73 @@ def _load_json(path: Path, combine: bool = True) -> Prior:
             fitted.regime,
             fitted.intervals,
             fitted.curves,
-            kind=kind,
+            kind=data.get("kind", "measured"),
             interval_sources=fitted.interval_sources,
             path=str(path),
             **extras,
         )
-    elif kind == LITERATURE:
-        if not data.get("n_rule_from"):
-            raise AdvisorError(
-                f"{path}: a literature prior picks no N itself; name the prior of the same "
-                'regime whose N rule it uses ("n_rule_from").'
-            )
-        curves = _curves(path, data)
-        rule = _same_regime(data, data["n_rule_from"], path)
-        prior = Prior(
-            data["name"],
-            data["source"],
-            data["regime"],
-            rule.intervals,
-            kind=kind,
-            interval_sources=rule.interval_sources,
-            path=str(path),
-            accuracy_curves=curves,
-            accuracy_from=data["name"],
-            **extras,
+        return _with_accuracy_from(prior, data, path) if combine else prior
+    if not data.get("intervals"):
+        raise AdvisorError(f"{path}: prior has neither 'intervals' nor 'results'. Give one.")
+    intervals, texts = [], []
+    for row in data["intervals"]:
+        high = math.inf if row.get("high") is None else float(row["high"])
+        intervals.append(Interval(float(row.get("low") or 0.0), high, int(row["n"])))
+        texts.append(row.get("source", ""))
+    if any(a.high != b.low for a, b in itertools.pairwise(intervals)):
+        raise AdvisorError(f"{path}: intervals must be sorted and contiguous (high == next low).")
+    prior = Prior(
+        data["name"],
+        data["source"],
+        data["regime"],
+        intervals,
+        _curves(path, data),
+        kind=data.get("kind", "measured"),
+        interval_sources=texts,
+        path=str(path),
+        **extras,
+    )
+    return _with_accuracy_from(prior, data, path) if combine else prior
+
+
+def _literature(path: Path, data: dict, extras: dict) -> Prior:
+    """A literature prior: its curves predict accuracy only; its N rule is the one of the
+    prior of the same regime it names ("n_rule_from")."""
+    if not data.get("n_rule_from"):
+        raise AdvisorError(
+            f"{path}: a literature prior picks no N itself; name the prior of the same "
+            'regime whose N rule it uses ("n_rule_from").'
         )
-        return replace(prior, parts=_parts(rule, prior))
-    else:
-        if not data.get("intervals"):
-            raise AdvisorError(f"{path}: prior has neither 'intervals' nor 'results'. Give one.")
-        intervals, texts = [], []
-        for row in data["intervals"]:
-            high = math.inf if row.get("high") is None else float(row["high"])
-            intervals.append(Interval(float(row.get("low") or 0.0), high, int(row["n"])))
-            texts.append(row.get("source", ""))
-        if any(a.high != b.low for a, b in itertools.pairwise(intervals)):
-            raise AdvisorError(
-                f"{path}: intervals must be sorted and contiguous (high == next low)."
-            )
-        prior = Prior(
-            data["name"],
-            data["source"],
-            data["regime"],
-            intervals,
-            _curves(path, data),
-            kind=kind,
-            interval_sources=texts,
-            path=str(path),
-            **extras,
-        )
-    if combine and data.get("accuracy_from"):
-        literature = _same_regime(data, data["accuracy_from"], path)
-        prior = replace(
-            prior,
-            accuracy_curves={
-                n: curve for n, curve in literature.accuracy_curves.items() if n not in prior.curves
-            },
-            accuracy_from=literature.name,
-        )
-        return replace(prior, parts=_parts(prior, prior))
-    return prior
+    rule = _same_regime(data, data["n_rule_from"], path)
+    prior = Prior(
+        data["name"],
+        data["source"],
+        data["regime"],
+        rule.intervals,
+        kind=LITERATURE,
+        interval_sources=rule.interval_sources,
+        path=str(path),
+        accuracy_curves=_curves(path, data),
+        accuracy_from=data["name"],
+        **extras,
+    )
+    return replace(prior, parts=_parts(rule, prior))
+
+
+def _with_accuracy_from(prior: Prior, data: dict, path: Path) -> Prior:
+    """`prior` with the accuracy curves of the literature prior it names, for every N it has
+    no curve of its own."""
+    if not data.get("accuracy_from"):
+        return prior
+    literature = _same_regime(data, data["accuracy_from"], path)
+    prior = replace(
+        prior,
+        accuracy_curves={
+            n: curve for n, curve in literature.accuracy_curves.items() if n not in prior.curves
+        },
+        accuracy_from=literature.name,
+    )
+    return replace(prior, parts=_parts(prior, prior))
 
 
 def _curves(path: Path, data: dict) -> dict[int, Curve]:
