@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from advisor import sources
+from advisor import provenance
 from advisor.cli.boards import board_options, resolve_board
 from advisor.errors import AdvisorError, DoesNotFit, NothingFits
 
@@ -168,7 +168,7 @@ def build(
         recommendation = _recommend(target, resolution, splits)
         config = recommendation.config
         warnings += recommendation.warnings
-        config_source = f"solver: grid search over the {sources.COST_MODEL}"
+        config_source = f"solver: grid search over the {provenance.COST_MODEL}"
         out.mkdir(parents=True, exist_ok=True)
         (out / "recommendation.json").write_text(json.dumps(recommendation.to_dict(), indent=2))
     else:
@@ -264,7 +264,7 @@ def build(
             **target.to_dict(),
             "flash_budget_bytes": target.flash_budget_bytes,
             "ram_budget_bytes": target.ram_budget_bytes,
-            "source": sources.BOARD_PROFILE,
+            "source": provenance.BOARD_PROFILE,
         },
         "config": config.to_dict(),
         "config_source": config_source,
@@ -274,9 +274,9 @@ def build(
             "peak_ram_bytes": cost.peak_ram_bytes,
             "arena_bytes": cost.arena_bytes,
             "flash_bytes": cost.flash_bytes,
-            "source": sources.COST_MODEL,
+            "source": provenance.COST_MODEL,
         },
-        "training": {**result.to_dict(), "source": sources.TRAINING},
+        "training": {**result.to_dict(), "source": provenance.TRAINING},
         "normalization": {"mean": list(splits.mean), "std": list(splits.std)},
         "classes": splits.classes,
         "export": exported.to_dict(),

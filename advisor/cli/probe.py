@@ -1,5 +1,5 @@
 """`advisor probe`: a linear probe on every block of a trained PhiNet, or of every model
-of a sweep store (METHOD.md, "Linear probes")."""
+of a sweep store (the study's linear-probe analysis, after Alain and Bengio, 2018)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from advisor.errors import AdvisorError
-from advisor.sources import COST_MODEL, TRAINING
+from advisor.provenance import COST_MODEL, TRAINING
 
 
 @click.command()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from advisor import sources
+from advisor import provenance
 from advisor.errors import AdvisorError
 
 STUDY_EPOCHS, STUDY_WARMUP = 110, 10
@@ -246,8 +246,8 @@ def train(
                 {
                     **result.to_dict(),
                     "sources": {
-                        "best_val_accuracy": sources.TRAINING,
-                        "test_accuracy": sources.TRAINING,
+                        "best_val_accuracy": provenance.TRAINING,
+                        "test_accuracy": provenance.TRAINING,
                         "params": "counted: trained model",
                     },
                 },
@@ -274,11 +274,11 @@ def _print_summary(result) -> None:
     table.add_column("value", justify="right")
     table.add_column("source")
     rows = [
-        ("test accuracy (best checkpoint)", percent(result.test_accuracy), sources.TRAINING),
+        ("test accuracy (best checkpoint)", percent(result.test_accuracy), provenance.TRAINING),
         (
             f"best validation accuracy (epoch {result.best_epoch})",
             percent(result.best_val_accuracy),
-            sources.TRAINING,
+            provenance.TRAINING,
         ),
         ("epochs", f"{result.epochs_completed} / {result.recipe.epochs}", "run"),
         ("parameters", f"{result.params:,}", "counted: trained model"),

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from advisor import sources
+from advisor import provenance
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
 from advisor.export.convert import run_onnx, to_onnx, to_tflite
@@ -53,24 +53,24 @@ class ExportResult:
                 "onnx": str(self.onnx_path),
                 "firmware": str(self.firmware_dir),
             },
-            "model_bytes": {"value": self.model_bytes, "source": sources.CONVERTER},
+            "model_bytes": {"value": self.model_bytes, "source": provenance.CONVERTER},
             "arena_bytes": {
                 "value": self.arena.arena_bytes,
-                "source": f"{sources.TFLITE_MICRO} (tflite-micro {tflm_version()}, "
+                "source": f"{provenance.TFLITE_MICRO} (tflite-micro {tflm_version()}, "
                 "x86-64 host build: an upper bound for a 32-bit MCU)",
             },
-            "arena_head_bytes": {"value": self.arena.head_bytes, "source": sources.TFLITE_MICRO},
-            "arena_tail_bytes": {"value": self.arena.tail_bytes, "source": sources.TFLITE_MICRO},
+            "arena_head_bytes": {"value": self.arena.head_bytes, "source": provenance.TFLITE_MICRO},
+            "arena_tail_bytes": {"value": self.arena.tail_bytes, "source": provenance.TFLITE_MICRO},
             "arena_pointer_structs_bytes": {
                 "value": self.arena.pointer_structs_bytes,
-                "source": sources.TFLITE_MICRO,
+                "source": provenance.TFLITE_MICRO,
             },
             "firmware_arena_bytes": {
                 "value": self.firmware_arena_bytes,
-                "source": f"{sources.TFLITE_MICRO} + margin max(1 KiB, 5 %), "
+                "source": f"{provenance.TFLITE_MICRO} + margin max(1 KiB, 5 %), "
                 "capped at the board's arena budget",
             },
-            "ops": {"value": list(self.ops), "source": sources.CONVERTER},
+            "ops": {"value": list(self.ops), "source": provenance.CONVERTER},
             "float_tflite_max_abs_diff": {
                 "value": self.float_tflite_max_abs_diff,
                 "limit": FLOAT_TOLERANCE,
@@ -82,11 +82,11 @@ class ExportResult:
             },
             "verification": {
                 **self.verification.to_dict(),
-                "source": f"{sources.TFLITE_MICRO} vs tf.lite reference kernels vs "
+                "source": f"{provenance.TFLITE_MICRO} vs tf.lite reference kernels vs "
                 "PyTorch, on the test images",
             },
             "calibration_images": self.calibration_images,
-            "boards": [{**fit.to_dict(), "source": sources.BOARD_PROFILE} for fit in self.fits],
+            "boards": [{**fit.to_dict(), "source": provenance.BOARD_PROFILE} for fit in self.fits],
             "seconds": round(self.seconds, 1),
         }
 

@@ -16,9 +16,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from advisor.provenance import LITERATURE, TRAINING
 from advisor.scaling.prior import FORMAT, Prior, available_priors, regime_key
 from advisor.scaling.results import load_results
-from advisor.sources import LITERATURE, TRAINING
 
 NEAREST = 5
 

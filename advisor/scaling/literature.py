@@ -71,9 +71,9 @@ def fit_literature_curves(
         loo_rmse = float(np.sqrt(np.mean(errors**2)))
         curves[n] = {
             "model": CURVE_MODEL,
-            "a": fit.params["a"],
-            "phi": fit.params["phi"],
-            "c": fit.params["c"],
+            "a": fit.coefficients["a"],
+            "phi": fit.coefficients["phi"],
+            "c": fit.coefficients["c"],
             "std": max(loo_rmse, floor_rmse),
             "params_low": float(params.min()),
             "params_high": float(params.max()),

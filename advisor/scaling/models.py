@@ -73,7 +73,7 @@ class Model:
     def starts(self, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
         raise NotImplementedError
 
-    def study_params(self, theta: np.ndarray, p_ref: float) -> dict[str, float]:
+    def study_coefficients(self, theta: np.ndarray, p_ref: float) -> dict[str, float]:
         raise NotImplementedError
 
 
@@ -127,7 +127,7 @@ class Exponential(Model):
         cols = lambda r, x: np.column_stack([np.ones_like(x), -np.exp(-r * x)])  # noqa: E731
         return _linear_starts(x, y, grid, cols, assemble, lo, hi)
 
-    def study_params(self, theta, p_ref):
+    def study_coefficients(self, theta, p_ref):
         u, r, c = theta
         ln_a = -r / p_ref
         return {"a": math.exp(ln_a), "ln_a": ln_a, "b": u * p_ref / r, "c": c}
@@ -155,7 +155,7 @@ class Logarithmic(Model):
         cols = lambda e, x: np.column_stack([np.log(x - e), np.ones_like(x)])  # noqa: E731
         return _linear_starts(x, y, grid, cols, lambda e, coef: (coef[0], e, coef[1]), lo, hi)
 
-    def study_params(self, theta, p_ref):
+    def study_coefficients(self, theta, p_ref):
         a, eps, c = theta
         return {"a": a, "b": eps * p_ref, "c": c - a * math.log(p_ref)}
 
@@ -194,7 +194,7 @@ class Convex(Model):
 
         return _linear_starts(x, y, grid, cols, assemble, lo, hi)
 
-    def study_params(self, theta, p_ref):
+    def study_coefficients(self, theta, p_ref):
         u, r, d, eps, c = theta
         amplitude = math.exp(u)
         total = amplitude + abs(d)
@@ -233,7 +233,7 @@ class Hyperbolic(Model):
         cols = lambda b, x: np.column_stack([-1 / (x - b), np.ones_like(x)])  # noqa: E731
         return _linear_starts(x, y, grid, cols, lambda b, coef: (coef[0], b, coef[1]), lo, hi)
 
-    def study_params(self, theta, p_ref):
+    def study_coefficients(self, theta, p_ref):
         alpha, beta, c = theta
         return {"a": alpha * p_ref, "b": beta * p_ref, "c": c}
 
@@ -257,7 +257,7 @@ class GeneralizedHyperbolic(Model):
         cols = lambda p, x: np.column_stack([-(x ** (-p)), np.ones_like(x)])  # noqa: E731
         return _linear_starts(x, y, grid, cols, lambda p, coef: (coef[0], p, coef[1]), lo, hi)
 
-    def study_params(self, theta, p_ref):
+    def study_coefficients(self, theta, p_ref):
         alpha, phi, c = theta
         return {"a": alpha * p_ref**phi, "phi": phi, "c": c}
 
@@ -288,8 +288,9 @@ MODELS: dict[str, Model] = {
 
 @dataclass(frozen=True)
 class Fit:
-    """One fitted curve. `theta` is in the scaled variable x = P / p_ref; `params` in the
-    study's terms. ok=False fits carry the reason and must not be used for prediction."""
+    """One fitted curve. `theta` is in the scaled variable x = P / p_ref; `coefficients` are the
+    regression coefficients in the study's terms (a, b, c, ...). ok=False fits carry the reason
+    and must not be used for prediction."""
 
     model: str
     theta: np.ndarray
@@ -298,7 +299,7 @@ class Fit:
     reason: str = ""
     rmse: float = math.nan  # on the fitted points
     n_points: int = 0
-    params: dict[str, float] = field(default_factory=dict)
+    coefficients: dict[str, float] = field(default_factory=dict)
 
     def predict(self, params) -> np.ndarray:
         x = np.asarray(params, dtype=float) / self.p_ref
@@ -359,9 +360,12 @@ def _solve(model, x, y, theta0, lo, hi):
     def residuals(theta):
         return model.value(theta, x) - y
 
+    def jacobian(theta):
+        return model.jacobian(theta, x)
+
     from scipy.optimize import least_squares  # lazily: `advisor recommend` loads priors only
 
-    fast = _solve_unbounded(model, x, residuals, theta0, lo, hi)
+    fast = _solve_unbounded(model, residuals, jacobian, theta0, lo, hi)
     if fast is not None:
         return fast
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -369,7 +373,7 @@ def _solve(model, x, y, theta0, lo, hi):
             solution = least_squares(
                 residuals,
                 theta0,
-                jac=lambda t: model.jacobian(t, x),
+                jac=jacobian,
                 bounds=(lo, hi),
                 method="trf",
                 x_scale="jac",
@@ -394,7 +398,7 @@ def _solve(model, x, y, theta0, lo, hi):
     return True, theta, cost, ""
 
 
-def _solve_unbounded(model, x, residuals, theta0, lo, hi):
+def _solve_unbounded(model, residuals, jacobian, theta0, lo, hi):
     """Fast path: MINPACK Levenberg-Marquardt without bounds (leastsq, C loop). A converged
     answer strictly inside the bounds is a local minimum of the bounded problem too, so it is
     accepted; anything else (outside, on a bound, not converged) returns None and the bounded
@@ -405,7 +409,7 @@ def _solve_unbounded(model, x, residuals, theta0, lo, hi):
         theta, _, info, _, status = leastsq(
             residuals,
             theta0,
-            Dfun=lambda t: model.jacobian(t, x),
+            Dfun=jacobian,
             full_output=True,
             ftol=FTOL,
             xtol=XTOL,
@@ -432,10 +436,12 @@ def _at_bounds(model, theta, lo, hi) -> list[str]:
 
 def _result(model, attempt, p_ref, n_points) -> Fit:
     ok, theta, cost, reason = attempt
-    params = {}
+    coefficients = {}
     if np.all(np.isfinite(theta)):
-        params = {k: float(v) for k, v in model.study_params(theta, p_ref).items()}
-    return Fit(model.name, theta, p_ref, ok, reason, math.sqrt(cost / n_points), n_points, params)
+        coefficients = {k: float(v) for k, v in model.study_coefficients(theta, p_ref).items()}
+    return Fit(
+        model.name, theta, p_ref, ok, reason, math.sqrt(cost / n_points), n_points, coefficients
+    )
 
 
 def _model(name: str) -> Model:

@@ -43,7 +43,7 @@ def pareto_alternatives(
             rows = under_cap[table["num_layers"][under_cap] == n]
             subtable = {name: values[rows] for name, values in table.items()}
             candidate = row(subtable, int(rank_by_params(subtable)[0]))
-            score = objective(int(n), candidate["params"])
+            score = objective(int(n), int(candidate["params"]))
             rank = (
                 -np.inf if score is None else score,
                 -candidate["macs"],

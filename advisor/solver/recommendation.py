@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from advisor import sources
+from advisor import provenance
 from advisor.config import PhiNetConfig
 from advisor.cost.model import ARENA_SOURCE
 from advisor.errors import AdvisorError
@@ -62,7 +62,7 @@ class Recommendation:
         costs = self.costs
         accuracy_source = None if self.accuracy is None else self.accuracy.source
         latency_source = (
-            f"{sources.COST_MODEL} MACs / ({sources.BOARD_PROFILE} clock x MACs per cycle)"
+            f"{provenance.COST_MODEL} MACs / ({provenance.BOARD_PROFILE} clock x MACs per cycle)"
         )
         return {
             "fits": True,
@@ -70,7 +70,7 @@ class Recommendation:
                 "id": self.board.id,
                 "name": self.board.name,
                 "path": self.board.path,
-                "source": sources.BOARD_PROFILE,
+                "source": provenance.BOARD_PROFILE,
             },
             "config": self.config.to_dict(),
             "estimates": {
@@ -114,12 +114,12 @@ class Recommendation:
             "resolutions": self.resolutions,
             "warnings": self.warnings,
             "sources": {
-                "config": f"solver: grid search over the {sources.COST_MODEL}",
-                "params": sources.COST_MODEL,
-                "flash_bytes": sources.COST_MODEL,
-                "peak_ram_bytes": sources.COST_MODEL,
+                "config": f"solver: grid search over the {provenance.COST_MODEL}",
+                "params": provenance.COST_MODEL,
+                "flash_bytes": provenance.COST_MODEL,
+                "peak_ram_bytes": provenance.COST_MODEL,
                 "arena_bytes": ARENA_SOURCE,
-                "macs": sources.COST_MODEL,
+                "macs": provenance.COST_MODEL,
                 "latency_ms": latency_source,
                 "accuracy": accuracy_source,
                 "budgets": dict(self.budgets.sources),
@@ -200,7 +200,7 @@ class Infeasible:
                 "id": self.board.id,
                 "name": self.board.name,
                 "path": self.board.path,
-                "source": sources.BOARD_PROFILE,
+                "source": provenance.BOARD_PROFILE,
             },
             "resolution": self.space.resolution,
             "budgets": self.budgets.to_dict(),
@@ -214,7 +214,7 @@ class Infeasible:
             "resolutions": self.resolutions,
             "warnings": self.warnings,
             "sources": {
-                "smallest_need": sources.COST_MODEL,
+                "smallest_need": provenance.COST_MODEL,
                 "arena_bytes": ARENA_SOURCE,
                 "budgets": dict(self.budgets.sources),
             },
@@ -271,14 +271,16 @@ def solve(
         from advisor.solver.diagnose import diagnose
 
         return diagnose(board, budgets, space, warnings)
-    reachable = {n: (best_rows[n]["params"] if n in best_rows else None) for n in space.num_layers}
+    reachable = {
+        n: (int(best_rows[n]["params"]) if n in best_rows else None) for n in space.num_layers
+    }
     n_choice = choose_num_layers(reachable, prior, budgets.flash_bytes)
     best = best_rows[n_choice.num_layers]
     config = PhiNetConfig(
         alpha=best["alpha"],
         beta=best["beta"],
         t0=best["t0"],
-        num_layers=best["num_layers"],
+        num_layers=int(best["num_layers"]),
         resolution=space.resolution,
         in_channels=space.in_channels,
         num_classes=space.num_classes,
@@ -357,7 +359,7 @@ def _resolution_summary(result) -> dict:
         "peak_ram_bytes": result.costs["peak_ram_bytes"],
         "arena_bytes": result.costs["arena_bytes"],
         "binding": result.binding[0] if result.binding else None,
-        "source": sources.COST_MODEL,
+        "source": provenance.COST_MODEL,
     }
 
 
@@ -488,7 +490,7 @@ def _alternatives(
                 "accuracy_std": None if accuracy is None else round(float(accuracy.std), 3),
                 "accuracy_extrapolated": None if accuracy is None else bool(accuracy.extrapolated),
                 "sources": {
-                    "costs": sources.COST_MODEL,
+                    "costs": provenance.COST_MODEL,
                     "accuracy": None if accuracy is None else accuracy.source,
                 },
             }

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from advisor.sources import TRAINING
+from advisor.provenance import TRAINING
 from advisor.sweep.grid import GridPoint
 from advisor.sweep.regime import Regime
 from advisor.sweep.store import DONE, FAILED

@@ -24,7 +24,7 @@ from torch import nn
 
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
-from advisor.sources import TRAINING
+from advisor.provenance import TRAINING
 from advisor.training import checkpoint
 from advisor.training.augment import augment, channel_stats, to_input
 from advisor.training.data import DataSplits, default_cache_dir, load_dataset

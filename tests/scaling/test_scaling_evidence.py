@@ -5,9 +5,9 @@ import csv
 import pytest
 from scaling_synthetic import synthetic_rows
 
+from advisor.provenance import LITERATURE, TRAINING
 from advisor.scaling import load_prior
 from advisor.scaling.evidence import Network, nearest, networks_for
-from advisor.sources import LITERATURE, TRAINING
 
 
 def network(n, params, resolution=160, dataset="CIFAR-10", accuracy=80.0, source="s"):

@@ -5,7 +5,7 @@ import torch
 
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
-from advisor.sources import TRAINING
+from advisor.provenance import TRAINING
 from advisor.training.checkpoint import load_checkpoint
 from advisor.training.data import load_dataset
 from advisor.training.recipe import Recipe
