@@ -22,7 +22,7 @@ from advisor.scaling.results import from_rows
 
 STUDY_CV_RMSE = 0.758
 # micromind's model cards (huggingface.co/micromind/CIFAR-10, /CIFAR-100, /MNIST), typed from
-# docs/PHINET.md and the cards: (alpha, beta, t0, N) -> top-1 %; CIFAR-10 with torchinfo params
+# the cards (and the torchinfo counts quoted with them in shared/docs/PHINET.md): (alpha, beta, t0, N) -> top-1 %; CIFAR-10 with torchinfo params
 CIFAR10 = {
     (0.25, 1, 5, 7): (83.01, "39.1k"),
     (0.25, 1, 6, 7): (84.97, "49.8k"),
