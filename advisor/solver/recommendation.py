@@ -55,6 +55,7 @@ class Recommendation:
     warnings: list[str]
     resolutions: list[dict] = field(default_factory=list)
     nearest_networks: list[dict] = field(default_factory=list)
+    outside_regime: str | None = None  # why no accuracy is shown: the query is not the prior's
 
     fits = True
 
@@ -100,7 +101,8 @@ class Recommendation:
             ),
             "binding": self.binding[0] if self.binding else None,
             "binding_all": self.binding,
-            "n_rule": self.n_choice.to_dict(),
+            "n_rule": self.n_choice.to_dict()
+            | ({"predicted_accuracy": {}} if self.outside_regime else {}),
             "prior": {
                 "name": self.prior.name,
                 "source": self.prior.source,
@@ -310,6 +312,7 @@ def solve(
         ),
         warnings=warnings,
         nearest_networks=_nearest_networks(prior, config, costs["params"], dataset),
+        outside_regime=outside,
     )
 
 

@@ -123,4 +123,7 @@ def test_python_api_takes_a_prior_object_and_overrides(curves_prior):
     assert result.costs["arena_bytes"] <= 128 * 1024
     # the prior's curves hold at 160x160: at 96x96 no accuracy is predicted, and it says why
     assert result.accuracy is None and "96x96" in result.accuracy_unavailable
-    assert all(option["accuracy"] is None for option in result.to_dict()["alternatives"])
+    data = result.to_dict()
+    assert all(option["accuracy"] is None for option in data["alternatives"])
+    assert data["n_rule"]["predicted_accuracy"] == {}  # chose N by them, prints none
+    assert result.n_choice.predicted  # the solver still ranks N by the prior's curves
