@@ -111,12 +111,10 @@ def build(
     \b
     advisor build --board stm32l476 --data cifar10 --epochs 30 --resolution 32 --out build/l476
     """
-    import torch
-
     from advisor.build import build as run_build
+    from advisor.training.session import set_threads
 
-    if threads is not None:
-        torch.set_num_threads(threads)
+    set_threads(threads)
     target = resolve_board(board, board_file)
     out = Path(out_dir)
     try:

@@ -126,10 +126,9 @@ def train(
     advisor train --config rec.json --data images.zip --epochs 30 --resolution 96 --out runs/b
     advisor train --out runs/a --resume
     """
-    import torch
-
     from advisor.build import adapt_config
     from advisor.training.data import default_cache_dir, load_dataset
+    from advisor.training.session import set_threads
     from advisor.training.trainer import train as run_training
 
     out = Path(out_dir)
@@ -138,8 +137,7 @@ def train(
             f"{out} already holds a training run (last.pt); pass --resume to "
             f"continue it, or choose another --out"
         )
-    if threads is not None:
-        torch.set_num_threads(threads)
+    set_threads(threads)
     architecture = {"alpha": alpha, "beta": beta, "t0": t0, "num_layers": num_layers}
     config = _config(out, resume, config_path, architecture)
     settings = {

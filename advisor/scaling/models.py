@@ -314,13 +314,16 @@ def fit_curve(
     p_ref: float | None = None,
     start: np.ndarray | None = None,
     restarts: int = RESTARTS,
+    exact: bool = False,
 ) -> Fit:
     """Fit one model to (params, accuracy). With `start` (a theta for the same p_ref, e.g. the
-    full-data fit) that start is tried first and the data-driven restarts only if it fails."""
+    full-data fit) that start is tried first and the data-driven restarts only if it fails.
+    A fit needs more points than coefficients; `exact=True` also takes as many (an exact
+    interpolation: leave-one-out over a handful of published points needs it)."""
     model = _model(model_name)
     params = np.asarray(params, dtype=float)
     y = np.asarray(accuracy, dtype=float)
-    if len(params) <= len(model.theta_names):
+    if len(params) < len(model.theta_names) + (0 if exact else 1):
         return Fit(
             model.name,
             np.full(len(model.theta_names), np.nan),
@@ -442,12 +445,21 @@ def _at_bounds(model, theta, lo, hi) -> list[str]:
 
 
 def _result(model, solution: _Solution, p_ref, n_points) -> Fit:
-    theta = solution.theta
     coefficients = {}
-    if np.all(np.isfinite(theta)):
-        coefficients = {k: float(v) for k, v in model.study_coefficients(theta, p_ref).items()}
-    rmse = math.sqrt(solution.cost / n_points)
-    return Fit(model.name, theta, p_ref, solution.ok, solution.reason, rmse, n_points, coefficients)
+    if np.all(np.isfinite(solution.theta)):
+        coefficients = {
+            k: float(v) for k, v in model.study_coefficients(solution.theta, p_ref).items()
+        }
+    return Fit(
+        model.name,
+        solution.theta,
+        p_ref,
+        solution.ok,
+        solution.reason,
+        math.sqrt(solution.cost / n_points),
+        n_points,
+        coefficients,
+    )
 
 
 def _model(name: str) -> Model:

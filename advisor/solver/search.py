@@ -157,22 +157,7 @@ class Candidate(NamedTuple):
 
 def row(table: dict[str, np.ndarray], index: int) -> Candidate:
     """Row ``index`` of a candidate table."""
-
-    def whole(name: str) -> int:
-        return int(table[name][index])
-
-    def real(name: str) -> float:
-        return float(table[name][index])
-
-    return Candidate(
-        num_layers=whole("num_layers"),
-        alpha=real("alpha"),
-        beta=real("beta"),
-        t0=real("t0"),
-        params=whole("params"),
-        params_folded=whole("params_folded"),
-        macs=whole("macs"),
-        peak_ram_bytes=whole("peak_ram_bytes"),
-        arena_bytes=whole("arena_bytes"),
-        flash_bytes=whole("flash_bytes"),
+    return Candidate._make(
+        float(table[name][index]) if name in ("alpha", "beta", "t0") else int(table[name][index])
+        for name in Candidate._fields
     )
