@@ -16,6 +16,11 @@ def run(monkeypatch, capsys, *args):
 
 def test_a_missing_extra_names_the_extra_to_install(monkeypatch, capsys, tmp_path):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails as if absent
+    # Modules that earlier tests imported would not import torch again: forget them here.
+    for name in [
+        name for name in sys.modules if name.startswith(("advisor.training", "advisor.build"))
+    ]:
+        monkeypatch.delitem(sys.modules, name)
     code, output = run(
         monkeypatch,
         capsys,
@@ -84,3 +89,15 @@ def test_every_command_has_working_help(monkeypatch, capsys, path):
     assert usage.startswith("Usage: ") and f"advisor {' '.join(path)} " in usage
     assert output.err == ""
     assert "Options:" in output.out and "--help" in output.out
+
+
+@pytest.mark.parametrize("command", ["train", "build", "sweep"])
+@pytest.mark.parametrize(
+    ("option", "value", "range_"), [("--threads", "0", "x>=1"), ("--seed", "-1", "x>=0")]
+)
+def test_shared_options_refuse_out_of_range_values_before_any_work(
+    monkeypatch, capsys, command, option, value, range_
+):
+    code, output = run(monkeypatch, capsys, command, option, value)
+    assert code == 2
+    assert f"Invalid value for '{option}'" in output.err and range_ in output.err

@@ -11,6 +11,7 @@ import click
 
 from advisor import provenance
 from advisor.boards import Board, format_frequency, format_size, list_boards, load_board
+from advisor.cli.options import json_option
 from advisor.errors import AdvisorError
 
 
@@ -82,7 +83,7 @@ def board_json(board: Board) -> dict:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of a table.")
+@json_option(help="JSON on stdout instead of a table.")
 @click.pass_context
 def boards(ctx: click.Context, as_json: bool) -> None:
     """List board profiles: flash, RAM for the tensor arena, reserves and int8 throughput.
@@ -107,7 +108,7 @@ def boards(ctx: click.Context, as_json: bool) -> None:
     metavar="PATH.toml",
     help="Show this profile file instead of a named board.",
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of a table.")
+@json_option(help="JSON on stdout instead of a table.")
 def show(board_id: str | None, board_file: str | None, as_json: bool) -> None:
     """Every field of one board profile, with its sources."""
     board = resolve_board(board_id, board_file)

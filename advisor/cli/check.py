@@ -9,6 +9,7 @@ import click
 
 from advisor import provenance
 from advisor.cli.boards import board_options, resolve_boards
+from advisor.cli.options import json_option
 from advisor.errors import DoesNotFit
 
 
@@ -48,7 +49,7 @@ def measure_and_judge(model_path: str, boards: list) -> dict:
 @click.command()
 @click.argument("model", type=click.Path(dir_okay=False), metavar="MODEL.tflite")
 @board_options(multiple=True)
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of a table.")
+@json_option(help="JSON on stdout instead of a table.")
 def check(
     model: str, board: tuple[str, ...], board_file: tuple[str, ...], all_boards: bool, as_json: bool
 ) -> None:

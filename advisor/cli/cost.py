@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from advisor import provenance
+from advisor.cli.options import json_option
 from advisor.config import PhiNetConfig
 from advisor.cost.model import ARENA_SOURCE
 from advisor.errors import AdvisorError
@@ -147,7 +148,7 @@ def _print_tables(report, per_layer: bool) -> None:
     help="A PhiNet config or recommendation JSON; options above override it.",
 )
 @click.option("--per-layer", is_flag=True, help="Also every op of the int8 graph.")
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of tables.")
+@json_option(help="JSON on stdout instead of tables.")
 def cost(
     alpha,
     beta,

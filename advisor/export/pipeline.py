@@ -1,10 +1,10 @@
 """Export a trained PhiNet and prove it: int8 TFLite + ONNX, float check, TFLite Micro
-arena and agreement, firmware bundle, board verdicts. Used by ``advisor build``."""
+arena and agreement, firmware bundle, board verdicts. Used by ``advisor.build``."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from advisor import provenance
+from advisor.atomic import write_bytes_atomic
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
 from advisor.export.convert import run_onnx, to_onnx, to_tflite
@@ -23,6 +24,14 @@ from advisor.export.verify import FLOAT_TOLERANCE, Int8Verification, float_max_a
 
 # How many test images the float TFLite and ONNX graphs are compared with PyTorch on.
 FLOAT_CHECK_IMAGES = 8
+# Images per batch when a whole set goes through the model or the preprocessing.
+BATCH = 256
+
+
+def in_batches(function: Callable[[Any], np.ndarray], items: Any, batch: int = BATCH) -> np.ndarray:
+    """``function`` applied to ``items`` (an array or tensor) ``batch`` rows at a time, the
+    results concatenated: bounded memory for a whole test set."""
+    return np.concatenate([function(items[i : i + batch]) for i in range(0, len(items), batch)])
 
 
 @dataclass
@@ -118,12 +127,7 @@ def export_and_verify(
     model = model.eval()
     state_dict = model.state_dict()
     with torch.no_grad():
-        test_logits = np.concatenate(
-            [
-                model(torch.from_numpy(test_images[i : i + 256])).numpy()
-                for i in range(0, len(test_images), 256)
-            ]
-        )
+        test_logits = in_batches(lambda batch: model(torch.from_numpy(batch)).numpy(), test_images)
 
     check = slice(0, FLOAT_CHECK_IMAGES)
     float_diff = float_max_abs_diff(
@@ -138,7 +142,7 @@ def export_and_verify(
 
     int8 = to_tflite(config, state_dict, calibration)
     tflite_path = out_dir / f"{name}.tflite"
-    tflite_path.write_bytes(int8)
+    write_bytes_atomic(tflite_path, int8)
     onnx_path = to_onnx(model, config, out_dir / f"{name}.onnx")
     onnx_diff = float(np.abs(run_onnx(onnx_path, test_images[check]) - test_logits[check]).max())
 

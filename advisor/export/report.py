@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor import provenance
+from advisor.atomic import write_text_atomic
 
 
 def _percent(value: float | None) -> str:
@@ -18,12 +19,13 @@ def _bytes(value: int | None) -> str:
 
 
 def write_reports(out_dir: str | Path, report: dict[str, Any]) -> tuple[Path, Path]:
-    """Write ``report`` (see ``advisor.cli.build``) as JSON and as a Markdown summary."""
+    """Write ``report`` (``advisor.build.BuildReport.to_dict()``) as JSON and as a Markdown
+    summary."""
     out_dir = Path(out_dir)
     json_path = out_dir / "report.json"
-    json_path.write_text(json.dumps(report, indent=2) + "\n")
+    write_text_atomic(json_path, json.dumps(report, indent=2) + "\n")
     md_path = out_dir / "report.md"
-    md_path.write_text(markdown(report))
+    write_text_atomic(md_path, markdown(report))
     return json_path, md_path
 
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -313,13 +314,16 @@ def fit_curve(
     p_ref: float | None = None,
     start: np.ndarray | None = None,
     restarts: int = RESTARTS,
+    exact: bool = False,
 ) -> Fit:
     """Fit one model to (params, accuracy). With `start` (a theta for the same p_ref, e.g. the
-    full-data fit) that start is tried first and the data-driven restarts only if it fails."""
+    full-data fit) that start is tried first and the data-driven restarts only if it fails.
+    A fit needs more points than coefficients; `exact=True` also takes as many (an exact
+    interpolation: leave-one-out over a handful of published points needs it)."""
     model = _model(model_name)
     params = np.asarray(params, dtype=float)
     y = np.asarray(accuracy, dtype=float)
-    if len(params) <= len(model.theta_names):
+    if len(params) < len(model.theta_names) + (0 if exact else 1):
         return Fit(
             model.name,
             np.full(len(model.theta_names), np.nan),
@@ -333,11 +337,11 @@ def fit_curve(
     best = None
     if start is not None:
         best = _solve(model, x, y, _clip_inside(np.asarray(start, float), lo, hi), lo, hi)
-        if best[0]:
+        if best.ok:
             return _result(model, best, p_ref, len(x))
     for theta0 in model.starts(x, y)[:restarts]:
         attempt = _solve(model, x, y, theta0, lo, hi)
-        if best is None or (attempt[0], -attempt[2]) > (best[0], -best[2]):
+        if best is None or (attempt.ok, -attempt.cost) > (best.ok, -best.cost):
             best = attempt
     if best is None:
         return Fit(
@@ -351,8 +355,17 @@ def fit_curve(
     return _result(model, best, p_ref, len(x))
 
 
-def _solve(model, x, y, theta0, lo, hi):
-    """-> (ok, theta, cost, reason)"""
+class _Solution(NamedTuple):
+    """One least-squares run: converged strictly inside the bounds (``ok``), its parameters,
+    its cost (sum of squared residuals) and, when not ok, why."""
+
+    ok: bool
+    theta: np.ndarray
+    cost: float
+    reason: str
+
+
+def _solve(model, x, y, theta0, lo, hi) -> _Solution:
 
     def residuals(theta):
         return model.value(theta, x) - y
@@ -380,22 +393,22 @@ def _solve(model, x, y, theta0, lo, hi):
                 gtol=GTOL,
             )
         except ValueError as err:  # non-finite residuals at the start
-            return False, theta0, math.inf, f"optimizer refused the start: {err}"
+            return _Solution(False, theta0, math.inf, f"optimizer refused the start: {err}")
     theta, cost = solution.x, float(2 * solution.cost)
     if solution.status <= 0 or not (np.isfinite(cost) and np.all(np.isfinite(theta))):
-        return (
+        return _Solution(
             False,
             theta,
             cost if np.isfinite(cost) else math.inf,
-            (f"did not converge: {solution.message}"),
+            f"did not converge: {solution.message}",
         )
     pinned = _at_bounds(model, theta, lo, hi)
     if pinned:
-        return False, theta, cost, f"parameter(s) at their bounds: {', '.join(pinned)}"
-    return True, theta, cost, ""
+        return _Solution(False, theta, cost, f"parameter(s) at their bounds: {', '.join(pinned)}")
+    return _Solution(True, theta, cost, "")
 
 
-def _solve_unbounded(model, residuals, jacobian, theta0, lo, hi):
+def _solve_unbounded(model, residuals, jacobian, theta0, lo, hi) -> _Solution | None:
     """Fast path: MINPACK Levenberg-Marquardt without bounds (leastsq, C loop). A converged
     answer strictly inside the bounds is a local minimum of the bounded problem too, so it is
     accepted; anything else (outside, on a bound, not converged) returns None and the bounded
@@ -417,7 +430,7 @@ def _solve_unbounded(model, residuals, jacobian, theta0, lo, hi):
         return None
     if not np.all((theta > lo) & (theta < hi)) or _at_bounds(model, theta, lo, hi):
         return None
-    return True, theta, float(np.sum(info["fvec"] ** 2)), ""
+    return _Solution(True, theta, float(np.sum(info["fvec"] ** 2)), "")
 
 
 def _at_bounds(model, theta, lo, hi) -> list[str]:
@@ -431,13 +444,21 @@ def _at_bounds(model, theta, lo, hi) -> list[str]:
     return pinned
 
 
-def _result(model, attempt, p_ref, n_points) -> Fit:
-    ok, theta, cost, reason = attempt
+def _result(model, solution: _Solution, p_ref, n_points) -> Fit:
     coefficients = {}
-    if np.all(np.isfinite(theta)):
-        coefficients = {k: float(v) for k, v in model.study_coefficients(theta, p_ref).items()}
+    if np.all(np.isfinite(solution.theta)):
+        coefficients = {
+            k: float(v) for k, v in model.study_coefficients(solution.theta, p_ref).items()
+        }
     return Fit(
-        model.name, theta, p_ref, ok, reason, math.sqrt(cost / n_points), n_points, coefficients
+        model.name,
+        solution.theta,
+        p_ref,
+        solution.ok,
+        solution.reason,
+        math.sqrt(solution.cost / n_points),
+        n_points,
+        coefficients,
     )
 
 
