@@ -65,6 +65,7 @@ def test_image_picks_are_seeded_and_bounded(splits):
     )
 
 
+@pytest.mark.slow  # trains, converts and verifies a model (about 14 s)
 def test_build_returns_a_report_of_a_verified_model(splits, tmp_path):
     out = tmp_path / "build"
     report = build(
