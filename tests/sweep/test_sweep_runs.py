@@ -12,6 +12,7 @@ from advisor.cli import cli
 from advisor.config import PhiNetConfig
 from advisor.cost import estimate
 from advisor.errors import AdvisorError
+from advisor.scaling.results import load_results
 
 
 def sweep(*args):
@@ -94,11 +95,10 @@ def test_a_different_regime_is_refused_and_the_store_left_alone(swept):
 
 
 def test_the_store_and_its_csv_export_load_as_scaling_results(swept, tmp_path):
-    results = pytest.importorskip("advisor.scaling.results")
-    from_store = results.load_results(swept["store"])
+    from_store = load_results(swept["store"])
     csv_path = tmp_path / "runs.csv"
     assert sweep("--store", str(swept["store"]), "--export", str(csv_path))["rows"] == 2
-    from_csv = results.load_results(csv_path)
+    from_csv = load_results(csv_path)
     assert (
         sorted(from_store.params)
         == sorted(from_csv.params)
