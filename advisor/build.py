@@ -9,7 +9,8 @@ judge the board on the measured figures. ``advisor build`` is its command line.
     report.fits, report.files["tflite"], report.to_dict()
 
 Each stage is a function of its own (``recommend_config``, ``adapt_config``, ``train_model``,
-``preprocess``, ``pick_images``, ``export_model``); ``build`` chains them. Heavy packages
+``preprocess``, ``pick_images``, ``export_model``: post-training int8, then quantization-aware
+fine-tuning when the drop is too large); ``build`` chains them. Heavy packages
 (torch, tensorflow) are imported by the stages that need them, not by this module.
 """
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
     from advisor.boards import Board
     from advisor.cost import CostReport
+    from advisor.export.int8 import Int8Result
     from advisor.export.pipeline import ExportResult
     from advisor.solver import Recommendation
     from advisor.training.data import DataSplits
@@ -44,6 +46,10 @@ log = logging.getLogger(__name__)
 # Training images the int8 quantization is calibrated on, and test images run in TFLite Micro
 # for the int8 accuracy (0: all of them).
 CALIBRATION_IMAGES, VERIFY_IMAGES = 500, 2000
+QAT_MODES = ("auto", "always", "never")
+RANGE_METHODS = ("percentile", "mse", "minmax")
+# top-1 points the post-training int8 model may lose before --qat auto fine-tunes
+MAX_DROP = 0.5
 
 
 @dataclass
@@ -63,6 +69,7 @@ class BuildReport:
     out_dir: Path
     warnings: list[str] = field(default_factory=list)
     recommendation: Recommendation | None = None
+    int8: Int8Result | None = None
 
     @property
     def fits(self) -> bool:
@@ -111,6 +118,7 @@ class BuildReport:
             "normalization": {"mean": list(self.mean), "std": list(self.std)},
             "classes": self.classes,
             "export": self.export.to_dict(),
+            **({"int8": self.int8.to_dict()} if self.int8 is not None else {}),
             "warnings": self.warnings,
         }
 
@@ -134,6 +142,10 @@ def build(
     resume: bool = False,
     progress: bool = True,
     echo: Callable[[str], None] | None = None,
+    qat: str = "auto",
+    max_drop: float = MAX_DROP,
+    qat_epochs: int | None = None,
+    ranges: str = "percentile",
 ) -> BuildReport:
     """Build a verified int8 PhiNet for ``board`` from ``data`` into ``out_dir``.
 
@@ -143,12 +155,17 @@ def build(
     count follow ``resolution`` and the data. ``resolution`` defaults to the config's, else the
     study's 160. Training uses the study's recipe for ``epochs`` (warm-up 10/110 of them).
     ``seed`` seeds the split, training and the calibration and test image picks.
+    ``qat`` ("auto", "always", "never"): quantization-aware fine-tuning for ``qat_epochs``
+    (default 3 % of ``epochs``, at least 1) when the post-training int8 model loses more than
+    ``max_drop`` top-1 points in TFLite Micro (auto), always, or never; both are reported.
+    ``ranges`` chooses the post-training activation ranges per tensor: "percentile" (99.99th
+    of the calibration activations), "mse" or "minmax" (the converter's own calibration).
 
     Writes the training run (``out_dir``/training), the model files, firmware and report.json /
     report.md, and returns the report; a model that does not fit the board is reported
     (``fits`` False), not raised. Raises NothingFits when no PhiNet fits the board (with no
     ``config``), AdvisorError on bad input and KeyboardInterrupt when training is interrupted
-    (it is saved in ``out_dir``/training; ``resume=True`` continues it).
+    (it is saved in ``out_dir``/training; ``resume=True`` continues it, the fine-tuning too).
     """
     from advisor.solver.recommendation import DEFAULT_RESOLUTION
 
@@ -159,6 +176,14 @@ def build(
         raise AdvisorError(f"verify_images must be at least 0 (0: all), got {verify_images}")
     if split not in SPLITS:
         raise AdvisorError(f"unknown split {split!r}; choose one of {SPLITS}")
+    if qat not in QAT_MODES:
+        raise AdvisorError(f"unknown qat mode {qat!r}; choose one of {QAT_MODES}")
+    if not max_drop >= 0:
+        raise AdvisorError(f"max_drop must be at least 0 points, got {max_drop}")
+    if ranges not in RANGE_METHODS:
+        raise AdvisorError(f"unknown range method {ranges!r}; choose one of {RANGE_METHODS}")
+    if qat_epochs is not None and qat_epochs < 1:
+        raise AdvisorError(f"qat_epochs must be at least 1, got {qat_epochs}")
     out = Path(out_dir)
     given, config_source = _given_config(config)
     resolution = resolution or (given.resolution if given else DEFAULT_RESOLUTION)
@@ -200,10 +225,25 @@ def build(
 
     calibration_pick, test_pick = pick_images(splits, calibration_images, verify_images, seed)
     say(
-        f"export: calibrating on {len(calibration_pick)} training images, verifying on "
-        f"{len(test_pick)} test images in TFLite Micro"
+        f"export: calibrating on {len(calibration_pick)} training images (the same number per "
+        f"class), verifying on {len(test_pick)} test images in TFLite Micro"
     )
-    exported = export_model(model, trained, splits, out, board, calibration_pick, test_pick)
+    int8 = export_model(
+        model,
+        trained,
+        splits,
+        out,
+        board,
+        calibration_pick,
+        test_pick,
+        qat=qat,
+        max_drop=max_drop,
+        qat_epochs=qat_epochs,
+        ranges=ranges,
+        training=result,
+        resume=resume,
+        say=say if progress else None,
+    )
     return write_report(
         BuildReport(
             board=board,
@@ -214,10 +254,11 @@ def build(
             mean=tuple(splits.mean),
             std=tuple(splits.std),
             classes=list(splits.classes),
-            export=exported,
+            export=int8.export,
             out_dir=out,
             warnings=warnings,
             recommendation=recommendation,
+            int8=int8,
         )
     )
 
@@ -361,13 +402,18 @@ def preprocess(
 def pick_images(
     splits: DataSplits, calibration_images: int, verify_images: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded picks: indices of the training images to calibrate on and of the test images to
-    verify on (``verify_images`` 0: all of them, in order)."""
+    """Seeded picks: indices of the training images to calibrate on (the same number from
+    every class, sorted) and of the test images to verify on (``verify_images`` 0: all of
+    them, in order)."""
     import numpy as np
+
+    from advisor.training.data import stratified_draw
 
     rng = np.random.default_rng(seed)
     train_count, test_count = len(splits.train_labels), len(splits.test_labels)
-    calibration = rng.choice(train_count, min(calibration_images, train_count), replace=False)
+    calibration = stratified_draw(
+        splits.train_labels.numpy(), min(calibration_images, train_count), seed
+    )
     count = test_count if verify_images == 0 else min(verify_images, test_count)
     return calibration, np.sort(rng.choice(test_count, count, replace=False))
 
@@ -380,20 +426,63 @@ def export_model(
     board: Board,
     calibration_pick: np.ndarray,
     test_pick: np.ndarray,
-) -> ExportResult:
-    """Export and verify the trained model (see ``export_and_verify``) and judge ``board``."""
-    from advisor.export.pipeline import export_and_verify
+    *,
+    training: TrainResult,
+    qat: str = "auto",
+    max_drop: float = MAX_DROP,
+    qat_epochs: int | None = None,
+    ranges: str = "percentile",
+    resume: bool = False,
+    say: Callable[[str], None] | None = None,
+) -> Int8Result:
+    """Export and verify the trained model (see ``export_and_verify``) and judge ``board``:
+    post-training int8 first, then (``qat``) quantization-aware fine-tuning of the model in
+    ``training``'s recipe and a second export (see :func:`advisor.export.int8.quantize_model`).
+    """
+    from advisor.export.int8 import quantize_model
+    from advisor.training.qat import QATSettings, finetune
 
     resolution = config.resolution
-    return export_and_verify(
+    calibration = preprocess(
+        splits.train_images[calibration_pick], splits.mean, splits.std, resolution
+    )
+    settings = QATSettings.for_training(training.recipe.epochs, seed=training.seed)
+    if qat_epochs is not None:
+        settings = replace(settings, epochs=qat_epochs)
+
+    def run_qat():
+        if say:
+            say(
+                f"int8: quantization-aware fine-tuning for {settings.epochs} epoch(s) "
+                f"(--qat {qat}, --max-drop {max_drop:g} points)"
+            )
+        return finetune(
+            model,
+            splits.train_images,
+            splits.train_labels,
+            calibration,
+            mean=tuple(splits.mean),
+            std=tuple(splits.std),
+            recipe=training.recipe,
+            out_dir=out_dir / "training" / "qat",
+            settings=settings,
+            resume=resume,
+            log=say,
+        )
+
+    return quantize_model(
         model,
         config,
         out_dir,
-        calibration=preprocess(
-            splits.train_images[calibration_pick], splits.mean, splits.std, resolution
-        ),
+        calibration=calibration,
         test_images=preprocess(splits.test_images[test_pick], splits.mean, splits.std, resolution),
         test_labels=splits.test_labels[test_pick].numpy(),
+        finetune=run_qat,
+        qat=qat,
+        max_drop=max_drop,
+        range_method=ranges,
+        calibration_draw=f"stratified: {len(calibration_pick) // splits.num_classes} per class, "
+        f"seed {training.seed}",
         labels=splits.classes,
         boards=[board],
         name="model",

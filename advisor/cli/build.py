@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from advisor.build import CALIBRATION_IMAGES, MAX_DROP, QAT_MODES, VERIFY_IMAGES
+from advisor.build import CALIBRATION_IMAGES, MAX_DROP, QAT_MODES, RANGE_METHODS, VERIFY_IMAGES
 from advisor.cli.boards import board_options, resolve_board
 from advisor.cli.options import (
     cache_dir_option,
@@ -81,6 +81,14 @@ from advisor.training.recipe import SPLITS, STUDY_EPOCHS
 @cache_dir_option()
 @data_dir_option(help="Where CIFAR is read from.")
 @click.option(
+    "--ranges",
+    type=click.Choice(RANGE_METHODS),
+    default=RANGE_METHODS[0],
+    show_default=True,
+    help="Post-training int8 activation ranges per tensor: the 99.99th percentile of the "
+    "calibration activations, the MSE-optimal range, or min/max (the converter's own).",
+)
+@click.option(
     "--qat",
     type=click.Choice(QAT_MODES),
     default="auto",
@@ -121,6 +129,7 @@ def build(
     threads,
     cache_dir,
     data_dir,
+    ranges,
     qat,
     max_drop,
     qat_epochs,
@@ -162,6 +171,7 @@ def build(
             qat=qat,
             max_drop=max_drop,
             qat_epochs=qat_epochs,
+            ranges=ranges,
             progress=not as_json,
             echo=lambda message: click.echo(message, err=True),
         )

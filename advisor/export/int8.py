@@ -13,12 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from advisor import sources
+from advisor import provenance
 from advisor.errors import AdvisorError
 from advisor.export.pipeline import ExportResult, export_and_verify
-
-QAT_MODES = ("auto", "always", "never")
-DEFAULT_MAX_DROP = 0.5  # points of top-1
 
 
 @dataclass(frozen=True)
@@ -41,10 +38,10 @@ class Int8Row:
     def to_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
-            "float_top1": {"value": self.float_top1, "source": sources.TRAINING + " (PyTorch)"},
+            "float_top1": {"value": self.float_top1, "source": provenance.TRAINING + " (PyTorch)"},
             "int8_top1": {
                 "value": self.int8_top1,
-                "source": f"{sources.TFLITE_MICRO} on {self.samples} test images",
+                "source": f"{provenance.TFLITE_MICRO} on {self.samples} test images",
             },
             "drop_points": round(self.drop_points, 3),
             "activation_ranges": self.activation_ranges,
@@ -58,9 +55,33 @@ class Int8Row:
 class Int8Result:
     export: ExportResult  # the kept model's
     rows: list[Int8Row]
+    qat_mode: str
+    max_drop: float
+    calibration_draw: str
 
-    def to_dict(self) -> list[dict[str, Any]]:
-        return [row.to_dict() for row in self.rows]
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": [row.to_dict() for row in self.rows],
+            "qat_mode": self.qat_mode,
+            "max_drop_points": self.max_drop,
+            "calibration": {
+                "images": self.export.calibration_images,
+                "draw": self.calibration_draw,
+            },
+        }
+
+
+def calibrated_ranges(
+    model: Any, calibration: np.ndarray, method: str
+) -> dict[str, tuple[float, float]]:
+    """Activation ranges of a PhiNet for the int8 converter, chosen by ``method`` from its
+    float activations on ``calibration`` (N, C, R, R)."""
+    import torch
+
+    from advisor.training.fake_quant import QuantizedPhiNet
+
+    batches = (torch.from_numpy(calibration[i : i + 64]) for i in range(0, len(calibration), 64))
+    return QuantizedPhiNet(model).calibrate(batches, method)
 
 
 def _move_export(result: ExportResult, source: Path, target: Path) -> ExportResult:
@@ -87,7 +108,9 @@ def quantize_model(
     test_labels: np.ndarray,
     finetune: Callable[[], Any],
     qat: str = "auto",
-    max_drop: float = DEFAULT_MAX_DROP,
+    max_drop: float = 0.5,
+    range_method: str = "percentile",
+    calibration_draw: str = "",
     **export_options: Any,
 ) -> Int8Result:
     """PTQ export into ``out_dir``; then, when ``qat`` is "always", or "auto" and the PTQ
@@ -95,12 +118,19 @@ def quantize_model(
     :class:`~advisor.training.qat.QATResult`) and an export of the fine-tuned model with the
     ranges it learned. The model with the higher TFLite Micro top-1 stays in ``out_dir``
     (PTQ on a tie); the other moves to ``out_dir/ptq`` or ``out_dir/qat``.
+    ``range_method`` sets the post-training activation ranges: "minmax" lets the converter
+    calibrate (min/max over the calibration images), "percentile" and "mse" choose them per
+    tensor with :meth:`~advisor.training.fake_quant.QuantizedPhiNet.calibrate`.
     ``export_options`` go to :func:`~advisor.export.pipeline.export_and_verify`."""
-    if qat not in QAT_MODES:
-        raise AdvisorError(f"unknown --qat mode {qat!r}; choose one of {QAT_MODES}")
+    if qat not in ("auto", "always", "never"):
+        raise AdvisorError(f"unknown qat mode {qat!r}; choose auto, always or never")
     if not max_drop >= 0:
-        raise AdvisorError(f"--max-drop must be >= 0 points, got {max_drop!r}")
+        raise AdvisorError(f"max_drop must be >= 0 points, got {max_drop!r}")
+    summary = {"qat_mode": qat, "max_drop": max_drop, "calibration_draw": calibration_draw}
     out = Path(out_dir)
+    ranges = None
+    if range_method != "minmax":
+        ranges = calibrated_ranges(model, calibration, range_method)
     ptq = export_and_verify(
         model,
         config,
@@ -108,6 +138,9 @@ def quantize_model(
         calibration=calibration,
         test_images=test_images,
         test_labels=test_labels,
+        ranges=ranges,
+        ranges_source=f"{range_method} of the calibration images' activations per tensor "
+        "(advisor), given to the converter as FakeQuant ranges",
         **export_options,
     )
     float_top1 = ptq.verification.float_top1
@@ -121,7 +154,7 @@ def quantize_model(
         files=str(out),
     )
     if qat == "never" or (qat == "auto" and ptq_row.drop_points <= max_drop):
-        return Int8Result(ptq, [ptq_row])
+        return Int8Result(ptq, [ptq_row], **summary)
 
     tuned = finetune()
     staging = out / "qat"
@@ -155,7 +188,7 @@ def quantize_model(
                 qat=qat_details,
             ),
         ]
-        return Int8Result(qat_export, rows)
+        return Int8Result(qat_export, rows, **summary)
     rows = [
         ptq_row,
         Int8Row(
@@ -169,4 +202,4 @@ def quantize_model(
             qat=qat_details,
         ),
     ]
-    return Int8Result(ptq, rows)
+    return Int8Result(ptq, rows, **summary)

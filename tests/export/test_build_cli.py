@@ -104,6 +104,8 @@ def test_build_with_qat_reports_both_rows_and_keeps_the_better(
     report = json.loads(capsys.readouterr().out)
     rows = report["int8"]["rows"]
     assert [row["method"] for row in rows] == ["ptq", "qat"]
+    assert rows[0]["activation_ranges"].startswith("percentile")  # the default --ranges
+    assert rows[1]["activation_ranges"].startswith("quantization-aware")
     assert sum(row["kept"] for row in rows) == 1
     kept = next(row for row in rows if row["kept"])
     other = next(row for row in rows if not row["kept"])
@@ -120,7 +122,9 @@ def test_build_with_qat_reports_both_rows_and_keeps_the_better(
 
 def test_build_qat_never_keeps_post_training_only(monkeypatch, capsys, inputs, tmp_path):
     out = tmp_path / "ptq"
-    assert run_build(monkeypatch, capsys, inputs, out, "stm32h7", "--qat", "never") == 0
+    args = ("--qat", "never", "--ranges", "minmax")
+    assert run_build(monkeypatch, capsys, inputs, out, "stm32h7", *args) == 0
     rows = json.loads(capsys.readouterr().out)["int8"]["rows"]
     assert [(row["method"], row["kept"]) for row in rows] == [("ptq", True)]
+    assert rows[0]["activation_ranges"].startswith("converter: min/max")
     assert not (out / "qat").exists() and not (out / "training" / "qat").exists()

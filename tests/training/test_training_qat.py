@@ -39,13 +39,14 @@ def _tflm_logits(model: bytes, images: np.ndarray) -> tuple[np.ndarray, object]:
     return dequantize(outputs, info.outputs[0]), info
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config", [HSWISH, RELU6], ids=["hswish", "relu6"])
 @pytest.mark.parametrize("method", ["converter", "mse"])
 def test_fake_quant_graph_agrees_with_the_tflm_int8_model(config, method):
     pytest.importorskip("tensorflow")
     pytest.importorskip("tflite_micro")
-    from advisor.export.calibration import random_phinet
     from advisor.export.convert import to_tflite
+    from advisor.export.cost_calibration import random_phinet
     from advisor.export.tflite_file import full_int8_problems, read_tflite
     from advisor.training.qat import quantized_logits
 
@@ -72,10 +73,11 @@ def test_fake_quant_graph_agrees_with_the_tflm_int8_model(config, method):
     assert np.abs(float_logits - logits).mean() > np.abs(simulated - logits).mean()
 
 
+@pytest.mark.slow
 def test_given_ranges_reach_the_converter_and_keep_the_graph():
     pytest.importorskip("tensorflow")
-    from advisor.export.calibration import random_phinet
     from advisor.export.convert import to_tflite
+    from advisor.export.cost_calibration import random_phinet
     from advisor.export.tflite_file import read_tflite
 
     model = random_phinet(HSWISH, seed=4)
@@ -96,7 +98,7 @@ def test_given_ranges_reach_the_converter_and_keep_the_graph():
 
 
 def test_range_methods_clip_outliers_that_min_max_keeps():
-    from advisor.export.calibration import random_phinet
+    from advisor.export.cost_calibration import random_phinet
 
     qmodel = QuantizedPhiNet(random_phinet(HSWISH, seed=5))
     batch = [torch.from_numpy(_images(HSWISH, 16, 1))]
@@ -125,12 +127,12 @@ TINY = PhiNetConfig(alpha=0.25, beta=1.0, t0=3, num_layers=4, resolution=16, num
 
 
 def _tiny_data():
-    from training_helpers import make_image
-
+    """48 noisy 16x16 images whose dominant channel is the class."""
     rng = np.random.default_rng(0)
     labels = np.arange(48) % 3
-    images = np.stack([make_image(int(label), rng) for label in labels]).transpose(0, 3, 1, 2)
-    return torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels)
+    images = rng.integers(0, 110, (48, 3, 16, 16))
+    images[np.arange(48), labels] += 140
+    return torch.from_numpy(images.astype(np.uint8)), torch.from_numpy(labels)
 
 
 def _finetune(out_dir, resume=False):
@@ -156,6 +158,7 @@ def _finetune(out_dir, resume=False):
     )
 
 
+@pytest.mark.slow
 def test_qat_runs_and_resumes_to_the_same_weights(tmp_path, monkeypatch):
     from advisor.training import qat
 
