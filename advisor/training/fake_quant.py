@@ -40,6 +40,7 @@ RANGE_METHODS = ("minmax", "percentile", "mse")
 # values of each quantization point kept per calibration batch for the percentile / MSE choice
 SAMPLES_PER_BATCH = 20_000
 PERCENTILE = 99.99
+MIN_RANGE = 1e-6
 LOGISTIC_SCALE, LOGISTIC_ZERO_POINT = 1.0 / 256.0, -128
 
 
@@ -103,7 +104,7 @@ class QuantizedPhiNet(nn.Module):
         self.momentum = momentum
         self.mode = "float"
         self._names: list[str] = []
-        self._observed: dict[str, list] = {}
+        self._observed: dict[str, tuple[float, float, list[np.ndarray]]] = {}
         with torch.no_grad():
             self._trace(torch.zeros(1, self.config.in_channels, *[self.config.resolution] * 2))
         self.register_buffer("range_low", torch.zeros(len(self._names)))
@@ -133,8 +134,10 @@ class QuantizedPhiNet(nn.Module):
         if missing:
             raise AdvisorError(f"no range given for quantization points {missing[:5]}")
         for name, (low, high) in ranges.items():
-            self.range_low[self._index[name]] = min(float(low), 0.0)
-            self.range_high[self._index[name]] = max(float(high), 0.0)
+            low, high = min(float(low), 0.0), max(float(high), 0.0)
+            self.range_low[self._index[name]] = low
+            # an all-zero tensor still needs a range the converter accepts (min < max)
+            self.range_high[self._index[name]] = max(high, low + MIN_RANGE)
 
     def set_ranges_from_observed(self, method: str = "minmax") -> None:
         """Ranges from the values seen in "observe" mode: their min/max, a central
@@ -177,7 +180,7 @@ class QuantizedPhiNet(nn.Module):
         flat = x.detach().reshape(-1)
         low, high = float(flat.min()), float(flat.max())
         previous = self._observed.get(name)
-        if len(flat) > SAMPLES_PER_BATCH:  # a seeded, evenly spread subsample
+        if len(flat) > SAMPLES_PER_BATCH:  # a seeded random subsample
             generator = torch.Generator().manual_seed(len(previous[2]) if previous else 0)
             pick = torch.randint(len(flat), (SAMPLES_PER_BATCH,), generator=generator)
             flat = flat[pick.to(flat.device)]
