@@ -118,18 +118,24 @@ def stratified_split(labels: np.ndarray, fractions: Sequence[float], seed: int) 
 
 def stratified_draw(labels: np.ndarray, count: int, seed: int) -> np.ndarray:
     """``count`` indices of ``labels``, the same number from every class (``count`` //
-    classes; a class with fewer images gives all of them), drawn with ``seed``, sorted: the
-    same draw in any process for the same labels, count and seed."""
+    classes, one more from each of the first ``count`` % classes; a class with fewer images
+    gives all of them), drawn with ``seed`` and sorted: the same draw in any process for the
+    same labels, count and seed. ``count`` >= len(labels) gives every index."""
     labels = np.asarray(labels)
+    if count >= len(labels):
+        return np.arange(len(labels))
     classes = np.unique(labels)
     if count < len(classes):
         raise AdvisorError(
             f"a stratified draw of {count} images cannot cover {len(classes)} classes; "
             f"ask for at least {len(classes)}"
         )
-    per_class = count // len(classes)
     rng = np.random.default_rng(seed)
-    picks = [rng.permutation(np.flatnonzero(labels == label))[:per_class] for label in classes]
+    quota = count // len(classes)
+    picks = [
+        rng.permutation(np.flatnonzero(labels == label))[: quota + (i < count % len(classes))]
+        for i, label in enumerate(classes)
+    ]
     return np.sort(np.concatenate(picks))
 
 

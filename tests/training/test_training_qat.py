@@ -119,6 +119,8 @@ def test_stratified_draw_is_balanced_seeded_and_sorted():
     assert np.array_equal(draw, np.sort(draw))
     assert np.array_equal(draw, stratified_draw(labels, 20, seed=0))
     assert not np.array_equal(draw, stratified_draw(labels, 20, seed=1))
+    assert np.array_equal(np.bincount(labels[stratified_draw(labels, 22, seed=0)]), [6, 6, 5, 5])
+    assert np.array_equal(stratified_draw(labels, 500, seed=0), np.arange(len(labels)))
     with pytest.raises(AdvisorError, match="cannot cover 4 classes"):
         stratified_draw(labels, 3, seed=0)
 
