@@ -15,8 +15,19 @@ For each trained PhiNet (an ``advisor train`` run directory) and each calibratio
 Drops are in points (float top-1 minus int8 top-1, x100). The fake-quant graph's own top-1
 (PyTorch) is printed beside TFLM's for the QAT row as a check of the simulation.
 
-    python bench/bench_qat.py --data ../shared/datasets/cifar10/cifar10-jpeg.zip \\
-        --run runs/small --run runs/medium --run runs/large --draws 3 --json bench_qat.json
+The runs measured for issue 15 (32x32, --split test+val, batch 128, CPU, one thread):
+
+    Z=../shared/datasets/cifar10/cifar10-jpeg.zip
+    advisor train --alpha 0.25 --beta 1 --t0 4 --layers 6 --data $Z --split test+val \\
+        --resolution 32 --epochs 3 --batch-size 128 --threads 1 --out runs/small     # 17.8k
+    advisor train --alpha 0.4 --beta 1 --t0 5 --layers 7 ... --epochs 3 --out runs/medium  # 90k
+    advisor train --alpha 0.5 --beta 1.4 --t0 6 --layers 8 ... --epochs 1 --out runs/large # 643k
+    python bench/bench_qat.py --data $Z --run runs/small --test-images 0 \\
+        --range-methods mse,percentile
+    python bench/bench_qat.py --data $Z --run runs/medium --test-images 5000 \\
+        --range-methods percentile
+    python bench/bench_qat.py --data $Z --run runs/large --test-images 2000 \\
+        --range-methods percentile
 """
 
 from __future__ import annotations
