@@ -308,8 +308,10 @@ def load_dataset(
             )
         test_x, test_y = pools["test"][:2]
     else:
-        everything_x = np.concatenate([p[0] for p in pools.values()])
-        everything_y = np.concatenate([p[1] for p in pools.values()])
+        # pooled in a fixed split order, so the seeded split is the same in every process
+        ordered = [pools[name] for name in imagefolder.ordered_splits(pools)]
+        everything_x = np.concatenate([p[0] for p in ordered])
+        everything_y = np.concatenate([p[1] for p in ordered])
         parts = stratified_split(everything_y, (0.70, 0.15, 0.15), seed)
         (train_x, val_x, test_x), (train_y, val_y, test_y) = (
             [everything_x[p] for p in parts],
