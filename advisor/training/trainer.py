@@ -41,6 +41,18 @@ Callback = Callable[[str, dict], "bool | None"]
 TIMING_KEYS = ("epoch_seconds", "images_per_second", "elapsed_seconds")
 
 
+class CannotResume(AdvisorError):
+    """``resume=True`` found a checkpoint that cannot be continued: unreadable, or of another
+    config, recipe or data. ``reason`` says which, without advice on what to do about it."""
+
+    def __init__(self, out_dir: Path, reason: str):
+        self.reason = reason
+        super().__init__(
+            f"the run in {out_dir} cannot be resumed: {reason}; resume with the same "
+            "settings and data, or use a new --out"
+        )
+
+
 @dataclass(frozen=True)
 class Evaluation:
     accuracy: float  # top-1, a fraction in [0, 1]
@@ -361,16 +373,19 @@ def train(
         raise AdvisorError(
             f"nothing to resume: {paths['last']} does not exist; train without --resume first"
         )
-    saved = checkpoint.read(paths["last"]) if resume else None
+    saved = None
+    if resume:
+        try:
+            saved = checkpoint.read(paths["last"])
+        except AdvisorError as err:
+            raise CannotResume(out_dir, str(err)) from None
     if saved is not None:
         changed = _differences(saved["config"], config.to_dict()) + _differences(
             saved["recipe"], recipe.to_dict()
         )
         if changed:
-            raise AdvisorError(
-                f"the run in {out_dir} was started with another config or recipe "
-                f"({'; '.join(changed)}); resume with the same settings or use a "
-                f"new --out"
+            raise CannotResume(
+                out_dir, f"it was started with another config or recipe ({'; '.join(changed)})"
             )
     if not isinstance(data, DataSplits):
         data = load_dataset(
@@ -391,11 +406,7 @@ def train(
             {k: saved["data"][k] for k in identity}, {k: data.describe()[k] for k in identity}
         )
         if changed:
-            raise AdvisorError(
-                f"the run in {out_dir} was trained on other data "
-                f"({'; '.join(changed)}); resume with the same data or use a new "
-                f"--out"
-            )
+            raise CannotResume(out_dir, f"it was trained on other data ({'; '.join(changed)})")
     device_ = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     out_dir.mkdir(parents=True, exist_ok=True)
     with _global_rng_preserved():

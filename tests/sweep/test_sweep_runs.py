@@ -145,3 +145,37 @@ def test_failed_runs_are_recorded_and_do_not_stop_the_sweep(tmp_path, grid_file)
     assert all("broken.zip" in row["error"] for row in stored)
     assert sweep(*args)["ran_now"] == 0  # failures are not retried unless asked
     assert sweep(*args, "--retry-failed")["ran_now"] == 2
+
+
+def test_a_run_whose_checkpoint_cannot_be_resumed_restarts_with_the_old_folder_kept(
+    tmp_path, grid_file, tiny_data
+):
+    store = tmp_path / "s.db"
+    args = [
+        "--grid",
+        str(grid_file(TINY_CONFIGS[:1])),
+        "--data",
+        str(tiny_data),
+        *TINY_REGIME,
+        "--store",
+        str(store),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
+    sweep(*args)
+    (row,) = rows(store)
+    run_dir = Path(row["checkpoint"]).parent
+    # as if the sweep had died mid-run and its last.pt were torn (or of other data)
+    db = sqlite3.connect(store)
+    db.execute("UPDATE runs SET status='running'")
+    db.commit()
+    (run_dir / "last.pt").write_bytes(b"\x80\x02 torn")
+    summary = sweep(*args)
+    assert (summary["done"], summary["failed"], summary["ran_now"]) == (1, 0, 1)
+    (row,) = rows(store)
+    assert row["status"] == "done"
+    assert "restarted from scratch" in row["error"] and "new --out" not in row["error"]
+    kept = run_dir.with_name(f"{run_dir.name}.unresumable-1")
+    assert str(kept) in row["error"]
+    assert (kept / "last.pt").read_bytes() == b"\x80\x02 torn"
+    assert Path(row["checkpoint"]).is_file() and (run_dir / "result.json").is_file()

@@ -69,6 +69,6 @@ def test_the_70_15_15_split_is_the_same_under_every_hash_seed(tmp_path):
             for seed, parts in runs.items()
         }
         reference = files[HASH_SEEDS[0]]
-        assert sorted(sum(reference.values(), [])) == sorted(names.values())
+        assert sorted(f for split in reference.values() for f in split) == sorted(names.values())
         for seed in HASH_SEEDS[1:]:
             assert files[seed] == reference, f"{source}: PYTHONHASHSEED={seed} split differently"
