@@ -14,6 +14,7 @@ import numpy as np
 from advisor import sources
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
+from advisor.export.compile_check import CompileCheck, check_compiles
 from advisor.export.convert import run_onnx, to_onnx, to_tflite
 from advisor.export.firmware import firmware_arena_size, tflm_version, write_firmware
 from advisor.export.fit import BoardFit, judge
@@ -39,6 +40,7 @@ class ExportResult:
     verification: Int8Verification
     calibration_images: int
     fits: list[BoardFit] = field(default_factory=list)
+    compile_checks: list[CompileCheck] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -84,6 +86,13 @@ class ExportResult:
                 **self.verification.to_dict(),
                 "source": f"{sources.TFLITE_MICRO} vs tf.lite reference kernels vs "
                 "PyTorch, on the test images",
+            },
+            "firmware_compiles": {
+                "value": [check.to_dict() for check in self.compile_checks],
+                "source": "measured: model_data.cc and model_config.h compiled (syntax only) "
+                "with each compiler listed"
+                if self.compile_checks
+                else "not checked: no C++ compiler (g++, arm-none-eabi-g++) on PATH",
             },
             "calibration_images": self.calibration_images,
             "boards": [{**fit.to_dict(), "source": sources.BOARD_PROFILE} for fit in self.fits],
@@ -154,6 +163,7 @@ def export_and_verify(
         preprocessing=preprocessing,
         arena_limit=arena_limit,
     )
+    compile_checks = check_compiles(firmware.directory, firmware.resolver_methods)
     firmware_arena = firmware_arena_size(arena.arena_bytes, arena_limit)
     return ExportResult(
         tflite_path=tflite_path,
@@ -168,5 +178,6 @@ def export_and_verify(
         verification=verification,
         calibration_images=len(calibration),
         fits=[judge(board, len(int8), arena.arena_bytes) for board in boards],
+        compile_checks=compile_checks,
         seconds=time.perf_counter() - started,
     )
