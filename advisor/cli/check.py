@@ -9,7 +9,7 @@ import click
 
 from advisor import sources
 from advisor.cli.boards import board_options, resolve_boards
-from advisor.errors import DoesNotFit
+from advisor.errors import CheckFailed, DoesNotFit
 
 
 def measure_and_judge(model_path: str, boards: list) -> dict:
@@ -23,6 +23,7 @@ def measure_and_judge(model_path: str, boards: list) -> dict:
     arena = minimal_arena(Path(model_path).read_bytes())
     firmware_arena = firmware_arena_size(arena.arena_bytes)
     fits = [judge(board, info.size_bytes, arena.arena_bytes) for board in boards]
+    not_int8 = full_int8_problems(info)
     return {
         "model": str(model_path),
         "model_bytes": info.size_bytes,
@@ -31,7 +32,8 @@ def measure_and_judge(model_path: str, boards: list) -> dict:
         "arena_head_bytes": arena.head_bytes,
         "arena_tail_bytes": arena.tail_bytes,
         "ops": list(info.op_types),
-        "full_int8": not full_int8_problems(info),
+        "full_int8": not not_int8,
+        "full_int8_problems": not_int8,
         "boards": [fit.to_dict() for fit in fits],
         "sources": {
             "model_bytes": sources.CONVERTER + " (size of the .tflite file)",
@@ -48,22 +50,45 @@ def measure_and_judge(model_path: str, boards: list) -> dict:
 @click.command()
 @click.argument("model", type=click.Path(dir_okay=False), metavar="MODEL.tflite")
 @board_options(multiple=True)
+@click.option(
+    "--allow-float",
+    is_flag=True,
+    help="Accept a model that is not full-int8 (for a board whose firmware runs float kernels).",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of a table.")
 def check(
-    model: str, board: tuple[str, ...], board_file: tuple[str, ...], all_boards: bool, as_json: bool
+    model: str,
+    board: tuple[str, ...],
+    board_file: tuple[str, ...],
+    all_boards: bool,
+    allow_float: bool,
+    as_json: bool,
 ) -> None:
     """Measure MODEL.tflite in the real TFLite Micro interpreter (model bytes, smallest
     tensor arena, ops) and judge each board: flash budget >= model bytes and RAM budget >=
     arena. The budgets are the board's flash and RAM minus its reserves (`advisor boards`).
 
-    Exit codes: 0 fits every board, 1 does not fit some board, 2 bad input (not a TFLite
-    file, an op TFLite Micro lacks, unknown board)."""
+    A model that is not full-int8 (float tensors, QUANTIZE/DEQUANTIZE ops) fails the check:
+    MCU kernels such as CMSIS-NN are int8; --allow-float accepts it for a board that runs float.
+
+    Exit codes: 0 fits every board, 1 does not fit some board or is not full-int8, 2 bad input
+    (not a TFLite file, an op TFLite Micro lacks, unknown board)."""
     boards = resolve_boards(board, board_file, all_boards)
     result = measure_and_judge(model, boards)
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:
         _print_table(result, boards)
+    if not result["full_int8"] and not allow_float:
+        raise CheckFailed(
+            f"{Path(model).name} is not a full-int8 model ("
+            + "; ".join(result["full_int8_problems"][:3])
+            + (", ..." if len(result["full_int8_problems"]) > 3 else "")
+            + "): microcontroller kernels (CMSIS-NN, TFLite Micro's optimized ones) run int8. "
+            "Convert it with full-integer quantization (a representative data set, int8 input "
+            "and output; `advisor build` does), or pass --allow-float for a board that runs "
+            "float models"
+        )
     failed = [_shortfall(b) for b in result["boards"] if not b["fits"]]
     if failed:
         raise DoesNotFit(

@@ -200,11 +200,9 @@ def test_adversarial_labels_compile_and_keep_their_bytes_with_g_plus_plus(
     source.write_text(LABEL_PRINTER)
     binary = tmp_path / "labels"
     # -trigraphs: a ??= left in a string literal would be turned into # and change the label
-    subprocess.run(
-        [compiler, "-std=c++11", "-trigraphs", "-Wall", "-Wextra", "-Werror"]
-        + ["-I", str(adversarial_bundle.directory), str(source), "-o", str(binary)],
-        check=True,
-    )
+    flags = ["-std=c++11", "-trigraphs", "-Wall", "-Wextra", "-Werror"]
+    include = ["-I", str(adversarial_bundle.directory)]
+    subprocess.run([compiler, *flags, *include, str(source), "-o", str(binary)], check=True)
     printed = subprocess.run([str(binary)], capture_output=True, check=True).stdout
     expected = b"".join(
         label.encode("utf-8", "surrogateescape") + b"\0" for label in ADVERSARIAL_LABELS
