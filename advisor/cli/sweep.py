@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, CheckFailed
 from advisor.sources import COST_MODEL, TRAINING
 
 
@@ -123,7 +123,10 @@ def sweep(
     export_csv,
     as_json,
 ):
-    """Train a grid of PhiNets into a SQLite store; rerun to resume where it stopped."""
+    """Train a grid of PhiNets into a SQLite store; rerun to resume where it stopped.
+
+    Exit codes: 0 every run of the grid is done (or left for later by --limit), 1 some run
+    failed (the finished ones are kept), 2 bad input."""
     from advisor.sweep.store import SweepStore
 
     if export_csv:
@@ -226,6 +229,12 @@ def sweep(
     if plan.failed_skipped:
         text += f"; {plan.failed_skipped} earlier failures skipped (--retry-failed reruns them)"
     _emit(summary, as_json, text)
+    if progress.failed:
+        raise CheckFailed(
+            f"{progress.failed} of {plan.total} runs failed (their errors are in the store's "
+            f"error column); the {progress.done} finished runs are kept in {store}. Fix the "
+            "cause and rerun with --retry-failed"
+        )
 
 
 def _dataset_label(data: str) -> str:

@@ -14,11 +14,14 @@ from advisor.cost import estimate
 from advisor.errors import AdvisorError
 
 
-def sweep(*args):
+def sweep(*args, exit_code=0):
     result = CliRunner().invoke(cli, ["sweep", *args, "--json"])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == 0, result.output
+    error = result.exception
+    if error and not isinstance(error, SystemExit):
+        if getattr(error, "exit_code", None) != exit_code:
+            raise error
+        return json.loads(result.stdout), str(error)
+    assert result.exit_code == exit_code, result.output
     return json.loads(result.stdout)
 
 
@@ -138,13 +141,15 @@ def test_failed_runs_are_recorded_and_do_not_stop_the_sweep(tmp_path, grid_file)
         "--cache-dir",
         str(tmp_path / "cache"),
     ]
-    summary = sweep(*args)
+    summary, error = sweep(*args, exit_code=1)
     assert (summary["done"], summary["failed"], summary["ran_now"]) == (0, 2, 2)
+    assert "2 of 2 runs failed" in error and "--retry-failed" in error
     stored = rows(store)
     assert [row["status"] for row in stored] == ["failed", "failed"]
     assert all("broken.zip" in row["error"] for row in stored)
-    assert sweep(*args)["ran_now"] == 0  # failures are not retried unless asked
-    assert sweep(*args, "--retry-failed")["ran_now"] == 2
+    # failures are not retried unless asked, and still fail the sweep
+    assert sweep(*args, exit_code=1)[0]["ran_now"] == 0
+    assert sweep(*args, "--retry-failed", exit_code=1)[0]["ran_now"] == 2
 
 
 def test_a_run_whose_checkpoint_cannot_be_resumed_restarts_with_the_old_folder_kept(
@@ -179,3 +184,29 @@ def test_a_run_whose_checkpoint_cannot_be_resumed_restarts_with_the_old_folder_k
     assert str(kept) in row["error"]
     assert (kept / "last.pt").read_bytes() == b"\x80\x02 torn"
     assert Path(row["checkpoint"]).is_file() and (run_dir / "result.json").is_file()
+
+
+def test_a_sweep_with_a_failed_run_exits_1_with_the_count_and_keeps_the_finished(
+    tmp_path, grid_file, tiny_data
+):
+    from advisor.sweep.grid import load_grid
+    from advisor.sweep.regime import Regime, run_id
+
+    store = tmp_path / "s.db"
+    grid = grid_file(TINY_CONFIGS[:2])
+    args = ["--grid", str(grid), "--data", str(tiny_data), *TINY_REGIME]
+    args += ["--store", str(store), "--cache-dir", str(tmp_path / "cache")]
+    sweep(*args, "--limit", "1")
+    (first,) = rows(store)
+    regime = Regime(**json.loads(first["regime"]))
+    ids = {run_id(point, regime, first["seed"]) for point in load_grid(grid)}
+    (second,) = ids - {first["run_id"]}
+    # a file where the run's folder goes: that run fails, the sweep goes on
+    (Path(first["checkpoint"]).parent.parent / second).write_text("in the way")
+    summary, error = sweep(*args, exit_code=1)
+    assert (summary["done"], summary["failed"], summary["ran_now"]) == (1, 1, 1)
+    assert "1 of 2 runs failed" in error and "1 finished runs are kept" in error
+    assert {row["run_id"]: row["status"] for row in rows(store)} == {
+        first["run_id"]: "done",
+        second: "failed",
+    }
