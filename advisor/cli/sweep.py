@@ -170,14 +170,9 @@ def sweep(
     from advisor.sweep.recipe import recipe_dict
     from advisor.sweep.regime import Regime
     from advisor.sweep.runner import SweepProgress, plan_sweep
-    from advisor.training.cifar import RELEASES
-    from advisor.training.data import default_cache_dir
+    from advisor.training.data import check_source, default_cache_dir
 
-    if str(data).lower() not in RELEASES and not Path(data).expanduser().exists():
-        raise AdvisorError(
-            f"data source {data} does not exist; pass cifar10, cifar100, an image "
-            "folder (root/<split>/<class>/*.jpg) or a .zip of one"
-        )
+    check_source(data)  # before any run: a missing, unreadable or one-class data set
 
     points = load_grid(grid_spec)
     recipe = recipe_dict(

@@ -318,6 +318,11 @@ def _check_inputs(config: PhiNetConfig, data: DataSplits, recipe: Recipe) -> Non
             f"trains at {recipe.resolution}; load it with "
             f"resolution={recipe.resolution}"
         )
+    if data.num_classes < 2:
+        raise AdvisorError(
+            f"the data has {data.num_classes} class; a classifier needs at least 2 "
+            "(with one, every prediction is right and the accuracy means nothing)"
+        )
     if data.num_classes != config.num_classes:
         raise AdvisorError(
             f"the data has {data.num_classes} classes but the config's "

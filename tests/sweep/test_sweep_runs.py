@@ -126,30 +126,20 @@ def test_a_missing_data_set_is_refused_before_any_run(tmp_path, grid_file):
     assert not store.exists() or rows(store) == []
 
 
-def test_failed_runs_are_recorded_and_do_not_stop_the_sweep(tmp_path, grid_file):
-    store = tmp_path / "s.db"
+def test_an_unreadable_or_one_class_data_set_is_refused_before_any_run(tmp_path, grid_file):
+    from synthetic_images import write_colour_folder
+
     broken = tmp_path / "broken.zip"
     broken.write_bytes(b"not a zip archive")
-    args = [
-        "--grid",
-        str(grid_file(TINY_CONFIGS[:2])),
-        "--data",
-        str(broken),
-        *TINY_REGIME,
-        "--store",
-        str(store),
-        "--cache-dir",
-        str(tmp_path / "cache"),
-    ]
-    summary, error = sweep(*args, exit_code=1)
-    assert (summary["done"], summary["failed"], summary["ran_now"]) == (0, 2, 2)
-    assert "2 of 2 runs failed" in error and "--retry-failed" in error
-    stored = rows(store)
-    assert [row["status"] for row in stored] == ["failed", "failed"]
-    assert all("broken.zip" in row["error"] for row in stored)
-    # failures are not retried unless asked, and still fail the sweep
-    assert sweep(*args, exit_code=1)[0]["ran_now"] == 0
-    assert sweep(*args, "--retry-failed", exit_code=1)[0]["ran_now"] == 2
+    one_class = write_colour_folder(tmp_path / "one", {"train": 4, "test": 2}, colours=("red",))
+    for data, message in ((broken, "broken.zip cannot be read"), (one_class, "1 class")):
+        store = tmp_path / f"{data.stem}.db"
+        with pytest.raises(AdvisorError, match=message) as refused:
+            sweep(
+                "--grid", str(grid_file()), "--data", str(data), *TINY_REGIME, "--store", str(store)
+            )
+        assert refused.value.exit_code == 2
+        assert not store.exists() or rows(store) == []
 
 
 def test_a_run_whose_checkpoint_cannot_be_resumed_restarts_with_the_old_folder_kept(
@@ -210,3 +200,8 @@ def test_a_sweep_with_a_failed_run_exits_1_with_the_count_and_keeps_the_finished
         first["run_id"]: "done",
         second: "failed",
     }
+    (Path(first["checkpoint"]).parent.parent / second).unlink()
+    # failures are not retried unless asked, and still fail the sweep
+    assert sweep(*args, exit_code=1)[0]["ran_now"] == 0
+    summary = sweep(*args, "--retry-failed")
+    assert (summary["done"], summary["failed"], summary["ran_now"]) == (2, 0, 1)

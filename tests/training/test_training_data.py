@@ -219,3 +219,17 @@ def test_the_cifar_reader_loads_pickles_of_every_protocol(tmp_path):
         pools = cifar.read("cifar10", folder)["pools"]
         assert pools["test"][1].tolist() == [3]
         assert pools["test"][0].reshape(-1).tolist() == batch[b"data"].reshape(-1).tolist()
+
+
+def test_a_data_set_of_one_class_is_refused(tmp_path):
+    from advisor.training.data import check_source
+
+    root = tmp_path / "one"
+    write_image_folder(root, {"train": 4, "test": 2})
+    for split in ("train", "test"):
+        for name in ("green", "blue"):
+            shutil.rmtree(root / split / name)
+    with pytest.raises(AdvisorError, match="1 class.*at least 2"):
+        load_dataset(root, 16)
+    with pytest.raises(AdvisorError, match="1 class.*at least 2"):
+        check_source(root)
