@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import random
 import signal
@@ -51,6 +52,12 @@ class CannotResume(AdvisorError):
             f"the run in {out_dir} cannot be resumed: {reason}; resume with the same "
             "settings and data, or use a new --out"
         )
+
+
+class Diverged(AdvisorError):
+    """The loss or the weights became NaN or infinite: training stopped, nothing was saved
+    after the last good epoch. Exit code 2, as the usual cause is a setting (the learning
+    rate)."""
 
 
 @dataclass(frozen=True)
@@ -574,6 +581,24 @@ class _Run:
         state.train_seconds += seconds
         return images, seconds, lr
 
+    def check_finite(self, epoch: int, what: str, value: float) -> None:
+        """Raise Diverged when ``value`` or a weight is not finite (before anything is saved)."""
+        if math.isfinite(value) and all(
+            bool(torch.isfinite(p).all()) for p in self.model.parameters()
+        ):
+            return
+        last = self.paths["last"]
+        kept = (
+            f"{last} holds the last good epoch ({self.state.epoch})"
+            if self.state.epoch and last.exists()
+            else "no epoch finished, so no checkpoint was kept"
+        )
+        cause = f"the {what} is {value}" if not math.isfinite(value) else "a weight is not finite"
+        raise Diverged(
+            f"training diverged in epoch {epoch + 1} ({cause}); stopped. Lower the learning "
+            f"rate (--lr, now {self.recipe.lr:g}) or check the data; {kept}"
+        )
+
     def finish_epoch(
         self, epoch: int, images: int, seconds: float, lr: float, epoch_start: float
     ) -> dict[str, Any]:
@@ -581,6 +606,7 @@ class _Run:
         state = self.state
         train_loss, train_accuracy = state.loss_sum / state.seen, state.correct / state.seen
         val = self.evaluate(self.data.val_images, self.data.val_labels)
+        self.check_finite(epoch, "validation loss", val.loss)
         state.epoch, state.step, state.loss_sum, state.correct, state.seen = epoch + 1, 0, 0.0, 0, 0
         if val.accuracy > state.best_val_accuracy:
             state.best_val_accuracy, state.best_epoch = val.accuracy, epoch + 1
@@ -634,6 +660,7 @@ def _run(
             for epoch in range(state.epoch, recipe.epochs):
                 epoch_start = time.perf_counter()
                 images, seconds, lr = run.train_epoch(epoch, stop, callbacks, reporter)
+                run.check_finite(epoch, "training loss", state.loss_sum)
                 if state.step < run.steps_per_epoch:  # stopped inside the epoch
                     run.save_last()
                     break

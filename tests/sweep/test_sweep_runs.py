@@ -205,3 +205,13 @@ def test_a_sweep_with_a_failed_run_exits_1_with_the_count_and_keeps_the_finished
     assert sweep(*args, exit_code=1)[0]["ran_now"] == 0
     summary = sweep(*args, "--retry-failed")
     assert (summary["done"], summary["failed"], summary["ran_now"]) == (2, 0, 1)
+
+
+def test_diverged_runs_are_stored_failed_with_the_reason(tmp_path, grid_file, tiny_data):
+    store = tmp_path / "s.db"
+    args = ["--grid", str(grid_file(TINY_CONFIGS[:1])), "--data", str(tiny_data), *TINY_REGIME]
+    args += ["--store", str(store), "--cache-dir", str(tmp_path / "cache"), "--lr", "1e30"]
+    summary, error = sweep(*args, exit_code=1)
+    assert (summary["done"], summary["failed"]) == (0, 1) and "1 of 1 runs failed" in error
+    (row,) = rows(store)
+    assert row["status"] == "failed" and row["error"].startswith("Diverged: training diverged")
