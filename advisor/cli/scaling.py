@@ -8,18 +8,10 @@ from collections import Counter
 
 import click
 
+from advisor.cli.options import accuracy_scale_option, json_option, seed_option
 from advisor.errors import AdvisorError
 
 SOURCES = ("raw", "fit")
-
-accuracy_scale_option = click.option(
-    "--accuracy-scale",
-    type=click.Choice(["auto", "percent", "fraction"]),  # advisor.scaling.results.ACCURACY_SCALES
-    default="auto",
-    show_default=True,
-    help="How the results' accuracy column is written. auto: percent, and a table whose "
-    "accuracies all lie in [0, 1] is refused (fractions); fraction: multiplied by 100.",
-)
 
 
 @click.group()
@@ -32,9 +24,9 @@ def scaling() -> None:
 @scaling.command()
 @click.argument("results", type=click.Path(dir_okay=False))
 @click.option("--folds", default=500, show_default=True, help="Random 70/30 splits per N.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the random splits.")
-@accuracy_scale_option
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@seed_option(default=0, help="Seed of the random splits.")
+@accuracy_scale_option()
+@json_option(help="JSON on stdout.")
 def cv(results: str, folds: int, seed: int, accuracy_scale: str, as_json: bool) -> None:
     """Cross-validated RMSE of the five regressions, per N and averaged over N."""
     from advisor.scaling import cross_validate, load_prior, load_results
@@ -99,8 +91,8 @@ def cv(results: str, folds: int, seed: int, accuracy_scale: str, as_json: bool) 
     show_default=True,
     help="raw: best network per budget window; fit: generalized hyperbolic curves.",
 )
-@accuracy_scale_option
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@accuracy_scale_option()
+@json_option(help="JSON on stdout.")
 def segment(results: str, source: str, accuracy_scale: str, as_json: bool) -> None:
     """Best N for each parameter budget (the study's segmentation, smoothed)."""
     from advisor.scaling import fit_curve, load_results
@@ -151,7 +143,7 @@ def segment(results: str, source: str, accuracy_scale: str, as_json: bool) -> No
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Prior JSON to write.")
 @click.option("--name", help="Prior name (default: the output file's stem).")
 @click.option("--folds", default=100, show_default=True, help="CV folds for the uncertainty.")
-@accuracy_scale_option
+@accuracy_scale_option()
 def fit(
     results: str | None,
     store: str | None,
@@ -183,8 +175,8 @@ def fit(
 @click.option(
     "--prior", "prior_name", help="A shipped prior's name, a prior JSON or a results file."
 )
-@accuracy_scale_option
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@accuracy_scale_option()
+@json_option(help="JSON on stdout.")
 def show(prior_name: str | None, accuracy_scale: str, as_json: bool) -> None:
     """The active prior: its regime, its rule, its curves and where every number came from."""
     from advisor.scaling import load_prior
@@ -201,7 +193,7 @@ def show(prior_name: str | None, accuracy_scale: str, as_json: bool) -> None:
 @click.option(
     "--out", required=True, type=click.Path(file_okay=False), help="Directory for figures."
 )
-@accuracy_scale_option
+@accuracy_scale_option()
 def plot(results: str, out: str, accuracy_scale: str) -> None:
     """The study's figures (2.2, 2.3, 4.1 b-f, 4.2 a-c) as PNG and SVG."""
     from advisor.scaling import load_results
@@ -244,8 +236,16 @@ def _print_prior(prior) -> None:
             f"+/- {curve.std:.2f} % over {curve.params_low:,.0f}-{curve.params_high:,.0f}"
             f" params ({curve.source})"
         )
-    if not prior.has_curves:
+    for n, curve in sorted(prior.accuracy_curves.items()):
+        console.print(
+            f"accuracy curve N={n} (from {prior.accuracy_from}; predicts accuracy, not N): "
+            f"acc = {curve.c:.2f} - {curve.a:.4g} / P^{curve.phi:.3f} +/- {curve.std:.2f} % "
+            f"over {curve.params_low:,.0f}-{curve.params_high:,.0f} params ({curve.source})"
+        )
+    if not prior.predicts_accuracy:
         console.print("no accuracy curves: this prior picks N but predicts no accuracy.")
+    for part in prior.parts:
+        console.print(f"{part['part']}: from {part['from'] or 'nothing'} ({part['source']})")
     for name, row in prior.cv_rmse.items():
         console.print(f"CV RMSE {name}: {row['value']} % (source: {row['source']})")
     for caveat in prior.caveats:

@@ -215,3 +215,13 @@ def test_diverged_runs_are_stored_failed_with_the_reason(tmp_path, grid_file, ti
     assert (summary["done"], summary["failed"]) == (0, 1) and "1 of 1 runs failed" in error
     (row,) = rows(store)
     assert row["status"] == "failed" and row["error"].startswith("Diverged: training diverged")
+
+
+def test_a_short_sweep_scales_the_warm_up_as_train_does(tmp_path, tiny_data):
+    grid = tmp_path / "grid.json"
+    grid.write_text(json.dumps({"configs": TINY_CONFIGS[:1]}))
+    common = ["--grid", str(grid), "--data", str(tiny_data), "--resolution", "8", "--limit", "0"]
+    summary = sweep(*common, "--epochs", "3", "--store", str(tmp_path / "three.db"))
+    assert summary["regime"]["recipe"]["warmup_epochs"] == 0  # 10/110 of 3, rounded
+    summary = sweep(*common, "--epochs", "22", "--store", str(tmp_path / "long.db"))
+    assert summary["regime"]["recipe"]["warmup_epochs"] == 2
