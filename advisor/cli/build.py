@@ -93,6 +93,7 @@ STUDY_EPOCHS, STUDY_WARMUP = 110, 10
 def build(
     board,
     board_file,
+    engine,
     data,
     epochs,
     out_dir,
@@ -142,7 +143,7 @@ def build(
             raise AdvisorError(f"{name} must be at least {low}, got {value}")
     if threads:
         torch.set_num_threads(threads)
-    target = resolve_board(board, board_file)
+    target = resolve_board(board, board_file, engine)
     out = Path(out_dir)
     config = PhiNetConfig.from_json_file(config_path) if config_path else None
     resolution = resolution or (config.resolution if config else 160)

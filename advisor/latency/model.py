@@ -43,7 +43,7 @@ class PairModel:
     overhead_cycles: float
     calibration_rows: int  # published rows of this very pair
     engine_rows: int  # published rows of this engine, any core
-    typical_error: float  # relative, e.g. 0.25
+    typical_error: float | None  # relative, e.g. 0.25; None: unknown (nothing to check on)
     extrapolation: str | None  # why and from what, when the pair has no row of its own
 
     @property
@@ -129,10 +129,9 @@ def pair_model(core: str, engine: str, data: dict | None = None) -> PairModel:
         core_engines = sorted({r["engine"] for r in rows if r["core"] == core})
         engine_cores = sorted({r["core"] for r in engine_rows})
         extrapolation = (
-            f"extrapolation: no published {engine} row on a {core}; core factor from "
-            f"{sum(r['core'] == core for r in rows)} rows on {core} "
-            f"({', '.join(core_engines)}), engine factor from {engine} on "
-            f"{', '.join(engine_cores)}"
+            f"extrapolated: no published {engine} figure on {core}; core factor from "
+            f"{sum(r['core'] == core for r in rows)} {core} rows of "
+            f"{', '.join(core_engines)}; engine factor from {', '.join(engine_cores)}"
         )
     return PairModel(
         core=core,
@@ -141,8 +140,12 @@ def pair_model(core: str, engine: str, data: dict | None = None) -> PairModel:
         overhead_cycles=float(overhead),
         calibration_rows=len(pair_rows),
         engine_rows=len(engine_rows),
-        typical_error=float(
-            errors["typical"] if pair_rows else max(errors["typical"], errors["extrapolated"])
-        ),
+        typical_error=errors["typical"] if pair_rows else errors["extrapolated"],
         extrapolation=extrapolation,
     )
+
+
+def published_boards(data: dict | None = None) -> list[str]:
+    """The boards of the calibration rows (their names as published)."""
+    data = data or load_coefficients()
+    return sorted({row["board"] for row in data["rows"]})

@@ -245,7 +245,7 @@ def load_rows(data_dir: str | Path) -> list[Row]:
         name = f"mobilenet_v{version}"
         rows.append(
             Row(
-                board="Raspberry Pi 3 B+",
+                board="Raspberry Pi 3 B+ / BCM2837B0",
                 core="cortex-a53",
                 engine="xnnpack",
                 clock_hz=1_400_000_000,
