@@ -128,7 +128,9 @@ class Board:
         data["ram_budget_bytes"] = self.ram_budget_bytes
         data["core_family"] = self.core_family
         try:
-            data["latency_model"] = self.latency_model().source
+            model = self.latency_model()
+            data["latency_model"] = model.source
+            data["latency_extrapolation"] = model.extrapolation
         except AdvisorError as err:
             data["latency_model"] = f"unavailable: {err}"
         data["latency_note"] = self.latency_note()

@@ -183,11 +183,11 @@ def _described_fields(board: Board) -> list[tuple[str, str]]:
 
 def _latency_model_text(board: Board) -> str:
     try:
-        text = board.latency_model().source
+        model = board.latency_model()
     except AdvisorError as err:
         return f"unavailable: {err}"
-    note = board.latency_note()
-    return text if note is None else f"{text}; {note}"
+    notes = [model.source, model.extrapolation, board.latency_note()]
+    return "; ".join(note for note in notes if note)
 
 
 def _throughput(board: Board) -> str:

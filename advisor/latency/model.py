@@ -49,11 +49,10 @@ class PairModel:
     @property
     def source(self) -> str:
         """`estimated: latency model (<engine>, calibrated on N published measurements,
-        typical error +-x %)`, plus the extrapolation when there is one."""
+        typical error +-x %)`; `extrapolation` says more when the pair has no row."""
         from advisor.sources import latency_model
 
-        text = latency_model(self.engine, self.engine_rows, self.typical_error)
-        return text if self.extrapolation is None else f"{text}; {self.extrapolation}"
+        return latency_model(self.engine, self.engine_rows, self.typical_error)
 
     def cycles(self, work, ops):
         """Cycles of models with `work` (..., len(CLASSES)) per class and `ops` ops."""

@@ -13,6 +13,12 @@ Sources (all under the folder `shared/data/latency/`, README there):
   with ESP-NN, 2300 ms without.
 - google/XNNPACK README: int8 MobileNetV1 1.0 46 ms and MobileNetV2 1.0 30 ms on a
   Raspberry Pi 3 B+ (Cortex-A53 at 1.4 GHz, multi-threaded).
+- mit-han-lab/tinyengine README as summarized in docs/BOARDS.md: MCUNet (in2, 67.3 M MACs)
+  on an STM32H743 at 480 MHz, 0.02 / 0.22 / 0.40 MACs per cycle with TFLM reference,
+  TFLM + CMSIS-NN and X-CUBE-AI 7.3 (the only Cortex-M7 figures for the TFLM engines). The
+  MCUNet .tflite is not at hand: its op mix is assumed to be MobileNetV2's (both are
+  inverted-bottleneck networks), scaled to 67.3 M MACs; the latency is derived from the
+  MACs per cycle, so these rows carry the README's rounding.
 """
 
 from __future__ import annotations
@@ -255,6 +261,33 @@ def load_rows(data_dir: str | Path) -> list[Row]:
                 latency_ms=latency,
                 source=f"google/XNNPACK README, int8 MobileNetV{version} 1.0 224, multi-threaded",
                 model=name,
+            )
+        )
+    v2 = workload_from_ops("mobilenet_v2", _mobilenet(2), "")
+    scale = 67_300_000 / v2.macs
+    mcunet = Workload(
+        "mcunet_in2",
+        tuple(round(w * scale) for w in v2.work),
+        v2.ops,
+        67_300_000,
+        "MobileNetV2's op mix scaled to MCUNet in2's 67.3 M MACs (assumption)",
+    )
+    for engine, macs_per_cycle in (
+        ("tflm-reference", 0.02),
+        ("tflm-cmsis-nn", 0.22),
+        ("x-cube-ai", 0.40),
+    ):
+        rows.append(
+            Row(
+                board="NUCLEO-H743ZI / STM32H743",
+                core="cortex-m7",
+                engine=engine,
+                clock_hz=480_000_000,
+                workload=mcunet,
+                latency_ms=67_300_000 / (480e6 * macs_per_cycle) * 1000,
+                source=f"mit-han-lab/tinyengine README (docs/BOARDS.md): MCUNet in2 "
+                f"{macs_per_cycle} MACs/cycle at 480 MHz, op mix assumed MobileNetV2's",
+                model="mcunet_in2",
             )
         )
     return rows

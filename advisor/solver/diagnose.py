@@ -14,24 +14,27 @@ from advisor.solver.search import evaluate
 from advisor.solver.space import SearchSpace
 
 
-def smallest_needs(space: SearchSpace) -> dict[str, int]:
-    """The least flash, arena RAM and MACs any PhiNet of `space` needs (each on its own)."""
-    corners = [
-        evaluate(space, n, space.alphas[0], space.betas[0], space.t0s[0]) for n in space.num_layers
-    ]
-    return {
+def _corner(space: SearchSpace, n: int, budgets: Budgets) -> dict:
+    return evaluate(space, n, space.alphas[0], space.betas[0], space.t0s[0], budgets)
+
+
+def smallest_needs(space: SearchSpace, budgets: Budgets) -> dict[str, float]:
+    """The least flash, arena RAM, latency and MACs any PhiNet of `space` needs (each on
+    its own); latency is NaN without a latency model."""
+    corners = [_corner(space, n, budgets) for n in space.num_layers]
+    needs: dict[str, float] = {
         name: int(min(np.min(corner[name]) for corner in corners))
         for name in ("params", "flash_bytes", "arena_bytes", "macs")
     }
+    needs["latency_ms"] = round(float(min(np.min(c["latency_ms"]) for c in corners)), 3)
+    return needs
 
 
 def smallest_fits(space: SearchSpace, budgets: Budgets) -> bool:
-    """Does the smallest PhiNet of some depth fit all three budgets?"""
-    for n in space.num_layers:
-        corner = evaluate(space, n, space.alphas[0], space.betas[0], space.t0s[0])
-        if bool(np.all(budgets.fits(corner["flash_bytes"], corner["arena_bytes"], corner["macs"]))):
-            return True
-    return False
+    """Does the smallest PhiNet of some depth fit every budget?"""
+    return any(
+        bool(np.all(budgets.fits(_corner(space, n, budgets)))) for n in space.num_layers
+    )
 
 
 def largest_fitting_resolution(space: SearchSpace, budgets: Budgets) -> int | None:
@@ -66,21 +69,13 @@ def diagnose(board, budgets: Budgets, space: SearchSpace, warnings: list[str]):
     from advisor.boards import list_boards
     from advisor.solver.recommendation import Infeasible
 
-    smallest = smallest_needs(space)
-    over = [
-        name
-        for name, key, budget in (
-            ("flash", "flash_bytes", budgets.flash_bytes),
-            ("ram", "arena_bytes", budgets.ram_bytes),
-            ("macs", "macs", budgets.macs),
-        )
-        if smallest[key] > budget
-    ]
+    smallest = smallest_needs(space, budgets)
+    over = budgets.over(smallest)
     # Flash does not depend on the resolution: no resolution helps a flash shortfall.
     largest = None if "flash" in over else largest_fitting_resolution(space, budgets)
     latency_needed = None
-    if "macs" in over:
-        latency_needed = float(np.ceil(budgets.latency_ms_for(smallest["macs"]) * 10) / 10)
+    if "latency" in over:
+        latency_needed = float(np.ceil(smallest["latency_ms"] * 10) / 10)
     others = []
     for other in list_boards():
         if other.id == board.id:

@@ -1,7 +1,8 @@
-"""The three-constraint solver: the PhiNet to build for a board's flash, RAM and MAC budgets.
+"""The solver: the PhiNet to build for a board's flash, RAM and latency budgets.
 
 1. For every candidate N, the largest parameter count any (alpha, beta, t0) of the grid
-   reaches within all three budgets (exact cost model; `advisor.solver.search`).
+   reaches within every budget (exact cost model, latency model on its int8 op graph;
+   `advisor.solver.search`).
 2. N from those reachable sizes and the prior (`advisor.solver.n_rule`).
 3. At that N the configuration with the most parameters (accuracy rises with parameters at
    fixed N in every model the study fits), so also the highest predicted accuracy when the
@@ -18,10 +19,10 @@ import numpy as np
 
 from advisor import sources
 from advisor.config import PhiNetConfig
-from advisor.cost.model import ARENA_SOURCE
+from advisor.cost.model import ARENA_SOURCE, TOTALS
 from advisor.errors import AdvisorError
 from advisor.solver.alternatives import pareto_alternatives
-from advisor.solver.budgets import COMMAND_LINE, Budgets, budgets_for
+from advisor.solver.budgets import COMMAND_LINE, KINDS, Budgets, budgets_for
 from advisor.solver.n_rule import NChoice, choose_num_layers
 from advisor.solver.search import concat, evaluate, rank_by_params, row, search_depth
 from advisor.solver.space import STUDIED_RANGES, SearchSpace
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from advisor.scaling import Prediction, Prior
 
 DEFAULT_RESOLUTION = 160  # the study's (CIFAR-10 upscaled x5)
-BUDGET_NAMES = {"flash": "flash", "ram": "RAM", "macs": "MACs (latency)"}
 
 
 @dataclass
@@ -57,9 +57,7 @@ class Recommendation:
     def to_dict(self) -> dict:
         costs = self.costs
         accuracy_source = None if self.accuracy is None else self.accuracy.source
-        latency_source = (
-            f"{sources.COST_MODEL} MACs / ({sources.BOARD_PROFILE} clock x MACs per cycle)"
-        )
+        latency = self.budgets.latency
         return {
             "fits": True,
             "board": {
@@ -76,7 +74,11 @@ class Recommendation:
                 "peak_ram_bytes": costs["peak_ram_bytes"],
                 "arena_bytes": costs["arena_bytes"],
                 "macs": costs["macs"],
-                "latency_ms": round(self.budgets.latency_ms_for(costs["macs"]), 3),
+                "latency_ms": _latency(costs["latency_ms"]),
+                "latency_typical_error": None if latency is None else latency.typical_error,
+                "latency_unavailable": self.budgets.latency_unavailable,
+                "latency_note": self.board.latency_note(),
+                "latency_extrapolation": None if latency is None else latency.extrapolation,
                 "accuracy": None
                 if self.accuracy is None
                 else round(float(self.accuracy.accuracy), 3),
@@ -91,9 +93,7 @@ class Recommendation:
                 ),
             },
             "budgets": self.budgets.to_dict(),
-            "use_percent": self.budgets.use_percent(
-                costs["flash_bytes"], costs["arena_bytes"], costs["macs"]
-            ),
+            "use_percent": self.budgets.use_percent(costs),
             "binding": self.binding[0] if self.binding else None,
             "binding_all": self.binding,
             "n_rule": self.n_choice.to_dict(),
@@ -113,7 +113,7 @@ class Recommendation:
                 "peak_ram_bytes": sources.COST_MODEL,
                 "arena_bytes": ARENA_SOURCE,
                 "macs": sources.COST_MODEL,
-                "latency_ms": latency_source,
+                "latency_ms": None if latency is None else latency.source,
                 "accuracy": accuracy_source,
                 "budgets": dict(self.budgets.sources),
                 "n_rule": f"prior {self.prior.name}",
@@ -140,9 +140,9 @@ class Infeasible:
 
     def message(self) -> str:
         needs = "; ".join(
-            f"{BUDGET_NAMES[name]} needs {self.smallest[key]:,} of {budget:,}"
-            for name, key, budget in self._rows()
-            if name in self.over
+            f"{KINDS[name].label} needs {self.smallest[KINDS[name].cost]:,} of "
+            f"{self.budgets.limit(KINDS[name]):,}"
+            for name in self.over
         )
         return (
             f"no PhiNet fits {self.board.id} at {self.space.resolution}x"
@@ -158,31 +158,20 @@ class Infeasible:
                 f"a lower resolution (--resolution {self.largest_resolution} is the "
                 f"largest that fits)"
             )
-        options = {"flash": "--flash", "ram": "--ram", "macs": "--macs"}
-        for name, key, _budget in self._rows():
-            if name not in self.over:
-                continue
-            budget_key = (
-                "flash_bytes" if name == "flash" else "ram_bytes" if name == "ram" else "macs"
-            )
-            if self.budgets.sources.get(budget_key) == COMMAND_LINE:
-                fixes.append(f"a larger {options[name]} (at least {self.smallest[key]:,})")
-            elif name == "macs" and self.latency_ms_needed is not None:
+        for name in self.over:
+            kind = KINDS[name]
+            if name == "latency" and self.latency_ms_needed is not None:
                 fixes.append(
                     f"a longer latency target (--latency-ms {self.latency_ms_needed:g} or more)"
+                    + " or a faster engine (--engine)"
                 )
+            elif self.budgets.sources.get(kind.budget) == COMMAND_LINE:
+                fixes.append(f"a larger {kind.option} (at least {self.smallest[kind.cost]:,})")
         if self.boards_that_fit:
             fixes.append(f"another board ({', '.join(self.boards_that_fit[:6])})")
         if not fixes:
-            fixes.append("a board with more " + " and ".join(BUDGET_NAMES[n] for n in self.over))
+            fixes.append("a board with more " + " and ".join(KINDS[n].label for n in self.over))
         return fixes
-
-    def _rows(self):
-        return (
-            ("flash", "flash_bytes", self.budgets.flash_bytes),
-            ("ram", "arena_bytes", self.budgets.ram_bytes),
-            ("macs", "macs", self.budgets.macs),
-        )
 
     def to_dict(self) -> dict:
         return {
@@ -206,6 +195,7 @@ class Infeasible:
             "warnings": self.warnings,
             "sources": {
                 "smallest_need": sources.COST_MODEL,
+                "latency_ms": None if self.budgets.latency is None else self.budgets.latency.source,
                 "arena_bytes": ARENA_SOURCE,
                 "budgets": dict(self.budgets.sources),
             },
@@ -252,6 +242,8 @@ def solve(
 ) -> Recommendation | Infeasible:
     """The recommendation for one input resolution, or what stands in the way."""
     warnings = list(prior.regime_mismatch(dataset=dataset, resolution=space.resolution))
+    if budgets.latency is None:
+        warnings.append(f"latency not judged: {budgets.latency_unavailable}")
     per_depth = {n: search_depth(space, budgets, n) for n in space.num_layers}
     best_rows = {
         n: row(found.candidates, int(rank_by_params(found.candidates)[0]))
@@ -343,6 +335,7 @@ def _resolution_summary(result) -> dict:
         "macs": result.costs["macs"],
         "peak_ram_bytes": result.costs["peak_ram_bytes"],
         "arena_bytes": result.costs["arena_bytes"],
+        "latency_ms": _latency(result.costs["latency_ms"]),
         "binding": result.binding[0] if result.binding else None,
         "source": sources.COST_MODEL,
     }
@@ -353,23 +346,20 @@ def _confirmed_costs(config: PhiNetConfig, budgets: Budgets) -> dict:
     from advisor.cost import estimate
 
     report = estimate(config)
-    costs = {
-        name: int(getattr(report, name))
-        for name in (
-            "params",
-            "params_folded",
-            "macs",
-            "peak_ram_bytes",
-            "arena_bytes",
-            "flash_bytes",
-        )
-    }
-    if not budgets.fits(costs["flash_bytes"], costs["arena_bytes"], costs["macs"]):
+    costs: dict = {name: int(getattr(report, name)) for name in TOTALS}
+    costs.update(report.work_totals())
+    costs["latency_ms"] = float(budgets.latency_ms_of(costs))
+    if not budgets.fits(costs):
         raise RuntimeError(
             f"cost model disagrees with its vectorized totals on {config}: "
             f"{costs} does not fit {budgets}"
         )
     return costs
+
+
+def _latency(value: float) -> float | None:
+    """A latency for JSON: rounded, None when not estimated (NaN)."""
+    return None if value != value else round(float(value), 3)
 
 
 def _accuracy(prior, num_layers: int, params: int):
@@ -393,15 +383,16 @@ def _binding(space: SearchSpace, budgets: Budgets, best: dict) -> list[str]:
         return ["search range"]
     step = row(
         evaluate(
-            space, best["num_layers"], alphas[index + 1 : index + 2], best["beta"], best["t0"]
+            space,
+            best["num_layers"],
+            alphas[index + 1 : index + 2],
+            best["beta"],
+            best["t0"],
+            budgets,
         ),
         0,
     )
-    ratios = {
-        "flash": step["flash_bytes"] / budgets.flash_bytes,
-        "ram": step["arena_bytes"] / budgets.ram_bytes,
-        "macs": step["macs"] / budgets.macs,
-    }
+    ratios = {kind.name: step[kind.cost] / budgets.limit(kind) for kind in budgets.active()}
     return sorted(
         (name for name, ratio in ratios.items() if ratio > 1), key=lambda name: -ratios[name]
     )
@@ -418,8 +409,8 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
         alpha, beta, t0 = (
             grid.ravel() for grid in np.meshgrid(alphas, coarse.betas, coarse.t0s, indexing="ij")
         )
-        table = evaluate(space, n, alpha, beta, t0)
-        fits = budgets.fits(table["flash_bytes"], table["arena_bytes"], table["macs"])
+        table = evaluate(space, n, alpha, beta, t0, budgets)
+        fits = budgets.fits(table)
         tables.append({name: column[fits] for name, column in table.items()})
     table = concat(tables)
 
@@ -450,11 +441,12 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
                 "peak_ram_bytes": candidate["peak_ram_bytes"],
                 "arena_bytes": candidate["arena_bytes"],
                 "macs": candidate["macs"],
-                "latency_ms": round(budgets.latency_ms_for(candidate["macs"]), 3),
+                "latency_ms": _latency(candidate["latency_ms"]),
                 "accuracy": None if accuracy is None else round(float(accuracy.accuracy), 3),
                 "accuracy_std": None if accuracy is None else round(float(accuracy.std), 3),
                 "sources": {
                     "costs": sources.COST_MODEL,
+                    "latency_ms": None if budgets.latency is None else budgets.latency.source,
                     "accuracy": None if accuracy is None else accuracy.source,
                 },
             }
