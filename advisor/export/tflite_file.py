@@ -47,6 +47,7 @@ class OpInfo:
     macs: int
     op_class: str
     work: int
+    live_bytes: int = 0  # activation tensors alive while it runs (inputs, output, kept ones)
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def read_tflite(data: bytes | bytearray | str | Path) -> TFLiteFile:
             _operator(i, opcodes[graph.Operators(i).OpcodeIndex()], graph.Operators(i), tensors)
             for i in range(graph.OperatorsLength())
         )
+        operators = _with_live_bytes(operators, graph, model, tensors)
         ops = tuple(op.op for op in operators)
         inputs = tuple(tensors[int(i)] for i in graph.InputsAsNumpy())
         outputs = tuple(tensors[int(i)] for i in graph.OutputsAsNumpy())
@@ -193,3 +195,42 @@ def full_int8_problems(model: TFLiteFile) -> list[str]:
         f"tensor {t.name!r} is {t.dtype}" for t in model.tensors if t.dtype not in ("INT8", "INT32")
     ]
     return problems
+
+
+_DTYPE_BYTES = {"INT8": 1, "UINT8": 1, "BOOL": 1, "INT16": 2, "FLOAT16": 2, "INT32": 4}
+_DTYPE_BYTES.update({"FLOAT32": 4, "INT64": 8, "FLOAT64": 8})
+
+
+def _with_live_bytes(operators, graph, model, tensors) -> tuple[OpInfo, ...]:
+    """Each op's live activation bytes: every non-constant tensor from the op that writes it
+    (the start for model inputs) to the last op that reads it (the end for outputs), as
+    TFLite Micro's memory planner keeps them."""
+    from dataclasses import replace
+
+    count = graph.OperatorsLength()
+    first: dict[int, int] = {int(i): 0 for i in graph.InputsAsNumpy()}
+    last: dict[int, int] = {int(i): count - 1 for i in graph.OutputsAsNumpy()}
+    for index in range(count):
+        operator = graph.Operators(index)
+        reads = operator.InputsAsNumpy() if operator.InputsLength() else []
+        writes = operator.OutputsAsNumpy() if operator.OutputsLength() else []
+        for i in (int(i) for i in reads if i >= 0):
+            last[i] = max(last.get(i, index), index)
+        for i in (int(i) for i in writes):
+            first.setdefault(i, index)
+            last.setdefault(i, index)
+
+    def constant(i: int) -> bool:
+        buffer = model.Buffers(graph.Tensors(i).Buffer())
+        return buffer is not None and buffer.DataLength() > 0
+
+    sizes = {
+        i: _product(tensors[i].shape) * _DTYPE_BYTES.get(tensors[i].dtype, 1)
+        for i in first
+        if not constant(i)
+    }
+    live = [0] * count
+    for i, size in sizes.items():
+        for index in range(first[i], last.get(i, first[i]) + 1):
+            live[index] += size
+    return tuple(replace(op, live_bytes=live[k]) for k, op in enumerate(operators))
