@@ -147,6 +147,8 @@ def _show_recommendation(data: dict) -> None:
     from advisor.boards import format_size
 
     console = Console()
+    if not console.is_terminal:
+        console.width = 200  # piped or captured: no reason to wrap cells at 80 columns
     config, estimates, budgets, use = (
         data["config"],
         data["estimates"],
