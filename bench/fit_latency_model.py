@@ -44,14 +44,13 @@ def predict_ms(coefficients: dict, row: Row) -> float | None:
     return cycles / row.clock_hz * 1000.0
 
 
-def scored_rows(rows: list[Row]) -> list[Row]:
+def scored_rows(rows: list[Row], data_dir: Path) -> list[Row]:
     """Model-level rows: the MLPerf, ESP32-S3 and XNNPACK rows, and the RP2040 total in
     place of its layers."""
     out = [r for r in rows if not r.workload.name.startswith("pd.")]
     layer = next(r for r in rows if r.workload.name.startswith("pd."))
     from advisor.latency.published import WORKLOAD_FILES, tflite_workload
 
-    data_dir = Path(ARGS.data)
     workload, _ = tflite_workload(data_dir / "models" / WORKLOAD_FILES["pd"], "pd")
     total = dataclasses.replace(
         layer,
@@ -112,21 +111,26 @@ def leave_one_out(rows, scored, key) -> tuple[dict, dict, dict]:
 
 def main() -> int:
     rows = load_rows(ARGS.data)
-    scored = scored_rows(rows)
+    scored = scored_rows(rows, Path(ARGS.data))
     coefficients = fit(rows)
     if not coefficients["converged"]:
         print("warning: the fit did not converge", file=sys.stderr)
     in_sample = errors([(r, predict_ms(coefficients, r)) for r in scored])
     by_board = leave_one_out(rows, scored, key=lambda r: r.board)
     by_model = leave_one_out(rows, scored, key=lambda r: r.model)
-    fmt = lambda e: "   -   " if e is None or e["median"] is None else (  # noqa: E731
-        f"{100 * e['median']:4.0f}/{100 * e['worst']:<4.0f}"
-    )
+
+    def fmt(e):
+        if e is None or e["median"] is None:
+            return "   -   "
+        return f"{100 * e['median']:4.0f}/{100 * e['worst']:<4.0f}"
+
     print("median/worst |predicted/measured - 1| in %, model-level rows")
     header = f"{'engine':18s} {'rows':>4s} {'in-sample':>10s} | {'LOO by board':^30s} |"
     print(header + f" {'LOO by model':^30s}")
-    print(f"{'':18s} {'':4s} {'model':>10s} | {'model':>9s} {'1/core':>9s} {'1/pair':>9s} |" * 1
-          + f" {'model':>9s} {'1/core':>9s} {'1/pair':>9s}")
+    print(
+        f"{'':18s} {'':4s} {'model':>10s} | {'model':>9s} {'1/core':>9s} {'1/pair':>9s} |"
+        + f" {'model':>9s} {'1/core':>9s} {'1/pair':>9s}"
+    )
     for engine in sorted(in_sample):
         cells = [fmt(in_sample[engine])]
         cells += [fmt(part.get(engine)) for part in by_board]
@@ -137,9 +141,20 @@ def main() -> int:
             + " | "
             + " ".join(f"{c:>9s}" for c in cells[4:])
         )
-    print("1/core: one MACs/cycle per core family (today's profiles); 1/pair: one per "
-          "(core, engine). '-': no prediction possible (the held-out rows were the only "
-          "ones of their core or engine).")
+    print(
+        "1/core: one MACs/cycle per core family (today's profiles); 1/pair: one per "
+        "(core, engine). '-': no prediction possible (the held-out rows were the only "
+        "ones of their core or engine)."
+    )
+    print("\nprofiles far off before (old macs_per_cycle) vs the model, on the published rows:")
+    for board, old_eta, old_clock in (("RP2040", 0.02, 133e6), ("ESP32-S3", 0.2, 240e6)):
+        for row in (r for r in scored if board in r.board):
+            old = row.workload.macs / (old_clock * old_eta) * 1000
+            print(
+                f"  {row.board} {row.engine} {row.workload.name}: measured "
+                f"{row.latency_ms:.0f} ms; old profile ({old_eta} MACs/cycle) {old:.0f} ms; "
+                f"model {predict_ms(coefficients, row):.0f} ms (in-sample)"
+            )
     summary = {}
     for engine in in_sample:
         board_e, model_e = by_board[0].get(engine, {}), by_model[0].get(engine, {})

@@ -36,7 +36,7 @@ TEXT_FIELDS = ("id", "name", "chip", "core", "engine", "runtime", "notes")
 # Fields of older profiles and what replaced them (named in the error).
 REPLACED_FIELDS = {
     "macs_per_cycle": "engine (the latency model per core and engine replaced one MACs/cycle "
-    "per board: e.g. engine = \"tflm-cmsis-nn\"; `advisor boards show stm32h7`)",
+    'per board: e.g. engine = "tflm-cmsis-nn"; `advisor boards show stm32h7`)',
     "macs_per_cycle_source": "engine (the latency model names its own sources)",
 }
 OPTIONAL_DEFAULTS: dict[str, Any] = {

@@ -79,9 +79,7 @@ def measure_and_judge(model_path: str, boards: list, latency_ms: float | None = 
         "ops": list(info.op_types),
         "layers": layers,
         "full_int8": not full_int8_problems(info),
-        "boards": [
-            {**fit.to_dict(), "latency_note": notes[fit.board_id] or None} for fit in fits
-        ],
+        "boards": [{**fit.to_dict(), "latency_note": notes[fit.board_id] or None} for fit in fits],
         "sources": {
             "model_bytes": sources.CONVERTER + " (size of the .tflite file)",
             "arena_bytes": sources.TFLITE_MICRO + " (smallest arena it runs in, x86-64 host "

@@ -202,9 +202,7 @@ def _show_recommendation(data: dict) -> None:
         figures["macs"] + ("" if budgets["macs"] is None else f" / {budgets['sources']['macs']}"),
     )
     if estimates["latency_ms"] is None:
-        table.add_row(
-            "latency", "not estimated", f"{budgets['latency_ms']:g} ms", "", "see below"
-        )
+        table.add_row("latency", "not estimated", f"{budgets['latency_ms']:g} ms", "", "see below")
     else:
         error = estimates["latency_typical_error"]
         table.add_row(

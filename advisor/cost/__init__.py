@@ -16,4 +16,12 @@ from advisor.cost.model import (
     estimate_totals,
 )
 
-__all__ = ["ARENA_SOURCE", "TOTALS", "WORK_TOTALS", "CostReport", "LayerCost", "estimate", "estimate_totals"]
+__all__ = [
+    "ARENA_SOURCE",
+    "TOTALS",
+    "WORK_TOTALS",
+    "CostReport",
+    "LayerCost",
+    "estimate",
+    "estimate_totals",
+]

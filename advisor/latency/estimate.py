@@ -58,7 +58,9 @@ def estimate_ops(model: PairModel, clock_hz: int, ops) -> LatencyEstimate:
     for index, op in enumerate(ops):
         cycles = model.op_cycles(op.op_class, op.work)
         out.append(
-            OpLatency(index, op.op, op.op_class, int(op.macs), int(op.work), cycles / clock_hz * 1e3)
+            OpLatency(
+                index, op.op, op.op_class, int(op.macs), int(op.work), cycles / clock_hz * 1e3
+            )
         )
     return LatencyEstimate(
         engine=model.engine,

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from advisor.errors import AdvisorError
-from advisor.latency.ops import CLASSES, op_class, op_work
+from advisor.latency.ops import CLASSES, op_class
 
 # MLPerf model files, by benchmark.
 WORKLOAD_FILES = {

@@ -32,9 +32,7 @@ def smallest_needs(space: SearchSpace, budgets: Budgets) -> dict[str, float]:
 
 def smallest_fits(space: SearchSpace, budgets: Budgets) -> bool:
     """Does the smallest PhiNet of some depth fit every budget?"""
-    return any(
-        bool(np.all(budgets.fits(_corner(space, n, budgets)))) for n in space.num_layers
-    )
+    return any(bool(np.all(budgets.fits(_corner(space, n, budgets)))) for n in space.num_layers)
 
 
 def largest_fitting_resolution(space: SearchSpace, budgets: Budgets) -> int | None:

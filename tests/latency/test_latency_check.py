@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("tflite_micro")
 
-from advisor.cli import main  # noqa: E402
+from advisor.cli import main
 
 
 @pytest.fixture(autouse=True)

@@ -7,8 +7,8 @@ import pytest
 
 pytest.importorskip("tflite_micro")
 
-from advisor.export.tflite_file import read_tflite  # noqa: E402
-from advisor.latency.published import WORKLOAD_FILES  # noqa: E402
+from advisor.export.tflite_file import read_tflite
+from advisor.latency.published import WORKLOAD_FILES
 
 # MACs the MLPerf Tiny README and data (its macs column) give for each reference model.
 PUBLISHED_MACS = {"ic": 12_501_632, "kws": 2_656_768, "ad": 264_192, "pd": 7_157_888}
