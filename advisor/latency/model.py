@@ -14,8 +14,6 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from advisor.errors import AdvisorError
 from advisor.latency.ops import CLASSES
 
@@ -56,6 +54,8 @@ class PairModel:
 
     def cycles(self, work, ops):
         """Cycles of models with `work` (..., len(CLASSES)) per class and `ops` ops."""
+        import numpy as np
+
         return np.asarray(work, float) @ np.asarray(self.cycles_per_unit) + (
             np.asarray(ops, float) * self.overhead_cycles
         )
@@ -63,9 +63,6 @@ class PairModel:
     def op_cycles(self, op_class: str, work: float) -> float:
         """Cycles of one op of `op_class` doing `work` (its share of the overhead included)."""
         return work * self.cycles_per_unit[CLASSES.index(op_class)] + self.overhead_cycles
-
-    def macs_per_cycle(self, work, ops, macs) -> float:
-        return float(macs / self.cycles(work, ops))
 
 
 @functools.lru_cache(maxsize=1)
@@ -85,18 +82,17 @@ def known_engines(data: dict | None = None) -> list[str]:
     return sorted(data["coefficients"]["engine"])
 
 
-def pair_parameters(coefficients: dict, core: str, engine: str) -> tuple[np.ndarray, float]:
+def pair_parameters(coefficients: dict, core: str, engine: str) -> tuple[tuple[float, ...], float]:
     """(cycles per unit of work per class, overhead cycles per op) from a fit's coefficients
     (`advisor.latency.fit.fit`'s output). Pairs without rows of their own take the core x
     engine product (their random effects at 0)."""
     c = coefficients
     key = f"{core}/{engine}"
     library = c["kernels"][c["kernel_library"][engine]]
-    ratios = np.array([library[name] for name in CLASSES])
     scale = c["mu"] + c["core"][core] + c["engine"][engine] + c["pair"].get(key, 0.0)
     overhead = c["nu"] + c["core"][core] + c["engine_overhead"][engine]
     overhead += c["pair_overhead"].get(key, 0.0)
-    return np.exp(scale + ratios), math.exp(overhead)
+    return tuple(math.exp(scale + library[name]) for name in CLASSES), math.exp(overhead)
 
 
 def pair_model(core: str, engine: str, data: dict | None = None) -> PairModel:
