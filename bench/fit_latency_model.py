@@ -158,9 +158,10 @@ def main() -> int:
     summary = {}
     for engine in in_sample:
         board_e, model_e = by_board[0].get(engine, {}), by_model[0].get(engine, {})
-        typical = max(
-            v for v in (in_sample[engine]["median"], model_e.get("median")) if v is not None
-        )
+        # With no held-out check (one network, one board) the error is unknown, not the
+        # in-sample error of a model that can fit its few rows.
+        checks = [e.get("median") for e in (model_e, board_e) if e.get("median") is not None]
+        typical = None if not checks else max(in_sample[engine]["median"], model_e.get("median") or 0)
         summary[engine] = {
             "fit": in_sample[engine],
             "loo_board": board_e,
@@ -168,10 +169,10 @@ def main() -> int:
             "loo_board_single_number_per_core": by_board[1].get(engine, {}),
             "loo_model_single_number_per_core": by_model[1].get(engine, {}),
             # what a calibrated pair gets on a new network / what a new board gets
-            "typical": round(typical, 3),
+            "typical": None if typical is None else round(typical, 3),
             "extrapolated": None
             if board_e.get("median") is None
-            else round(max(board_e["median"], typical), 3),
+            else round(max(board_e["median"], typical or 0), 3),
         }
     for engine in ENGINES:
         if engine not in summary:

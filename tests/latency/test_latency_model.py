@@ -40,8 +40,12 @@ def test_calibration_rows_are_reproduced_within_the_stated_error(engine):
     ]
     errors = [abs(r["predicted_ms"] / r["latency_ms"] - 1) for r in rows]
     assert len(errors) == stated["fit"]["rows"]
-    assert np.median(errors) <= stated["typical"] + 1e-9
     assert max(errors) <= stated["fit"]["worst"] + 1e-3
+    if stated["typical"] is None:  # nothing held out to check on: the error is unknown
+        assert stated["loo_model"].get("median") is None
+        assert stated["loo_board"].get("median") is None
+    else:
+        assert np.median(errors) <= stated["typical"] + 1e-9
 
 
 def test_rp2040_layers_keep_depthwise_slower_per_mac_than_1x1():
