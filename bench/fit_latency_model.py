@@ -161,7 +161,9 @@ def main() -> int:
         # With no held-out check (one network, one board) the error is unknown, not the
         # in-sample error of a model that can fit its few rows.
         checks = [e.get("median") for e in (model_e, board_e) if e.get("median") is not None]
-        typical = None if not checks else max(in_sample[engine]["median"], model_e.get("median") or 0)
+        typical = (
+            None if not checks else max(in_sample[engine]["median"], model_e.get("median") or 0)
+        )
         summary[engine] = {
             "fit": in_sample[engine],
             "loo_board": board_e,

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from advisor import sources
+from advisor import provenance
 from advisor.cli.boards import board_options, resolve_boards
+from advisor.cli.options import json_option
 from advisor.errors import AdvisorError, DoesNotFit
 
 
@@ -81,17 +82,17 @@ def measure_and_judge(model_path: str, boards: list, latency_ms: float | None = 
         "full_int8": not full_int8_problems(info),
         "boards": [{**fit.to_dict(), "latency_note": notes[fit.board_id] or None} for fit in fits],
         "sources": {
-            "model_bytes": sources.CONVERTER + " (size of the .tflite file)",
-            "arena_bytes": sources.TFLITE_MICRO + " (smallest arena it runs in, x86-64 host "
+            "model_bytes": provenance.CONVERTER + " (size of the .tflite file)",
+            "arena_bytes": provenance.TFLITE_MICRO + " (smallest arena it runs in, x86-64 host "
             "build: an upper bound for a 32-bit MCU)",
-            "firmware_arena_bytes": sources.TFLITE_MICRO + " + margin max(1 KiB, 5 %)",
-            "ops": sources.CONVERTER + " (the .tflite's operator list)",
+            "firmware_arena_bytes": provenance.TFLITE_MICRO + " + margin max(1 KiB, 5 %)",
+            "ops": provenance.CONVERTER + " (the .tflite's operator list)",
             "macs": "counted from the .tflite's tensor shapes (CONV_2D, DEPTHWISE_CONV_2D, "
             "FULLY_CONNECTED)",
             "live_bytes": "the .tflite's activation tensors alive at each op (first write "
             "to last read)",
             "latency_ms": "per board: latency_source",
-            "boards": sources.BOARD_PROFILE + ": fits when model_bytes <= flash budget, "
+            "boards": provenance.BOARD_PROFILE + ": fits when model_bytes <= flash budget, "
             "arena_bytes <= RAM budget and the estimated latency <= the latency budget",
         },
     }
@@ -112,7 +113,7 @@ def measure_and_judge(model_path: str, boards: list, latency_ms: float | None = 
     metavar="PATH.png|PATH.svg",
     help="Write a per-op bar chart (estimated time on the first board, MACs, live RAM).",
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of a table.")
+@json_option(help="JSON on stdout instead of a table.")
 def check(
     model: str,
     board: tuple[str, ...],
@@ -188,16 +189,16 @@ def _print_table(result: dict, boards: list) -> None:
         console.width = 200  # piped or captured: no reason to wrap cells at 80 columns
     console.print(
         f"[bold]{result['model']}[/bold]: {result['model_bytes']:,} B "
-        f"[dim]({sources.CONVERTER})[/dim], arena {result['arena_bytes']:,} B, "
+        f"[dim]({provenance.CONVERTER})[/dim], arena {result['arena_bytes']:,} B, "
         f"with margin {result['firmware_arena_bytes']:,} B "
-        f"[dim]({sources.TFLITE_MICRO})[/dim], {result['macs']:,} MACs"
+        f"[dim]({provenance.TFLITE_MICRO})[/dim], {result['macs']:,} MACs"
     )
     console.print(
         f"ops: {', '.join(result['ops'])}"
         + ("" if result["full_int8"] else "  [yellow](not a full-int8 graph)[/yellow]")
     )
     table = Table(
-        caption=f"budgets: {sources.BOARD_PROFILE}; model and arena: measured; "
+        caption=f"budgets: {provenance.BOARD_PROFILE}; model and arena: measured; "
         "latency: estimated (sources below)"
     )
     columns = (

@@ -7,6 +7,7 @@ import json
 import click
 
 from advisor.cli.boards import board_options, resolve_board
+from advisor.cli.options import json_option
 from advisor.errors import AdvisorError, NothingFits
 
 
@@ -74,7 +75,7 @@ from advisor.errors import AdvisorError, NothingFits
     metavar="NAME",
     help="Dataset you will train on, checked against the prior's regime (e.g. cifar10).",
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of tables.")
+@json_option(help="JSON on stdout instead of tables.")
 def recommend(
     board: str | None,
     board_file: str | None,

@@ -48,7 +48,7 @@ class PairModel:
     def source(self) -> str:
         """`estimated: latency model (<engine>, calibrated on N published measurements,
         typical error +-x %)`; `extrapolation` says more when the pair has no row."""
-        from advisor.sources import latency_model
+        from advisor.provenance import latency_model
 
         return latency_model(self.engine, self.engine_rows, self.typical_error)
 

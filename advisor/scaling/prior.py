@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from advisor.errors import AdvisorError
+from advisor.provenance import SCALING_LAW
 from advisor.scaling import segmentation
 from advisor.scaling.cv import TRAIN_FRACTION, fold_rmses, split_indices
 from advisor.scaling.models import MODELS, fit_curve
 from advisor.scaling.results import SQLITE_SUFFIXES, ResultsTable, load_results
 from advisor.scaling.segmentation import Interval
-from advisor.sources import SCALING_LAW
 
 FORMAT = "mcu-advisor prior v1"
 PUBLISHED = "study-published"
@@ -289,9 +289,9 @@ def fit_prior(
         fits[n] = fit
         curves[n] = Curve(
             n,
-            fit.params["a"],
-            fit.params["phi"],
-            fit.params["c"],
+            fit.coefficients["a"],
+            fit.coefficients["phi"],
+            fit.coefficients["c"],
             float(np.nanmean(rmse)),
             float(params.min()),
             float(params.max()),

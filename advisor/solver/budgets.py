@@ -8,13 +8,16 @@ Every place that compares, prints or explains a budget iterates `BUDGET_KINDS`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from advisor.boards import Board, parse_size
 from advisor.errors import AdvisorError
-from advisor.sources import BOARD_PROFILE
+from advisor.provenance import BOARD_PROFILE
+
+if TYPE_CHECKING:
+    from advisor.latency import PairModel
 
 COMMAND_LINE = "command line"
 
@@ -49,14 +52,20 @@ class Budgets:
     ram_bytes: int
     latency_ms: float
     clock_hz: int
-    latency: object | None = None  # advisor.latency.PairModel
+    latency: PairModel | None = None
     macs: int | None = None
     latency_unavailable: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
-    def active(self) -> list[BudgetKind]:
-        """The kinds this budget judges (latency only with a model, MACs only when capped)."""
-        return [kind for kind in BUDGET_KINDS if self.limit(kind) is not None]
+    def active(self) -> list[tuple[BudgetKind, float]]:
+        """The kinds this budget judges, with their limits (latency only with a latency
+        model, MACs only when capped)."""
+        out = []
+        for kind in BUDGET_KINDS:
+            limit = self.limit(kind)
+            if limit is not None:
+                out.append((kind, float(limit)))
+        return out
 
     def limit(self, kind: BudgetKind) -> float | None:
         if kind.name == "latency" and self.latency is None:
@@ -77,23 +86,23 @@ class Budgets:
     def fits(self, table: dict) -> np.ndarray:
         """Elementwise: do the candidates of `table` (cost columns, and `latency_ms`) fit
         every active budget? `arena_bytes` is the whole tensor arena TFLite Micro needs."""
-        result = None
-        for kind in self.active():
-            ok = np.asarray(table[kind.cost]) <= self.limit(kind)
-            result = ok if result is None else result & ok
+        result = np.ones(np.shape(table["flash_bytes"]), bool)
+        for kind, limit in self.active():
+            result = result & (np.asarray(table[kind.cost]) <= limit)
         return result
 
     def use_percent(self, costs: dict) -> dict[str, float | None]:
-        return {
-            kind.name: None
-            if self.limit(kind) is None
-            else round(100.0 * float(costs[kind.cost]) / self.limit(kind), 1)
-            for kind in BUDGET_KINDS
-        }
+        out: dict[str, float | None] = {}
+        for kind in BUDGET_KINDS:
+            limit = self.limit(kind)
+            out[kind.name] = None if limit is None else round(100 * costs[kind.cost] / limit, 1)
+        return out
 
     def over(self, costs: dict) -> list[str]:
         """The kinds `costs` exceeds."""
-        return [kind.name for kind in self.active() if costs[kind.cost] > self.limit(kind)]
+        return [
+            kind.name for kind in BUDGET_KINDS if costs[kind.cost] > (self.limit(kind) or np.inf)
+        ]
 
     def to_dict(self) -> dict:
         return {

@@ -7,11 +7,102 @@ least any PhiNet of a depth needs, for each budget at once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from advisor.solver.budgets import COMMAND_LINE, Budgets, budgets_for
+from advisor import provenance
+from advisor.boards import list_boards
+from advisor.cost.model import ARENA_SOURCE
+from advisor.solver.budgets import COMMAND_LINE, KINDS, Budgets, budgets_for
 from advisor.solver.search import evaluate
 from advisor.solver.space import SearchSpace
+
+if TYPE_CHECKING:
+    from advisor.boards import Board
+
+
+@dataclass
+class Infeasible:
+    """No PhiNet of the search space fits: the smallest needs and what would make one fit."""
+
+    board: Board
+    budgets: Budgets
+    space: SearchSpace
+    smallest: dict  # per budget: the least any PhiNet of the space needs
+    over: list[str]  # budgets the smallest PhiNet exceeds
+    largest_resolution: int | None
+    boards_that_fit: list[str]
+    latency_ms_needed: float | None
+    warnings: list[str]
+    resolutions: list[dict] = field(default_factory=list)
+
+    fits = False
+
+    def message(self) -> str:
+        unit = {"latency": " ms"}
+        needs = "; ".join(
+            f"{KINDS[name].label} needs {self.smallest[KINDS[name].cost]:,}{unit.get(name, '')} "
+            f"of {self.budgets.limit(KINDS[name]):,}{unit.get(name, '')}"
+            for name in self.over
+        )
+        return (
+            f"no PhiNet fits {self.board.id} at {self.space.resolution}x"
+            f"{self.space.resolution}: even the smallest one ({needs}). Try "
+            + ", or ".join(self.fixes())
+        )
+
+    def fixes(self) -> list[str]:
+        """What would make a PhiNet fit, most specific first."""
+        fixes = []
+        if self.largest_resolution:
+            fixes.append(
+                f"a lower resolution (--resolution {self.largest_resolution} is the "
+                f"largest that fits)"
+            )
+        for name in self.over:
+            kind = KINDS[name]
+            if name == "latency" and self.latency_ms_needed is not None:
+                fixes.append(
+                    f"a longer latency target (--latency-ms {self.latency_ms_needed:g} or more)"
+                    " or a faster engine (--engine)"
+                )
+            elif self.budgets.sources.get(kind.budget) == COMMAND_LINE:
+                fixes.append(f"a larger {kind.option} (at least {self.smallest[kind.cost]:,})")
+        if self.boards_that_fit:
+            fixes.append(f"another board ({', '.join(self.boards_that_fit[:6])})")
+        if not fixes:
+            fixes.append("a board with more " + " and ".join(KINDS[n].label for n in self.over))
+        return fixes
+
+    def to_dict(self) -> dict:
+        return {
+            "fits": False,
+            "board": {
+                "id": self.board.id,
+                "name": self.board.name,
+                "path": self.board.path,
+                "source": provenance.BOARD_PROFILE,
+            },
+            "resolution": self.space.resolution,
+            "budgets": self.budgets.to_dict(),
+            "smallest_need": dict(self.smallest),
+            "over_budget": self.over,
+            "largest_fitting_resolution": self.largest_resolution,
+            "latency_ms_needed": self.latency_ms_needed,
+            "boards_that_fit": self.boards_that_fit,
+            "fixes": self.fixes(),
+            "message": self.message(),
+            "resolutions": self.resolutions,
+            "warnings": self.warnings,
+            "sources": {
+                "smallest_need": provenance.COST_MODEL,
+                "latency_ms": None if self.budgets.latency is None else self.budgets.latency.source,
+                "arena_bytes": ARENA_SOURCE,
+                "budgets": dict(self.budgets.sources),
+            },
+        }
 
 
 def _corner(space: SearchSpace, n: int, budgets: Budgets) -> dict:
@@ -63,9 +154,8 @@ def largest_fitting_resolution(space: SearchSpace, budgets: Budgets) -> int | No
     return low
 
 
-def diagnose(board, budgets: Budgets, space: SearchSpace, warnings: list[str]):
-    from advisor.boards import list_boards
-    from advisor.solver.recommendation import Infeasible
+def diagnose(board: Board, budgets: Budgets, space: SearchSpace, warnings: list[str]) -> Infeasible:
+    """Why no PhiNet of ``space`` fits ``board``'s budgets, and what would make one fit."""
 
     smallest = smallest_needs(space, budgets)
     over = budgets.over(smallest)

@@ -17,18 +17,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from advisor import sources
+from advisor import provenance
 from advisor.config import PhiNetConfig
 from advisor.cost.model import ARENA_SOURCE, TOTALS
 from advisor.errors import AdvisorError
 from advisor.solver.alternatives import pareto_alternatives
-from advisor.solver.budgets import COMMAND_LINE, KINDS, Budgets, budgets_for
+from advisor.solver.budgets import Budgets, budgets_for
+from advisor.solver.diagnose import Infeasible, diagnose
 from advisor.solver.n_rule import NChoice, choose_num_layers
-from advisor.solver.search import concat, evaluate, rank_by_params, row, search_depth
+from advisor.solver.search import Candidate, concat, evaluate, rank_by_params, row, search_depth
 from advisor.solver.space import STUDIED_RANGES, SearchSpace
 
 if TYPE_CHECKING:
     from advisor.boards import Board
+    from advisor.cost import CostReport
     from advisor.scaling import Prediction, Prior
 
 DEFAULT_RESOLUTION = 160  # the study's (CIFAR-10 upscaled x5)
@@ -43,7 +45,8 @@ class Recommendation:
     space: SearchSpace
     prior: Prior
     config: PhiNetConfig
-    costs: dict
+    costs: CostReport
+    latency_ms: float  # the latency model's estimate on the board (NaN: not estimated)
     binding: list[str]
     n_choice: NChoice
     accuracy: Prediction | None
@@ -64,17 +67,17 @@ class Recommendation:
                 "id": self.board.id,
                 "name": self.board.name,
                 "path": self.board.path,
-                "source": sources.BOARD_PROFILE,
+                "source": provenance.BOARD_PROFILE,
             },
             "config": self.config.to_dict(),
             "estimates": {
-                "params": costs["params"],
-                "params_folded": costs["params_folded"],
-                "flash_bytes": costs["flash_bytes"],
-                "peak_ram_bytes": costs["peak_ram_bytes"],
-                "arena_bytes": costs["arena_bytes"],
-                "macs": costs["macs"],
-                "latency_ms": _latency(costs["latency_ms"]),
+                "params": costs.params,
+                "params_folded": costs.params_folded,
+                "flash_bytes": costs.flash_bytes,
+                "peak_ram_bytes": costs.peak_ram_bytes,
+                "arena_bytes": costs.arena_bytes,
+                "macs": costs.macs,
+                "latency_ms": _latency(self.latency_ms),
                 "latency_typical_error": None if latency is None else latency.typical_error,
                 "latency_unavailable": self.budgets.latency_unavailable,
                 "latency_note": self.board.latency_note(),
@@ -93,7 +96,7 @@ class Recommendation:
                 ),
             },
             "budgets": self.budgets.to_dict(),
-            "use_percent": self.budgets.use_percent(costs),
+            "use_percent": self.budgets.use_percent(_figures(costs, self.latency_ms)),
             "binding": self.binding[0] if self.binding else None,
             "binding_all": self.binding,
             "n_rule": self.n_choice.to_dict(),
@@ -107,97 +110,16 @@ class Recommendation:
             "resolutions": self.resolutions,
             "warnings": self.warnings,
             "sources": {
-                "config": f"solver: grid search over the {sources.COST_MODEL}",
-                "params": sources.COST_MODEL,
-                "flash_bytes": sources.COST_MODEL,
-                "peak_ram_bytes": sources.COST_MODEL,
+                "config": f"solver: grid search over the {provenance.COST_MODEL}",
+                "params": provenance.COST_MODEL,
+                "flash_bytes": provenance.COST_MODEL,
+                "peak_ram_bytes": provenance.COST_MODEL,
                 "arena_bytes": ARENA_SOURCE,
-                "macs": sources.COST_MODEL,
+                "macs": provenance.COST_MODEL,
                 "latency_ms": None if latency is None else latency.source,
                 "accuracy": accuracy_source,
                 "budgets": dict(self.budgets.sources),
                 "n_rule": f"prior {self.prior.name}",
-            },
-        }
-
-
-@dataclass
-class Infeasible:
-    """No PhiNet of the search space fits: the smallest needs and what would make one fit."""
-
-    board: Board
-    budgets: Budgets
-    space: SearchSpace
-    smallest: dict  # per budget: the least any PhiNet of the space needs
-    over: list[str]  # budgets the smallest PhiNet exceeds
-    largest_resolution: int | None
-    boards_that_fit: list[str]
-    latency_ms_needed: float | None
-    warnings: list[str]
-    resolutions: list[dict] = field(default_factory=list)
-
-    fits = False
-
-    def message(self) -> str:
-        needs = "; ".join(
-            f"{KINDS[name].label} needs {self.smallest[KINDS[name].cost]:,} of "
-            f"{self.budgets.limit(KINDS[name]):,}"
-            for name in self.over
-        )
-        return (
-            f"no PhiNet fits {self.board.id} at {self.space.resolution}x"
-            f"{self.space.resolution}: even the smallest one ({needs}). Try "
-            + ", or ".join(self.fixes())
-        )
-
-    def fixes(self) -> list[str]:
-        """What would make a PhiNet fit, most specific first."""
-        fixes = []
-        if self.largest_resolution:
-            fixes.append(
-                f"a lower resolution (--resolution {self.largest_resolution} is the "
-                f"largest that fits)"
-            )
-        for name in self.over:
-            kind = KINDS[name]
-            if name == "latency" and self.latency_ms_needed is not None:
-                fixes.append(
-                    f"a longer latency target (--latency-ms {self.latency_ms_needed:g} or more)"
-                    + " or a faster engine (--engine)"
-                )
-            elif self.budgets.sources.get(kind.budget) == COMMAND_LINE:
-                fixes.append(f"a larger {kind.option} (at least {self.smallest[kind.cost]:,})")
-        if self.boards_that_fit:
-            fixes.append(f"another board ({', '.join(self.boards_that_fit[:6])})")
-        if not fixes:
-            fixes.append("a board with more " + " and ".join(KINDS[n].label for n in self.over))
-        return fixes
-
-    def to_dict(self) -> dict:
-        return {
-            "fits": False,
-            "board": {
-                "id": self.board.id,
-                "name": self.board.name,
-                "path": self.board.path,
-                "source": sources.BOARD_PROFILE,
-            },
-            "resolution": self.space.resolution,
-            "budgets": self.budgets.to_dict(),
-            "smallest_need": dict(self.smallest),
-            "over_budget": self.over,
-            "largest_fitting_resolution": self.largest_resolution,
-            "latency_ms_needed": self.latency_ms_needed,
-            "boards_that_fit": self.boards_that_fit,
-            "fixes": self.fixes(),
-            "message": self.message(),
-            "resolutions": self.resolutions,
-            "warnings": self.warnings,
-            "sources": {
-                "smallest_need": sources.COST_MODEL,
-                "latency_ms": None if self.budgets.latency is None else self.budgets.latency.source,
-                "arena_bytes": ARENA_SOURCE,
-                "budgets": dict(self.budgets.sources),
             },
         }
 
@@ -251,24 +173,22 @@ def solve(
         if found.candidates["params"].size
     }
     if not best_rows:
-        from advisor.solver.diagnose import diagnose
-
         return diagnose(board, budgets, space, warnings)
-    reachable = {n: (best_rows[n]["params"] if n in best_rows else None) for n in space.num_layers}
+    reachable = {n: (best_rows[n].params if n in best_rows else None) for n in space.num_layers}
     n_choice = choose_num_layers(reachable, prior, budgets.flash_bytes)
     best = best_rows[n_choice.num_layers]
     config = PhiNetConfig(
-        alpha=best["alpha"],
-        beta=best["beta"],
-        t0=best["t0"],
-        num_layers=best["num_layers"],
+        alpha=best.alpha,
+        beta=best.beta,
+        t0=best.t0,
+        num_layers=best.num_layers,
         resolution=space.resolution,
         in_channels=space.in_channels,
         num_classes=space.num_classes,
     )
-    costs = _confirmed_costs(config, budgets)
-    accuracy, unavailable = _accuracy(prior, config.num_layers, costs["params"])
-    warnings += _extrapolation_warnings(config, prior, costs["params"])
+    costs, latency_ms = _confirmed_costs(config, budgets)
+    accuracy, unavailable = _accuracy(prior, config.num_layers, costs.params)
+    warnings += _extrapolation_warnings(config, prior, costs.params)
     if accuracy is not None and bool(getattr(accuracy, "extrapolated", False)):
         warnings.append(
             f"the predicted accuracy extrapolates {prior.name}'s N={config.num_layers} "
@@ -281,6 +201,7 @@ def solve(
         prior=prior,
         config=config,
         costs=costs,
+        latency_ms=latency_ms,
         binding=_binding(space, budgets, best),
         n_choice=n_choice,
         accuracy=accuracy,
@@ -331,30 +252,35 @@ def _resolution_summary(result) -> dict:
         "alpha": result.config.alpha,
         "beta": result.config.beta,
         "t0": result.config.t0,
-        "params": result.costs["params"],
-        "macs": result.costs["macs"],
-        "peak_ram_bytes": result.costs["peak_ram_bytes"],
-        "arena_bytes": result.costs["arena_bytes"],
-        "latency_ms": _latency(result.costs["latency_ms"]),
+        "params": result.costs.params,
+        "macs": result.costs.macs,
+        "peak_ram_bytes": result.costs.peak_ram_bytes,
+        "arena_bytes": result.costs.arena_bytes,
+        "latency_ms": _latency(result.latency_ms),
         "binding": result.binding[0] if result.binding else None,
-        "source": sources.COST_MODEL,
+        "source": provenance.COST_MODEL,
     }
 
 
-def _confirmed_costs(config: PhiNetConfig, budgets: Budgets) -> dict:
-    """The cost model's per-network report for the chosen config, checked against the budgets."""
+def _figures(report: CostReport, latency_ms: float) -> dict:
+    """The budgeted figures of one network, keyed as the candidate table's columns."""
+    return {**{name: getattr(report, name) for name in TOTALS}, "latency_ms": latency_ms}
+
+
+def _confirmed_costs(config: PhiNetConfig, budgets: Budgets) -> tuple[CostReport, float]:
+    """The cost model's per-network report for the chosen config and its estimated latency,
+    checked against the budgets."""
     from advisor.cost import estimate
 
     report = estimate(config)
-    costs: dict = {name: int(getattr(report, name)) for name in TOTALS}
-    costs.update(report.work_totals())
-    costs["latency_ms"] = float(budgets.latency_ms_of(costs))
-    if not budgets.fits(costs):
+    latency_ms = float(budgets.latency_ms_of(report.work_totals()))
+    if not budgets.fits(_figures(report, latency_ms)):
         raise RuntimeError(
             f"cost model disagrees with its vectorized totals on {config}: "
-            f"{costs} does not fit {budgets}"
+            f"flash {report.flash_bytes}, arena {report.arena_bytes}, MACs {report.macs} "
+            f"latency {latency_ms} ms do not fit {budgets}"
         )
-    return costs
+    return report, latency_ms
 
 
 def _latency(value: float) -> float | None:
@@ -374,25 +300,20 @@ def _accuracy(prior, num_layers: int, params: int):
     return prediction, None
 
 
-def _binding(space: SearchSpace, budgets: Budgets, best: dict) -> list[str]:
+def _binding(space: SearchSpace, budgets: Budgets, best: Candidate) -> list[str]:
     """Budgets the next alpha step would break, most exceeded first; ["search range"] when
     alpha is already the grid's largest."""
     alphas = np.asarray(space.alphas)
-    index = int(np.searchsorted(alphas, best["alpha"] - 1e-9))
+    index = int(np.searchsorted(alphas, best.alpha - 1e-9))
     if index + 1 >= len(alphas):
         return ["search range"]
     step = row(
         evaluate(
-            space,
-            best["num_layers"],
-            alphas[index + 1 : index + 2],
-            best["beta"],
-            best["t0"],
-            budgets,
+            space, best.num_layers, alphas[index + 1 : index + 2], best.beta, best.t0, budgets
         ),
         0,
     )
-    ratios = {kind.name: step[kind.cost] / budgets.limit(kind) for kind in budgets.active()}
+    ratios = {kind.name: getattr(step, kind.cost) / limit for kind, limit in budgets.active()}
     return sorted(
         (name for name, ratio in ratios.items() if ratio > 1), key=lambda name: -ratios[name]
     )
@@ -423,29 +344,29 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
     out = []
     for label, candidate, _score in pareto_alternatives(table, best, objective):
         accuracy = (
-            prior.predict(candidate["num_layers"], candidate["params"])
-            if prior.has_curves
-            else None
+            prior.predict(candidate.num_layers, candidate.params) if prior.has_curves else None
         )
         out.append(
             {
                 "trade": label,
-                "config": {name: candidate[name] for name in ("alpha", "beta", "t0", "num_layers")}
+                "config": {
+                    name: getattr(candidate, name) for name in ("alpha", "beta", "t0", "num_layers")
+                }
                 | {
                     "resolution": space.resolution,
                     "in_channels": space.in_channels,
                     "num_classes": space.num_classes,
                 },
-                "params": candidate["params"],
-                "flash_bytes": candidate["flash_bytes"],
-                "peak_ram_bytes": candidate["peak_ram_bytes"],
-                "arena_bytes": candidate["arena_bytes"],
-                "macs": candidate["macs"],
-                "latency_ms": _latency(candidate["latency_ms"]),
+                "params": candidate.params,
+                "flash_bytes": candidate.flash_bytes,
+                "peak_ram_bytes": candidate.peak_ram_bytes,
+                "arena_bytes": candidate.arena_bytes,
+                "macs": candidate.macs,
+                "latency_ms": _latency(candidate.latency_ms),
                 "accuracy": None if accuracy is None else round(float(accuracy.accuracy), 3),
                 "accuracy_std": None if accuracy is None else round(float(accuracy.std), 3),
                 "sources": {
-                    "costs": sources.COST_MODEL,
+                    "costs": provenance.COST_MODEL,
                     "latency_ms": None if budgets.latency is None else budgets.latency.source,
                     "accuracy": None if accuracy is None else accuracy.source,
                 },

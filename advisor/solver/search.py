@@ -152,10 +152,37 @@ def rank_by_params(table: dict[str, np.ndarray]) -> np.ndarray:
     )
 
 
-def row(table: dict[str, np.ndarray], index: int) -> dict[str, float | int]:
-    """One candidate as plain Python numbers."""
-    out: dict[str, float | int] = {}
-    for name in (*CONFIG_COLUMNS, *COST_COLUMNS, "latency_ms"):
-        value = table[name][index]
-        out[name] = float(value) if name in FLOAT_COLUMNS else int(value)
-    return out
+class Candidate(NamedTuple):
+    """One row of a candidate table as plain Python numbers: the configuration, the cost
+    model's figures, the op count and work per op class, and the estimated latency (NaN
+    without a latency model)."""
+
+    num_layers: int
+    alpha: float
+    beta: float
+    t0: float
+    params: int
+    params_folded: int
+    macs: int
+    peak_ram_bytes: int
+    arena_bytes: int
+    flash_bytes: int
+    ops: int
+    work_conv_kxk: int
+    work_conv_1x1: int
+    work_depthwise: int
+    work_fully_connected: int
+    work_elementwise: int
+    work_pooling: int
+    latency_ms: float
+
+
+def row(table: dict[str, np.ndarray], index: int) -> Candidate:
+    """Row ``index`` of a candidate table."""
+    return Candidate._make(
+        float(table[name][index]) if name in FLOAT_COLUMNS else int(table[name][index])
+        for name in Candidate._fields
+    )
+
+
+assert Candidate._fields == (*CONFIG_COLUMNS, *COST_COLUMNS, "latency_ms")

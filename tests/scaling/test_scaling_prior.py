@@ -13,9 +13,9 @@ from scaling_synthetic import (
 )
 
 from advisor.errors import AdvisorError
+from advisor.provenance import SCALING_LAW
 from advisor.scaling import fit_prior, load_prior
 from advisor.scaling import prior as prior_module
-from advisor.sources import SCALING_LAW
 
 
 @pytest.fixture(scope="module")
