@@ -254,7 +254,8 @@ def _show_recommendation(data: dict) -> None:
         objective = "predicted accuracy" if estimates["accuracy"] is not None else "parameters"
         alternatives = Table(
             title="Cheaper alternatives, caps relative to the recommendation "
-            f"(Pareto set: {objective}" + " vs latency and RAM; cost model)",
+            f"(Pareto set: {objective} vs latency and RAM; cost model; latency "
+            f"{figures['latency_ms'] or 'not estimated: MACs stand in for it'})",
             title_justify="left",
         )
         with_accuracy = estimates["accuracy"] is not None
