@@ -45,8 +45,9 @@ PRIOR_SD = {
     "kernels": 0.7,  # a library's class ratio off the shared ratio by ~2x
     # the class ratios all libraries share, towards 1 (every class as fast as a kxk conv, the
     # single-number model): a library borrows another's class ratio only where its own rows
-    # say nothing. 0.25 was chosen over 3.0 and 0.5 (the only settings tried) for its lower
-    # leave-one-network-out error on tflm-cmsis-nn and x-cube-ai (bench/fit_latency_model.py).
+    # say nothing. 0.25 was chosen over 3.0 and 0.5 (with pair 0.35 or 0.7: the only settings
+    # tried) for its lower leave-one-network-out error on tflm-cmsis-nn and x-cube-ai
+    # (bench/fit_latency_model.py).
     "shared_ratio": 0.25,
     "engine_overhead": 1.0,  # an engine's per-op overhead off the shared one by ~2.7x
     "pair_overhead": 0.35,
