@@ -224,8 +224,16 @@ def _print_prior(prior) -> None:
             f"+/- {curve.std:.2f} % over {curve.params_low:,.0f}-{curve.params_high:,.0f}"
             f" params ({curve.source})"
         )
-    if not prior.has_curves:
+    for n, curve in sorted(prior.accuracy_curves.items()):
+        console.print(
+            f"accuracy curve N={n} (from {prior.accuracy_from}; predicts accuracy, not N): "
+            f"acc = {curve.c:.2f} - {curve.a:.4g} / P^{curve.phi:.3f} +/- {curve.std:.2f} % "
+            f"over {curve.params_low:,.0f}-{curve.params_high:,.0f} params ({curve.source})"
+        )
+    if not prior.predicts_accuracy:
         console.print("no accuracy curves: this prior picks N but predicts no accuracy.")
+    for part in prior.parts:
+        console.print(f"{part['part']}: from {part['from'] or 'nothing'} ({part['source']})")
     for name, row in prior.cv_rmse.items():
         console.print(f"CV RMSE {name}: {row['value']} % (source: {row['source']})")
     for caveat in prior.caveats:

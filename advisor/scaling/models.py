@@ -314,13 +314,16 @@ def fit_curve(
     p_ref: float | None = None,
     start: np.ndarray | None = None,
     restarts: int = RESTARTS,
+    exact: bool = False,
 ) -> Fit:
     """Fit one model to (params, accuracy). With `start` (a theta for the same p_ref, e.g. the
-    full-data fit) that start is tried first and the data-driven restarts only if it fails."""
+    full-data fit) that start is tried first and the data-driven restarts only if it fails.
+    A fit needs more points than coefficients; `exact=True` also takes as many (an exact
+    interpolation: leave-one-out over a handful of published points needs it)."""
     model = _model(model_name)
     params = np.asarray(params, dtype=float)
     y = np.asarray(accuracy, dtype=float)
-    if len(params) <= len(model.theta_names):
+    if len(params) < len(model.theta_names) + (0 if exact else 1):
         return Fit(
             model.name,
             np.full(len(model.theta_names), np.nan),

@@ -7,6 +7,9 @@
 3. At that N the configuration with the most parameters (accuracy rises with parameters at
    fixed N in every model the study fits), so also the highest predicted accuracy when the
    prior has curves; without curves accuracy is reported as unavailable, never invented.
+4. Accuracy is shown only inside the prior's regime (dataset, resolution), from its own curve
+   or the literature curve of the same regime; always beside the nearest measured networks
+   (`advisor.scaling.evidence`).
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ class Recommendation:
     alternatives: list[dict]
     warnings: list[str]
     resolutions: list[dict] = field(default_factory=list)
+    nearest_networks: list[dict] = field(default_factory=list)
+    outside_regime: str | None = None  # why no accuracy is shown: the query is not the prior's
 
     fits = True
 
@@ -99,13 +104,17 @@ class Recommendation:
             "use_percent": self.budgets.use_percent(_figures(costs, self.latency_ms)),
             "binding": self.binding[0] if self.binding else None,
             "binding_all": self.binding,
-            "n_rule": self.n_choice.to_dict(),
+            "n_rule": self.n_choice.to_dict()
+            | ({"predicted_accuracy": {}} if self.outside_regime else {}),
             "prior": {
                 "name": self.prior.name,
                 "source": self.prior.source,
                 "regime": dict(self.prior.regime),
                 "has_curves": bool(self.prior.has_curves),
+                "predicts_accuracy": bool(self.prior.predicts_accuracy),
+                "parts": list(self.prior.parts),
             },
+            "nearest_networks": self.nearest_networks,
             "alternatives": self.alternatives,
             "resolutions": self.resolutions,
             "warnings": self.warnings,
@@ -120,6 +129,8 @@ class Recommendation:
                 "accuracy": accuracy_source,
                 "budgets": dict(self.budgets.sources),
                 "n_rule": f"prior {self.prior.name}",
+                "nearest_networks": "each network's own row: literature (cited) or measured: "
+                "training run, from every shipped prior with rows and the --prior given",
             },
         }
 
@@ -187,12 +198,13 @@ def solve(
         num_classes=space.num_classes,
     )
     costs, latency_ms = _confirmed_costs(config, budgets)
-    accuracy, unavailable = _accuracy(prior, config.num_layers, costs.params)
+    outside = prior.not_covered(dataset, space.resolution)
+    accuracy, unavailable = _accuracy(prior, config.num_layers, costs.params, outside)
     warnings += _extrapolation_warnings(config, prior, costs.params)
     if accuracy is not None and bool(getattr(accuracy, "extrapolated", False)):
         warnings.append(
-            f"the predicted accuracy extrapolates {prior.name}'s N={config.num_layers} "
-            f"curve beyond the parameter counts it was fitted on"
+            f"the predicted accuracy extrapolates the N={config.num_layers} curve beyond the "
+            f"parameter counts it was fitted on ({accuracy.source})"
         )
     return Recommendation(
         board=board,
@@ -206,8 +218,12 @@ def solve(
         n_choice=n_choice,
         accuracy=accuracy,
         accuracy_unavailable=unavailable,
-        alternatives=_alternatives(space, budgets, prior, best, per_depth, n_choice),
+        alternatives=_alternatives(
+            space, budgets, prior, best, per_depth, n_choice, show_accuracy=outside is None
+        ),
         warnings=warnings,
+        nearest_networks=_nearest_networks(prior, config, costs.params, dataset),
+        outside_regime=outside,
     )
 
 
@@ -288,16 +304,34 @@ def _latency(value: float) -> float | None:
     return None if value != value else round(float(value), 3)
 
 
-def _accuracy(prior, num_layers: int, params: int):
-    if not prior.has_curves:
+def _accuracy(prior, num_layers: int, params: int, outside: str | None):
+    """The prediction to show, or None and why (`outside`: why the query lies outside the
+    prior's regime)."""
+    if outside:
+        return None, f"{outside}; see the nearest measured networks"
+    if not prior.predicts_accuracy:
         return None, (
             f"prior {prior.name} has no fitted accuracy curves for its regime; fit "
             f"one from trained networks (`advisor scaling`) to get a prediction"
         )
-    prediction = prior.predict(num_layers, params)
+    prediction = prior.predict_accuracy(num_layers, params)
     if prediction is None:
-        return None, f"prior {prior.name} has no curve for N={num_layers}"
+        return None, (
+            f"prior {prior.name} has no accuracy curve for N={num_layers} in its regime "
+            f"(too few published or measured networks of that depth); see the nearest "
+            f"measured networks"
+        )
     return prediction, None
+
+
+def _nearest_networks(prior, config: PhiNetConfig, params: int, dataset: str | None) -> list:
+    """The measured networks nearest the recommendation, on the query's dataset (else the
+    prior's)."""
+    from advisor.scaling.evidence import nearest, networks_for
+
+    query = (config.num_layers, params, config.resolution)
+    found = nearest(networks_for(prior), *query, dataset or prior.regime.get("dataset"))
+    return [network.to_dict(*query) for network in found]
 
 
 def _binding(space: SearchSpace, budgets: Budgets, best: Candidate) -> list[str]:
@@ -319,7 +353,9 @@ def _binding(space: SearchSpace, budgets: Budgets, best: Candidate) -> list[str]
     )
 
 
-def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict]:
+def _alternatives(
+    space, budgets, prior, best, per_depth, n_choice, show_accuracy: bool
+) -> list[dict]:
     """Cheaper options. With fitted curves they may use any N (accuracy compares across N);
     without, only the chosen N (parameter counts of different N do not compare)."""
     depths = list(per_depth) if prior.has_curves else [n_choice.num_layers]
@@ -344,7 +380,9 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
     out = []
     for label, candidate, _score in pareto_alternatives(table, best, objective):
         accuracy = (
-            prior.predict(candidate.num_layers, candidate.params) if prior.has_curves else None
+            prior.predict_accuracy(candidate.num_layers, candidate.params)
+            if show_accuracy
+            else None
         )
         out.append(
             {
@@ -365,6 +403,7 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
                 "latency_ms": _latency(candidate.latency_ms),
                 "accuracy": None if accuracy is None else round(float(accuracy.accuracy), 3),
                 "accuracy_std": None if accuracy is None else round(float(accuracy.std), 3),
+                "accuracy_extrapolated": None if accuracy is None else bool(accuracy.extrapolated),
                 "sources": {
                     "costs": provenance.COST_MODEL,
                     "latency_ms": None if budgets.latency is None else budgets.latency.source,

@@ -12,11 +12,6 @@ from advisor.boards import load_board
 from advisor.cli import main
 
 
-@pytest.fixture(autouse=True)
-def only_builtin_boards(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
 def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["advisor", *args])
     with pytest.raises(SystemExit) as exit_info:

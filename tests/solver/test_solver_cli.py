@@ -66,9 +66,13 @@ def test_stm32h7_json_shape_and_round_trip(recommend_json):
     config = PhiNetConfig.from_dict(data)
     assert config.to_dict() == data["config"]
     assert (config.resolution, config.num_classes, config.in_channels) == (160, 10, 3)
-    # the shipped prior has no fitted curves: accuracy is unavailable, with a reason
-    if not data["prior"]["has_curves"]:
+    # the default prior: the study's N rule; accuracy only from the published N=7 curve
+    assert not data["prior"]["has_curves"] and data["prior"]["predicts_accuracy"]
+    if data["config"]["num_layers"] == 7:
+        assert data["sources"]["accuracy"].startswith("predicted: literature prior")
+    else:
         assert data["estimates"]["accuracy"] is None and data["estimates"]["accuracy_unavailable"]
+    assert data["nearest_networks"]
     budgets = data["budgets"]
     estimates = data["estimates"]
     from advisor.latency import estimate_ops
@@ -247,3 +251,53 @@ def test_table_prints_latency_with_its_source_and_uncertainty(advisor):
     assert code == 0
     assert "estimated: latency model (tflm-cmsis-nn, calibrated on" in " ".join(out.split())
     assert " ± " in out
+
+
+def test_the_default_prediction_is_the_literature_curve_beside_the_nearest_networks(
+    advisor, recommend_json
+):
+    code, data = recommend_json("--board", "stm32h7")
+    assert code == 0 and data["config"]["num_layers"] == 7
+    estimates = data["estimates"]
+    # near the 88.9k published network (88.08 %); the exact size follows the latency model
+    assert 80_000 < estimates["params"] < 100_000
+    assert estimates["accuracy"] == pytest.approx(88.0, abs=0.3)
+    assert 0.758 <= estimates["accuracy_std"] < 1.5
+    assert data["sources"]["accuracy"].startswith("predicted: literature prior (phinet-published")
+    assert {part["from"] for part in data["prior"]["parts"]} == {
+        "study-published",
+        "phinet-published",
+        None,
+    }
+    nearest = data["nearest_networks"]
+    assert 1 <= len(nearest) <= 5 and all(item["same_num_layers"] for item in nearest[:3])
+    assert (nearest[0]["params"], nearest[0]["accuracy"]) == (88_901, 88.08)
+    assert nearest[0]["kind"] == "literature" and "huggingface.co/micromind" in nearest[0]["source"]
+    assert [item["log_distance"] for item in nearest] == sorted(
+        item["log_distance"] for item in nearest
+    )
+    for option in data["alternatives"]:  # the curve was fitted on 39,067-4,394,545 params
+        assert option["accuracy_extrapolated"] == (option["params"] < 39_067)
+    code, out, _err = advisor("recommend", "--board", "stm32h7")
+    shown = f"{estimates['accuracy']:.1f} ± {estimates['accuracy_std']:.1f} %"
+    assert code == 0 and shown in out and "Nearest measured networks" in out
+
+
+@pytest.mark.parametrize(
+    "args, outside",
+    [(("--resolution", "32"), "32x32"), (("--dataset", "cifar100"), "cifar100")],
+)
+def test_no_prediction_outside_the_priors_regime(advisor, recommend_json, args, outside):
+    code, data = recommend_json("--board", "stm32h7", *args)
+    assert code == 0
+    assert data["estimates"]["accuracy"] is None and data["sources"]["accuracy"] is None
+    assert outside in data["estimates"]["accuracy_unavailable"]
+    assert all(option["accuracy"] is None for option in data["alternatives"])
+    nearest = data["nearest_networks"]
+    assert nearest  # evidence instead of a curve
+    if outside == "32x32":
+        assert nearest[0]["regime"]["resolution"] == 32
+    else:
+        assert {item["regime"]["dataset"] for item in nearest} == {"CIFAR-100"}
+    code, out, _err = advisor("recommend", "--board", "stm32h7", *args)
+    assert code == 0 and "no prediction" in out and "literature prior" not in out
