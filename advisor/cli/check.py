@@ -19,10 +19,9 @@ def measure_and_judge(model_path: str, boards: list, latency_ms: float | None = 
     verdict for each board (flash, RAM, latency), as JSON data. `latency_ms` replaces the
     boards' latency budgets."""
     from advisor.export.firmware import firmware_arena_size
-    from advisor.export.fit import judge
+    from advisor.export.fit import judge_model
     from advisor.export.tflite_file import full_int8_problems, read_tflite
     from advisor.export.tflm import minimal_arena
-    from advisor.latency import estimate_ops
 
     if latency_ms is not None and not (latency_ms > 0 and latency_ms < float("inf")):
         raise AdvisorError(
@@ -33,27 +32,12 @@ def measure_and_judge(model_path: str, boards: list, latency_ms: float | None = 
     firmware_arena = firmware_arena_size(arena.arena_bytes)
     estimates, notes, fits = {}, {}, []
     for board in boards:
-        try:
-            model = board.latency_model()
-        except AdvisorError as err:
-            notes[board.id] = f"latency not judged: {err}"
-            fits.append(judge(board, info.size_bytes, arena.arena_bytes, None, latency_ms))
-            continue
-        estimate = estimate_ops(model, board.clock_hz, info.operators)
-        estimates[board.id] = estimate
-        notes[board.id] = "; ".join(
-            note for note in (model.extrapolation, board.latency_note()) if note
+        fit, estimate, notes[board.id] = judge_model(
+            board, info.size_bytes, arena.arena_bytes, info.operators, latency_ms
         )
-        fits.append(
-            judge(
-                board,
-                info.size_bytes,
-                arena.arena_bytes,
-                estimate.total_ms,
-                latency_ms,
-                estimate.source,
-            )
-        )
+        fits.append(fit)
+        if estimate is not None:
+            estimates[board.id] = estimate
     layers = [
         {
             "index": op.index,
@@ -80,7 +64,7 @@ def measure_and_judge(model_path: str, boards: list, latency_ms: float | None = 
         "ops": list(info.op_types),
         "layers": layers,
         "full_int8": not full_int8_problems(info),
-        "boards": [{**fit.to_dict(), "latency_note": notes[fit.board_id] or None} for fit in fits],
+        "boards": [{**fit.to_dict(), "latency_note": notes[fit.board_id]} for fit in fits],
         "sources": {
             "model_bytes": provenance.CONVERTER + " (size of the .tflite file)",
             "arena_bytes": provenance.TFLITE_MICRO + " (smallest arena it runs in, x86-64 host "

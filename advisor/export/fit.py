@@ -85,3 +85,30 @@ def judge(
         latency_budget_ms=budget,
         latency_source=latency_source,
     )
+
+
+def judge_model(
+    board: Board,
+    model_bytes: int,
+    arena_bytes: int,
+    operators,
+    latency_budget_ms: float | None = None,
+):
+    """The verdict for `board` on a parsed .tflite (`operators`: its ops with their work)
+    and the latency estimate it rests on: (BoardFit, LatencyEstimate or None, note). The
+    latency is not estimated, nor judged, where the board's core has no calibration; the
+    note then says why, else what the estimate extrapolates from (None when nothing)."""
+    from advisor.errors import AdvisorError
+    from advisor.latency import estimate_ops
+
+    try:
+        model = board.latency_model()
+    except AdvisorError as err:
+        fit = judge(board, model_bytes, arena_bytes, None, latency_budget_ms)
+        return fit, None, f"latency not judged: {err}"
+    estimate = estimate_ops(model, board.clock_hz, operators)
+    fit = judge(
+        board, model_bytes, arena_bytes, estimate.total_ms, latency_budget_ms, estimate.source
+    )
+    note = "; ".join(note for note in (model.extrapolation, board.latency_note()) if note)
+    return fit, estimate, note or None
