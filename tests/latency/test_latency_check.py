@@ -29,6 +29,7 @@ def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     return exit_info.value.code, out, err
 
 
+@pytest.mark.slow
 def test_latency_alone_decides_the_exit_code(monkeypatch, capsys, person_detection):
     """Person detection fits the RP2040's flash and RAM, but not its 100 ms budget (pico-
     tflmicro measured 824 ms); a 2 s budget fits, and so does the STM32H7."""

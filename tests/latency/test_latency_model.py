@@ -55,6 +55,7 @@ def test_rp2040_layers_keep_depthwise_slower_per_mac_than_1x1():
     assert per_mac["depthwise"] > 2 * per_mac["conv_1x1"]
 
 
+@pytest.mark.slow
 def test_the_shipped_coefficients_are_the_fit_of_the_published_rows(latency_data):
     """Never hand-tuned: refitting the published rows gives the shipped coefficients."""
     pytest.importorskip("scipy")
