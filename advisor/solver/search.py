@@ -58,7 +58,7 @@ class DepthSearch(NamedTuple):
 
 
 def search_depth(space: SearchSpace, budgets: Budgets, num_layers: int) -> DepthSearch:
-    """The (alpha, beta, t0) of the grid with the most parameters that fits all three budgets
+    """The (alpha, beta, t0) of the grid with the most parameters that fits every budget
     at depth `num_layers`: per (beta, t0) line, the largest fitting alpha.
 
     Costs never fall as alpha, beta or t0 grow, so the lines of least and most (beta, t0)
