@@ -18,7 +18,7 @@ from advisor.errors import AdvisorError
 from advisor.export.compile_check import CompileCheck, check_compiles
 from advisor.export.convert import run_onnx, to_onnx, to_tflite
 from advisor.export.firmware import firmware_arena_size, tflm_version, write_firmware
-from advisor.export.fit import BoardFit, judge
+from advisor.export.fit import BoardFit, judge_model
 from advisor.export.tflite_file import read_tflite
 from advisor.export.tflm import ArenaMeasurement, minimal_arena
 from advisor.export.verify import FLOAT_TOLERANCE, Int8Verification, float_max_abs_diff, verify_int8
@@ -169,6 +169,7 @@ def export_and_verify(
     )
     compile_checks = check_compiles(firmware.directory, firmware.resolver_methods)
     firmware_arena = firmware_arena_size(arena.arena_bytes, arena_limit)
+    parsed = read_tflite(int8)
     return ExportResult(
         tflite_path=tflite_path,
         onnx_path=onnx_path,
@@ -176,12 +177,15 @@ def export_and_verify(
         model_bytes=len(int8),
         arena=arena,
         firmware_arena_bytes=firmware_arena,
-        ops=read_tflite(int8).op_types,
+        ops=parsed.op_types,
         float_tflite_max_abs_diff=float_diff,
         onnx_max_abs_diff=onnx_diff,
         verification=verification,
         calibration_images=len(calibration),
-        fits=[judge(board, len(int8), arena.arena_bytes) for board in boards],
+        fits=[
+            judge_model(board, len(int8), arena.arena_bytes, parsed.operators)[0]
+            for board in boards
+        ],
         compile_checks=compile_checks,
         seconds=time.perf_counter() - started,
     )

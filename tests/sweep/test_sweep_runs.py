@@ -12,6 +12,7 @@ from advisor.cli import cli
 from advisor.config import PhiNetConfig
 from advisor.cost import estimate
 from advisor.errors import AdvisorError
+from advisor.scaling.results import load_results
 
 
 def sweep(*args, exit_code=0):
@@ -97,11 +98,10 @@ def test_a_different_regime_is_refused_and_the_store_left_alone(swept):
 
 
 def test_the_store_and_its_csv_export_load_as_scaling_results(swept, tmp_path):
-    results = pytest.importorskip("advisor.scaling.results")
-    from_store = results.load_results(swept["store"])
+    from_store = load_results(swept["store"])
     csv_path = tmp_path / "runs.csv"
     assert sweep("--store", str(swept["store"]), "--export", str(csv_path))["rows"] == 2
-    from_csv = results.load_results(csv_path)
+    from_csv = load_results(csv_path)
     assert (
         sorted(from_store.params)
         == sorted(from_csv.params)
@@ -111,6 +111,7 @@ def test_the_store_and_its_csv_export_load_as_scaling_results(swept, tmp_path):
     assert from_csv.regime() == {"dataset": "tiny", "resolution": 8, "epochs": 1}
 
 
+@pytest.mark.usefixtures("train_extra")
 def test_a_missing_data_set_is_refused_before_any_run(tmp_path, grid_file):
     store = tmp_path / "s.db"
     with pytest.raises(AdvisorError, match="no-such-data does not exist"):
@@ -126,6 +127,7 @@ def test_a_missing_data_set_is_refused_before_any_run(tmp_path, grid_file):
     assert not store.exists() or rows(store) == []
 
 
+@pytest.mark.usefixtures("train_extra")
 def test_an_unreadable_or_one_class_data_set_is_refused_before_any_run(tmp_path, grid_file):
     from synthetic_images import write_colour_folder
 
@@ -142,6 +144,7 @@ def test_an_unreadable_or_one_class_data_set_is_refused_before_any_run(tmp_path,
         assert not store.exists() or rows(store) == []
 
 
+@pytest.mark.slow  # two tiny sweeps (about 8 s)
 def test_a_run_whose_checkpoint_cannot_be_resumed_restarts_with_the_old_folder_kept(
     tmp_path, grid_file, tiny_data
 ):
@@ -176,6 +179,7 @@ def test_a_run_whose_checkpoint_cannot_be_resumed_restarts_with_the_old_folder_k
     assert Path(row["checkpoint"]).is_file() and (run_dir / "result.json").is_file()
 
 
+@pytest.mark.slow  # four tiny sweeps (about 15 s)
 def test_a_sweep_with_a_failed_run_exits_1_with_the_count_and_keeps_the_finished(
     tmp_path, grid_file, tiny_data
 ):
@@ -207,6 +211,7 @@ def test_a_sweep_with_a_failed_run_exits_1_with_the_count_and_keeps_the_finished
     assert (summary["done"], summary["failed"], summary["ran_now"]) == (2, 0, 1)
 
 
+@pytest.mark.slow  # a tiny sweep (about 5 s)
 def test_diverged_runs_are_stored_failed_with_the_reason(tmp_path, grid_file, tiny_data):
     store = tmp_path / "s.db"
     args = ["--grid", str(grid_file(TINY_CONFIGS[:1])), "--data", str(tiny_data), *TINY_REGIME]

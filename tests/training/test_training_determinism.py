@@ -8,8 +8,11 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
-from training_helpers import write_image_folder, zip_folder
+from synthetic_images import write_colour_folder, zip_folder
+
+pytestmark = pytest.mark.slow  # four Python processes load a folder and a zip (about 12 s)
 
 HASH_SEEDS = ("0", "1", "2", "3")
 
@@ -56,7 +59,7 @@ def _file_names(root):
 
 def test_the_70_15_15_split_is_the_same_under_every_hash_seed(tmp_path):
     # train, val and test folders: the pools' order decides the seeded partition
-    root = write_image_folder(tmp_path / "d", {"train": 10, "val": 4, "test": 6})
+    root = write_colour_folder(tmp_path / "d", {"train": 10, "val": 4, "test": 6})
     archive = zip_folder(root, tmp_path / "d.zip", top="d")
     names = _file_names(root)
     assert len(names) == 3 * 20  # every image is unique, so hashes identify files
