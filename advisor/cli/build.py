@@ -115,6 +115,7 @@ from advisor.training.recipe import SPLITS, STUDY_EPOCHS
 def build(
     board,
     board_file,
+    engine,
     data,
     epochs,
     out_dir,
@@ -149,7 +150,7 @@ def build(
     from advisor.training.session import set_threads
 
     set_threads(threads)
-    target = resolve_board(board, board_file)
+    target = resolve_board(board, board_file, engine)
     out = Path(out_dir)
     try:
         report = run_build(

@@ -15,9 +15,10 @@ from advisor import provenance
 from advisor.atomic import write_bytes_atomic
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
+from advisor.export.compile_check import CompileCheck, check_compiles
 from advisor.export.convert import run_onnx, to_onnx, to_tflite
 from advisor.export.firmware import firmware_arena_size, tflm_version, write_firmware
-from advisor.export.fit import BoardFit, judge
+from advisor.export.fit import BoardFit, judge_model
 from advisor.export.tflite_file import read_tflite
 from advisor.export.tflm import ArenaMeasurement, minimal_arena
 from advisor.export.verify import FLOAT_TOLERANCE, Int8Verification, float_max_abs_diff, verify_int8
@@ -48,6 +49,7 @@ class ExportResult:
     verification: Int8Verification
     calibration_images: int
     fits: list[BoardFit] = field(default_factory=list)
+    compile_checks: list[CompileCheck] = field(default_factory=list)
     seconds: float = 0.0
     activation_ranges: str = "converter: min/max over the calibration images"
 
@@ -94,6 +96,13 @@ class ExportResult:
                 **self.verification.to_dict(),
                 "source": f"{provenance.TFLITE_MICRO} vs tf.lite reference kernels vs "
                 "PyTorch, on the test images",
+            },
+            "firmware_compiles": {
+                "value": [check.to_dict() for check in self.compile_checks],
+                "source": "measured: model_data.cc and model_config.h compiled (syntax only) "
+                "with each compiler listed"
+                if self.compile_checks
+                else "not checked: no C++ compiler (g++, arm-none-eabi-g++) on PATH",
             },
             "calibration_images": self.calibration_images,
             "activation_ranges": self.activation_ranges,
@@ -165,7 +174,9 @@ def export_and_verify(
         preprocessing=preprocessing,
         arena_limit=arena_limit,
     )
+    compile_checks = check_compiles(firmware.directory, firmware.resolver_methods)
     firmware_arena = firmware_arena_size(arena.arena_bytes, arena_limit)
+    parsed = read_tflite(int8)
     return ExportResult(
         tflite_path=tflite_path,
         onnx_path=onnx_path,
@@ -173,12 +184,16 @@ def export_and_verify(
         model_bytes=len(int8),
         arena=arena,
         firmware_arena_bytes=firmware_arena,
-        ops=read_tflite(int8).op_types,
+        ops=parsed.op_types,
         float_tflite_max_abs_diff=float_diff,
         onnx_max_abs_diff=onnx_diff,
         verification=verification,
         calibration_images=len(calibration),
-        fits=[judge(board, len(int8), arena.arena_bytes) for board in boards],
+        fits=[
+            judge_model(board, len(int8), arena.arena_bytes, parsed.operators)[0]
+            for board in boards
+        ],
+        compile_checks=compile_checks,
         seconds=time.perf_counter() - started,
         **({"activation_ranges": ranges_source} if ranges is not None else {}),
     )

@@ -69,6 +69,12 @@ def markdown(report: dict[str, Any]) -> str:
             f"{fit['ram_margin_bytes']:,} B ({provenance.BOARD_PROFILE} budgets minus the "
             "measured model bytes and arena).",
         ]
+        if fit.get("latency_ms") is not None:
+            lines += [
+                "",
+                f"Latency {fit['latency_ms']:,.1f} ms on {fit['engine']} against a "
+                f"{fit['latency_budget_ms']:g} ms budget ({fit['latency_source']}).",
+            ]
     lines += [
         "",
         "## Accuracy",
@@ -105,6 +111,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         *[f"- {name}: `{path}`" for name, path in export["files"].items()],
         "- firmware/main.cc is an example to build with TensorFlow Lite Micro for the board.",
+        f"- firmware/model_data.cc and model_config.h: {_compiled(export)}.",
         "",
     ]
     if report.get("warnings"):
@@ -143,3 +150,12 @@ def _drop(verification: dict) -> str:
     if verification["float_top1"] is None:
         return "-"
     return f"{100 * (verification['float_top1'] - verification['int8_top1']):.2f} points"
+
+
+def _compiled(export: dict) -> str:
+    compiles = export.get("firmware_compiles")
+    if compiles is None:
+        return "not compiled"
+    if not compiles["value"]:
+        return compiles["source"]
+    return "compile with " + ", ".join(check["compiler"] for check in compiles["value"])

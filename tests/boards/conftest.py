@@ -19,8 +19,7 @@ ram_bytes = "128KB"
 reserved_flash_bytes = "64KB"
 reserved_ram_bytes = "8KB"
 runtime = "TensorFlow Lite Micro"
-macs_per_cycle = 0.25
-macs_per_cycle_source = "test"
+engine = "tflm-cmsis-nn"
 latency_ms = 50
 """
 

@@ -4,6 +4,7 @@ bundle; a board it does not fit gives exit 1 and keeps every file."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -128,3 +129,26 @@ def test_build_qat_never_keeps_post_training_only(monkeypatch, capsys, inputs, t
     assert [(row["method"], row["kept"]) for row in rows] == [("ptq", True)]
     assert rows[0]["activation_ranges"].startswith("converter: min/max")
     assert not (out / "qat").exists() and not (out / "training" / "qat").exists()
+
+
+def test_build_with_hostile_class_names_writes_firmware_that_compiles(
+    monkeypatch, capsys, inputs, tmp_path
+):
+    from advisor.export.compile_check import available_compilers
+
+    data = tmp_path / "hostile"
+    shutil.copytree(inputs[0], data)
+    names = {"red": 'r"e\\d\r*', "green": "gr??=een\t", "blue": "bl\u00fc \u732b"}
+    for split in ("train", "test"):
+        for old, new in names.items():
+            (data / split / old).rename(data / split / new)
+    out = tmp_path / "build"
+    assert run_build(monkeypatch, capsys, (data, *inputs[1:]), out, "stm32h7") == 0
+    report = json.loads(capsys.readouterr().out)
+    compiled = [check["compiler"] for check in report["export"]["firmware_compiles"]["value"]]
+    assert compiled == list(available_compilers())
+    markdown = (out / "report.md").read_text()
+    assert ("compile with" if compiled else "no C++ compiler") in markdown
+    config = (out / "firmware" / "model_config.h").read_bytes()
+    assert b"\r" not in config and b"??" not in config and b"*/" not in config
+    assert sorted(report["classes"]) == sorted(names.values())
