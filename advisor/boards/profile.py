@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from advisor.boards.sizes import parse_frequency, parse_size
+from advisor.boards.sizes import format_frequency, parse_frequency, parse_size
 from advisor.errors import AdvisorError
+from advisor.validation import INT64_MAX, positive_real
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -69,6 +70,12 @@ class Board:
 
     def __post_init__(self) -> None:
         _validate(self, where=self.path or "board profile")
+        try:
+            self.mac_budget()
+        except AdvisorError as err:
+            raise AdvisorError(
+                f"{self.path or 'board profile'}: {err} (or lower clock_hz / macs_per_cycle)"
+            ) from None
 
     @property
     def flash_budget_bytes(self) -> int:
@@ -83,12 +90,19 @@ class Board:
     def mac_budget(self, latency_ms: float | None = None) -> int:
         """int8 MACs the default runtime runs in `latency_ms` (default: the profile's):
         latency x clock x MACs per cycle."""
-        latency = self.latency_ms if latency_ms is None else latency_ms
-        if isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency <= 0:
+        latency = positive_real(
+            self.latency_ms if latency_ms is None else latency_ms,
+            "latency_ms",
+            fix="give a positive number of milliseconds, e.g. 100",
+        )
+        macs = latency / 1000 * self.clock_hz * self.macs_per_cycle
+        if macs > INT64_MAX:
             raise AdvisorError(
-                f"latency_ms must be a positive number of milliseconds, got {latency!r}"
+                f"a latency of {latency:g} ms on {self.id} ({format_frequency(self.clock_hz)}, "
+                f"{self.macs_per_cycle:g} MACs/cycle) allows {macs:.3g} MACs, beyond the cost "
+                f"model's 64-bit counts (at most {INT64_MAX:.3g}): give a shorter latency"
             )
-        return int(latency / 1000 * self.clock_hz * self.macs_per_cycle)
+        return int(macs)
 
     def with_overrides(self, **fields: Any) -> Board:
         """A copy with `fields` replaced, sizes as ints or strings ("256KB"), validated."""
@@ -160,11 +174,12 @@ def _normalize(data: dict[str, Any], where: str) -> dict[str, Any]:
                 f'{where}: field {name} must be a list of strings, e.g. {name} = ["..."]'
             )
         out[name] = tuple(value)
-    for name in ("macs_per_cycle", "latency_ms"):
-        value = data[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise AdvisorError(f"{where}: field {name} must be a number, got {value!r}")
-        out[name] = float(value)
+    for name, example in (("macs_per_cycle", "0.25"), ("latency_ms", "100")):
+        out[name] = positive_real(
+            data[name],
+            f"{where}: field {name}",
+            fix=f"write a finite number, e.g. {name} = {example}",
+        )
     return out
 
 
@@ -176,9 +191,7 @@ def _validate(board: Board, where: str) -> None:
         if not getattr(board, name).strip():
             raise AdvisorError(f"{where}: field {name} is empty")
     for name in POSITIVE_FIELDS:
-        value = getattr(board, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise AdvisorError(f"{where}: field {name} must be positive, got {value!r}")
+        positive_real(getattr(board, name), f"{where}: field {name}", fix="give a positive value")
     for name in ("reserved_flash_bytes", "reserved_ram_bytes"):
         value = getattr(board, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -11,6 +11,7 @@ import click
 from advisor import sources
 from advisor.cli.boards import board_options, resolve_board
 from advisor.errors import AdvisorError, DoesNotFit, NothingFits
+from advisor.validation import RESOLUTION
 
 STUDY_EPOCHS, STUDY_WARMUP = 110, 10
 
@@ -40,7 +41,7 @@ STUDY_EPOCHS, STUDY_WARMUP = 110, 10
 )
 @click.option(
     "--resolution",
-    type=int,
+    type=RESOLUTION,
     help="Input side in pixels (default: the --config's, else 160 as in the study).",
 )
 @click.option(
@@ -145,7 +146,8 @@ def build(
     target = resolve_board(board, board_file)
     out = Path(out_dir)
     config = PhiNetConfig.from_json_file(config_path) if config_path else None
-    resolution = resolution or (config.resolution if config else 160)
+    if resolution is None:
+        resolution = config.resolution if config else 160
     warnings: list[str] = []
 
     splits = load_dataset(

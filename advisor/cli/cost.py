@@ -12,6 +12,7 @@ from advisor import sources
 from advisor.config import PhiNetConfig
 from advisor.cost.model import ARENA_SOURCE
 from advisor.errors import AdvisorError
+from advisor.validation import RESOLUTION
 
 FLASH_NOTE = (
     "estimate: int8 weights, int32 biases and quantization data, plus flatbuffer "
@@ -133,7 +134,7 @@ def _print_tables(report, per_layer: bool) -> None:
 @click.option("--beta", type=float, help="Shape factor.")
 @click.option("--t0", type=float, help="Base expansion factor.")
 @click.option("--layers", type=int, help="Number of blocks N.")
-@click.option("--resolution", type=int, help="Input side in pixels (default 160).")
+@click.option("--resolution", type=RESOLUTION, help="Input side in pixels (default 160).")
 @click.option("--classes", type=int, help="Classifier outputs (default 10).")
 @click.option("--channels", type=int, help="Input channels (default 3).")
 @click.option("--divisor", type=int, help="Channel rounding divisor (default 1).")

@@ -8,13 +8,14 @@ import click
 
 from advisor.cli.boards import board_options, resolve_board
 from advisor.errors import AdvisorError, NothingFits
+from advisor.validation import CHANNELS, CLASSES, MAX_RESOLUTION, RESOLUTION, integer
 
 
 @click.command()
 @board_options
 @click.option(
     "--resolution",
-    type=int,
+    type=RESOLUTION,
     help="Side of the square input image in pixels [default: 160, the study's].",
 )
 @click.option(
@@ -27,7 +28,7 @@ from advisor.errors import AdvisorError, NothingFits
 @click.option(
     "--classes",
     "num_classes",
-    type=int,
+    type=CLASSES,
     default=10,
     show_default=True,
     help="Number of output classes.",
@@ -35,7 +36,7 @@ from advisor.errors import AdvisorError, NothingFits
 @click.option(
     "--channels",
     "in_channels",
-    type=int,
+    type=CHANNELS,
     default=3,
     show_default=True,
     help="Input channels (3 for RGB, 1 for grayscale).",
@@ -127,12 +128,16 @@ def _parse_resolutions(text: str | None) -> list[int]:
     for item in text.replace(" ", "").split(","):
         if not item:
             continue
-        if not item.isdigit() or int(item) < 1:
-            raise AdvisorError(
-                f"--search-resolution: {item!r} is not a positive integer: give a "
-                f"comma-separated list such as 32,64,96,128,160"
+        values.append(
+            integer(
+                item,
+                f"--search-resolution {item!r}",
+                low=1,
+                high=MAX_RESOLUTION,
+                fix=f"give a comma-separated list of sides 1 to {MAX_RESOLUTION}, "
+                "such as 32,64,96,128,160",
             )
-        values.append(int(item))
+        )
     if not values:
         raise AdvisorError("--search-resolution is empty: give e.g. 32,64,96,128,160")
     return sorted(set(values))

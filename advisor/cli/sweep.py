@@ -9,6 +9,7 @@ import click
 
 from advisor.errors import AdvisorError
 from advisor.sources import COST_MODEL, TRAINING
+from advisor.validation import RESOLUTION
 
 
 @click.command()
@@ -35,7 +36,9 @@ from advisor.sources import COST_MODEL, TRAINING
     default=None,
     help="Label of the data set in the regime (default: the data path's name).",
 )
-@click.option("--resolution", type=int, default=None, help="Training resolution (side in pixels).")
+@click.option(
+    "--resolution", type=RESOLUTION, default=None, help="Training resolution (side in pixels)."
+)
 @click.option("--epochs", type=int, default=None, help="Training epochs after warm-up.")
 @click.option(
     "--warmup-epochs", type=int, default=None, help="Warm-up epochs (default: the recipe's)."

@@ -10,6 +10,7 @@ import click
 
 from advisor import sources
 from advisor.errors import AdvisorError
+from advisor.validation import RESOLUTION
 
 STUDY_EPOCHS, STUDY_WARMUP = 110, 10
 
@@ -76,7 +77,7 @@ def _override(recipe_dict: dict, **values) -> dict:
 @click.option("--optimizer", type=click.Choice(["lamb", "adamw", "sgd"]), help="Default lamb.")
 @click.option(
     "--resolution",
-    type=int,
+    type=RESOLUTION,
     help="Training resolution (default: the config's, else the study's 160).",
 )
 @click.option("--seed", type=int, help="Seeds the split, initialisation, order and augmentation.")

@@ -9,6 +9,7 @@ import numpy as np
 from advisor.boards import Board, parse_size
 from advisor.errors import AdvisorError
 from advisor.sources import BOARD_PROFILE
+from advisor.validation import INT64_MAX, integer, positive_real
 
 COMMAND_LINE = "command line"
 
@@ -73,15 +74,11 @@ def budgets_for(
     which the MAC budget is derived when `macs` is not given."""
     sources = dict.fromkeys(("flash_bytes", "ram_bytes", "macs", "latency_ms"), BOARD_PROFILE)
     if latency_ms is not None:
-        if (
-            isinstance(latency_ms, bool)
-            or not isinstance(latency_ms, (int, float))
-            or not latency_ms > 0
-        ):
-            raise AdvisorError(
-                f"latency target must be a positive number of milliseconds, got "
-                f"{latency_ms!r}: e.g. --latency-ms 100"
-            )
+        latency_ms = positive_real(
+            latency_ms,
+            "latency target",
+            fix="give a positive, finite number of milliseconds, e.g. --latency-ms 100",
+        )
         sources["latency_ms"] = sources["macs"] = COMMAND_LINE
     target_ms = float(board.latency_ms if latency_ms is None else latency_ms)
     flash_budget = _positive_size(flash, "flash budget", "--flash 512KB")
@@ -122,11 +119,10 @@ def _positive_size(value: int | str | None, what: str, example: str) -> int | No
 def _positive_count(value: int | str | None, what: str, example: str) -> int | None:
     if value is None:
         return None
-    text = str(value).strip().replace("_", "")
-    try:
-        count = int(float(text)) if "e" in text.lower() else int(text)
-    except ValueError:
-        raise AdvisorError(f"{what} {value!r} is not a number: e.g. {example} or 2e7") from None
-    if count <= 0:
-        raise AdvisorError(f"{what} must be positive, got {value!r}: e.g. {example}")
-    return count
+    return integer(
+        value,
+        what,
+        low=1,
+        high=INT64_MAX,
+        fix=f"give a whole, positive number, e.g. {example} or 2e7",
+    )
