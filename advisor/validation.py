@@ -75,7 +75,7 @@ def integer(
 ) -> int:
     """`value` as a Python int in [low, high]: an int, a numpy integer, or a float / text that
     is exactly a whole number. Anything else raises an AdvisorError naming `name` and `fix`."""
-    if isinstance(value, (bool, complex)) or isinstance(value, bytes):
+    if isinstance(value, (bool, complex, bytes)):
         raise _fail(name, f"must be a whole number, got {value!r}", fix)
     if isinstance(value, numbers.Integral):
         number = int(value)
@@ -154,12 +154,8 @@ class Integer(click.ParamType):
         self.low, self.high, self.fix = low, high, fix
 
     def convert(self, value, param, ctx):
-        if isinstance(value, int) and not isinstance(value, bool):
-            text = value
-        else:
-            text = str(value)
         try:
-            return integer(text, "value", low=self.low, high=self.high, fix=self.fix)
+            return integer(value, "value", low=self.low, high=self.high, fix=self.fix)
         except AdvisorError as err:
             self.fail(str(err).removeprefix("value "), param, ctx)
 
