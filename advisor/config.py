@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from advisor.errors import AdvisorError
+from advisor.files import read_json_object
 from advisor.validation import (
     MAX_CHANNELS,
     MAX_CLASSES,
@@ -102,13 +102,4 @@ class PhiNetConfig:
 
     @classmethod
     def from_json_file(cls, path: str | Path) -> PhiNetConfig:
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise AdvisorError(f"config file {path} does not exist") from None
-        except json.JSONDecodeError as err:
-            raise AdvisorError(f"config file {path} is not valid JSON: {err}") from None
-        if not isinstance(data, Mapping):
-            raise AdvisorError(f"config file {path} must hold a JSON object")
-        return cls.from_dict(data)
+        return cls.from_dict(read_json_object(path, "config file"))

@@ -12,6 +12,7 @@ from typing import Any
 
 from advisor.boards.sizes import format_frequency, parse_frequency, parse_size
 from advisor.errors import AdvisorError
+from advisor.files import read_text
 from advisor.validation import INT64_MAX, positive_real
 
 if sys.version_info >= (3, 11):
@@ -126,13 +127,9 @@ class Board:
 def board_from_toml(path: str | os.PathLike) -> Board:
     """Read and validate one board profile; errors name the file and the field."""
     path = Path(path)
+    text = read_text(path, "board file")
     try:
-        with path.open("rb") as file:
-            raw = tomllib.load(file)
-    except FileNotFoundError:
-        raise AdvisorError(f"board file {path} does not exist: check the path") from None
-    except OSError as err:
-        raise AdvisorError(f"cannot read board file {path}: {err.strerror}") from None
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise AdvisorError(f"{path}: malformed TOML ({err}): fix the syntax") from None
     settable = set(_FIELD_NAMES) - {"path"}  # path is where the file lies, not a setting

@@ -132,7 +132,12 @@ def sweep(
     if export_csv:
         if not Path(store).exists():
             raise AdvisorError(f"store {store} does not exist; run a sweep into it first")
-        with SweepStore(store) as opened:
+        if not Path(export_csv).parent.is_dir():
+            raise AdvisorError(
+                f"the folder of --export {export_csv} does not exist: create it, or give a "
+                "path in an existing folder"
+            )
+        with SweepStore(store, read_only=True) as opened:
             count = opened.export_csv(export_csv)
         _emit(
             {"store": store, "csv": export_csv, "rows": count},

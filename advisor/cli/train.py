@@ -10,6 +10,7 @@ import click
 
 from advisor import sources
 from advisor.errors import AdvisorError
+from advisor.files import read_json_object
 from advisor.validation import RESOLUTION
 
 STUDY_EPOCHS, STUDY_WARMUP = 110, 10
@@ -169,7 +170,7 @@ def train(
 
     base = Recipe.study().to_dict()
     if resume and (out / "recipe.json").is_file():
-        base = json.loads((out / "recipe.json").read_text())
+        base = read_json_object(out / "recipe.json", "the run's recipe file")
     elif resolution is None:
         base["resolution"] = config.resolution if config_path else base["resolution"]
     if warmup_epochs is None and epochs is not None and not resume:
@@ -195,7 +196,11 @@ def train(
     if data is None:
         if not (resume and (out / "data.json").is_file()):
             raise AdvisorError("no data given: pass --data cifar10|cifar100|FOLDER|ZIP")
-        data = json.loads((out / "data.json").read_text())["source"]
+        data = read_json_object(out / "data.json", "the run's data file").get("source")
+        if not isinstance(data, str):
+            raise AdvisorError(
+                f"{out / 'data.json'} names no data source: pass --data cifar10|FOLDER|ZIP"
+            )
     splits = load_dataset(
         data,
         recipe.resolution,

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from advisor.errors import AdvisorError
+from advisor.files import read_json
 from advisor.scaling import segmentation
 from advisor.scaling.cv import TRAIN_FRACTION, fold_rmses, split_indices
 from advisor.scaling.models import MODELS, fit_curve
@@ -339,16 +340,13 @@ def _default_prior_path() -> Path:
 
 def _is_prior_json(path: Path) -> bool:
     try:
-        return json.loads(path.read_text()).get("format") == FORMAT
+        return json.loads(path.read_bytes().decode("utf-8-sig")).get("format") == FORMAT
     except (json.JSONDecodeError, AttributeError, UnicodeDecodeError):
         return False
 
 
 def _load_json(path: Path) -> Prior:
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise AdvisorError(f"{path}: not valid JSON ({err.msg}, line {err.lineno}).") from None
+    data = read_json(path, "prior file")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise AdvisorError(f'{path}: not a prior file (expected "format": "{FORMAT}").')
     for key in ("name", "source", "regime"):

@@ -33,6 +33,7 @@ import tomllib
 
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
+from advisor.files import read_text
 
 STUDY_FACTORS: dict[str, tuple[float, ...]] = {
     "alpha": (0.15, 0.3, 0.5, 0.9, 1.5),
@@ -107,14 +108,9 @@ def load_grid(spec: str | Path) -> list[GridPoint]:
 
 
 def _read(path: Path) -> Any:
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise AdvisorError(
-            f"grid file {path} does not exist; pass 'study' or a TOML/JSON file"
-        ) from None
-    except (IsADirectoryError, UnicodeDecodeError) as err:
-        raise AdvisorError(f"grid file {path} is not a readable text file: {err}") from None
+    if not path.exists():
+        raise AdvisorError(f"grid file {path} does not exist; pass 'study' or a TOML/JSON file")
+    text = read_text(path, "grid file")
     if path.suffix.lower() == ".json":
         try:
             return json.loads(text)

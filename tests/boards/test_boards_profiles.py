@@ -82,7 +82,7 @@ def test_with_overrides_validates_and_parses_sizes():
     assert h7.reserved_ram_bytes == 16 * 1024, "the original is unchanged"
     with pytest.raises(AdvisorError, match="reserved_ram_bytes .* leaves nothing"):
         h7.with_overrides(reserved_ram_bytes="512KB")
-    with pytest.raises(AdvisorError, match="clock_hz must be positive"):
+    with pytest.raises(AdvisorError, match="clock_hz must be a positive number"):
         h7.with_overrides(clock_hz=0)
     with pytest.raises(AdvisorError, match="did you mean ram_bytes"):
         h7.with_overrides(ram_byte=1)
