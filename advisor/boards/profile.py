@@ -172,6 +172,11 @@ def _normalize(data: dict[str, Any], where: str) -> dict[str, Any]:
             )
         out[name] = tuple(value)
     for name, example in (("macs_per_cycle", "0.25"), ("latency_ms", "100")):
+        if isinstance(data[name], str):
+            raise AdvisorError(
+                f"{where}: field {name} must be a number, got {data[name]!r}: write "
+                f"{name} = {example} (no quotes)"
+            )
         out[name] = positive_real(
             data[name],
             f"{where}: field {name}",

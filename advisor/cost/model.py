@@ -35,7 +35,6 @@ Conventions (the tests check each against micromind 0.2.1's PhiNet):
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -461,9 +460,6 @@ def estimate(config: PhiNetConfig) -> CostReport:
             f"estimate() takes a PhiNetConfig, got {type(config).__name__}; "
             "build one with PhiNetConfig(...) or PhiNetConfig.from_dict(...)"
         )
-    for name in ("alpha", "beta", "t0"):
-        if not math.isfinite(getattr(config, name)):
-            raise AdvisorError(f"PhiNet {name} must be finite, got {getattr(config, name)}")
     graph = _graph(config.alpha, config.beta, config.t0, **_structure(config))
     # One configuration runs on Python ints all the way: no conversion needed.
     layers = [

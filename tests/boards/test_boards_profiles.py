@@ -167,11 +167,11 @@ def _write(tmp_path: Path, text: str) -> Path:
         ),
         (
             lambda t: t.replace("macs_per_cycle = 0.25", "macs_per_cycle = 0"),
-            r"field macs_per_cycle must be positive",
+            r"field macs_per_cycle must be a positive number",
         ),
         (
             lambda t: t.replace("latency_ms = 50", "latency_ms = -5"),
-            r"field latency_ms must be positive",
+            r"field latency_ms must be a positive number",
         ),
         (lambda t: t.replace('clock_hz = "100MHz"\n', ""), r"missing field\(s\) clock_hz"),
         (
@@ -208,7 +208,7 @@ def test_a_broken_user_profile_stops_listing_with_its_name(user_folder):
 
 
 def test_direct_construction_is_validated():
-    with pytest.raises(AdvisorError, match="flash_bytes must be positive"):
+    with pytest.raises(AdvisorError, match="flash_bytes must be a positive number"):
         Board(
             id="b",
             name="B",
