@@ -73,6 +73,7 @@ class _Worker:
         self.model_path = os.path.join(self._directory.name, "model.tflite")
         with open(self.model_path, "wb") as file:
             file.write(model)
+        self._log_path = os.path.join(self._directory.name, "worker.log")
         self._process: subprocess.Popen | None = None
 
     def request(
@@ -84,13 +85,14 @@ class _Worker:
         outputs: str | None = None,
     ) -> dict:
         if self._process is None:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "advisor.export.tflm_worker", self.model_path],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-            )
+            with open(self._log_path, "wb") as log:  # the child's traceback, when it dies
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "advisor.export.tflm_worker", self.model_path],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    text=True,
+                )
         message = {"arena": arena, "allocations": allocations, "inputs": inputs, "outputs": outputs}
         self._process.stdin.write(json.dumps(message) + "\n")
         self._process.stdin.flush()
@@ -98,11 +100,15 @@ class _Worker:
         if not line:  # the interpreter crashed the child
             code = self._process.wait()
             self._process = None
+            with open(self._log_path, "rb") as log:
+                lines = log.read().decode("utf-8", "replace").strip().splitlines()
             return {
                 "ok": False,
                 "log": f"TFLite Micro crashed (exit code {code})",
                 "allocations": "",
                 "crashed": True,
+                "exit_code": code,
+                "error": lines[-1] if lines else "",
             }
         return json.loads(line)
 
@@ -130,6 +136,22 @@ def _raise_if_unsupported(log: str) -> None:
         )
 
 
+def _raise_if_the_model_is_broken(reply: dict, only_crashes: bool, at_limit: bool) -> None:
+    """A child that exits with an error (a Python exception, not a signal) failed to load the
+    model, whatever the arena; one that crashed at every size up to the limit did not run
+    out of arena either. Either way the .tflite is at fault, not the arena."""
+    if not reply.get("crashed"):
+        return
+    exited_with_error = reply.get("exit_code", 0) > 0
+    if exited_with_error or (only_crashes and at_limit):
+        detail = reply.get("error") or reply["log"]
+        raise AdvisorError(
+            f"TFLite Micro cannot load the model ({detail}): the .tflite is corrupt or not a "
+            "model TFLite Micro reads, whatever the arena size; export it again (advisor "
+            "build) or check the file you passed"
+        )
+
+
 @dataclass(frozen=True)
 class ArenaMeasurement:
     """The smallest tensor arena TFLM ran the model in, and how it splits.
@@ -151,11 +173,14 @@ def minimal_arena(model: bytes, *, granularity: int = 16, limit: int = 1 << 30) 
     allocates and invokes ``model``. Raises AdvisorError naming an unsupported op."""
     with _Worker(model) as worker:
         high = max(4096, 4 * len(model)) // granularity * granularity
+        only_crashes = True
         while True:
             reply = worker.request(high)
             if reply["ok"]:
                 break
             _raise_if_unsupported(reply["log"])
+            _raise_if_the_model_is_broken(reply, only_crashes, at_limit=high >= limit)
+            only_crashes = only_crashes and reply.get("crashed", False)
             if high >= limit:
                 last = reply["log"].strip().splitlines()
                 raise AdvisorError(
@@ -214,6 +239,7 @@ def run_tflm(model: bytes, inputs: np.ndarray, arena_size: int) -> np.ndarray:
         reply = worker.request(arena_size, inputs=inputs_path, outputs=outputs_path)
         if not reply["ok"]:
             _raise_if_unsupported(reply["log"])
+            _raise_if_the_model_is_broken(reply, only_crashes=False, at_limit=False)
             raise AdvisorError(
                 f"TFLite Micro could not run the model in a {arena_size:,} B arena: "
                 f"{reply['log'].strip()[-300:]}"
