@@ -60,7 +60,12 @@ def test_numpy_scalars_are_accepted_the_same_everywhere():
 
 @pytest.mark.parametrize(
     "field, value",
-    [("resolution", 0), ("resolution", MAX_RESOLUTION + 1), ("num_classes", 0), ("alpha", math.inf)],
+    [
+        ("resolution", 0),
+        ("resolution", MAX_RESOLUTION + 1),
+        ("num_classes", 0),
+        ("alpha", math.inf),
+    ],
 )
 def test_config_and_search_space_share_the_bounds(field, value):
     fields = dict(alpha=0.5, beta=1, t0=6, num_layers=7)

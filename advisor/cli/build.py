@@ -131,7 +131,7 @@ def build(
     from advisor.training.checkpoint import load_checkpoint
     from advisor.training.data import default_cache_dir, load_dataset
     from advisor.training.recipe import Recipe
-    from advisor.training.trainer import train
+    from advisor.training.trainer import resolve_device, train
 
     for name, value, low in (
         ("--epochs", epochs, 1),
@@ -141,6 +141,7 @@ def build(
     ):
         if value < low:
             raise AdvisorError(f"{name} must be at least {low}, got {value}")
+    resolve_device(device)  # an unknown device fails before any data is read
     if threads:
         torch.set_num_threads(threads)
     target = resolve_board(board, board_file)

@@ -136,6 +136,7 @@ def train(
     from advisor.config import PhiNetConfig
     from advisor.training.data import default_cache_dir, load_dataset
     from advisor.training.recipe import Recipe
+    from advisor.training.trainer import resolve_device
     from advisor.training.trainer import train as run_training
 
     out = Path(out_dir)
@@ -144,6 +145,7 @@ def train(
             f"{out} already holds a training run (last.pt); pass --resume to "
             f"continue it, or choose another --out"
         )
+    resolve_device(device)  # an unknown device fails before any data is read
     if threads is not None:
         if threads < 1:
             raise AdvisorError(f"--threads must be at least 1, got {threads}")

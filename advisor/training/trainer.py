@@ -350,6 +350,7 @@ def train(
     The caller's global RNG states are left as they were.
     """
     recipe = recipe or Recipe()
+    device_ = resolve_device(device)
     out_dir = Path(out_dir)
     paths = _run_paths(out_dir)
     if paths["last"].exists() and not resume:
@@ -396,10 +397,43 @@ def train(
                 f"({'; '.join(changed)}); resume with the same data or use a new "
                 f"--out"
             )
-    device_ = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     out_dir.mkdir(parents=True, exist_ok=True)
     with _global_rng_preserved():
         return _run(config, data, recipe, paths, saved, device_, progress, callbacks)
+
+
+def resolve_device(device: str | None) -> torch.device:
+    """The torch device `device` names (default: CUDA when available, else the CPU), refused
+    with the fix when torch does not know it or this machine lacks it."""
+    if not device:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.strip().lower() in ("cpu", "cpu:0"):  # one CPU device; an index adds nothing
+        return torch.device("cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise AdvisorError(
+            f"unknown --device {device!r}: use cpu, cuda, cuda:N or mps (or leave it out: "
+            "CUDA when available, else the CPU)"
+        ) from None
+    available = {
+        "cpu": True,
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+    }
+    if not available.get(resolved.type, False):
+        raise AdvisorError(
+            f"--device {device}: this machine has no {resolved.type} device torch can use; "
+            "use --device cpu (or leave it out)"
+        )
+    if resolved.type == "cuda" and resolved.index is not None:
+        count = torch.cuda.device_count()
+        if resolved.index >= count:
+            raise AdvisorError(
+                f"--device {device}: there are {count} CUDA devices (cuda:0 to "
+                f"cuda:{count - 1}); pick one of them"
+            )
+    return resolved
 
 
 class _Run:
@@ -428,8 +462,14 @@ class _Run:
         self.augmentation = torch.Generator(device=device).manual_seed(recipe.seed + 2)
         self.state = _Progress()
         if saved is not None:
-            self.model.load_state_dict(saved["model_state"])
-            self.optimizer.load_state_dict(saved["optimizer_state"])
+            checkpoint.load_weights(self.model, saved["model_state"], paths["last"])
+            try:
+                self.optimizer.load_state_dict(saved["optimizer_state"])
+            except (ValueError, KeyError, TypeError) as err:
+                raise AdvisorError(
+                    f"checkpoint {paths['last']}: its optimizer state does not match the model "
+                    f"({err}); use the run's own checkpoint, or start a new --out"
+                ) from None
             self.shuffle.set_state(saved["generators"]["shuffle"])
             self.augmentation.set_state(saved["generators"]["augmentation"])
             checkpoint.set_rng_states(saved["rng"])

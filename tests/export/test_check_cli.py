@@ -108,7 +108,6 @@ def test_check_needs_neither_torch_nor_tensorflow(int8_path):
     assert run.stdout.strip() == "[]"
 
 
-
 def test_a_corrupt_model_is_blamed_not_the_arena(monkeypatch, capsys, tmp_path, int8_path):
     """16 random bytes in the model's flatbuffer tables: where TFLM's loader fails, it fails at
     any arena size, which used to be reported as 'could not run the model in a
@@ -124,7 +123,7 @@ def test_a_corrupt_model_is_blamed_not_the_arena(monkeypatch, capsys, tmp_path, 
         data[start : start + 16] = rng.integers(0, 256, 16).astype(np.uint8).tobytes()
         path = tmp_path / f"corrupt{seed}.tflite"
         path.write_bytes(bytes(data))
-        code, out, err = run(monkeypatch, capsys, "check", str(path), "--board", "stm32h7")
+        code, _out, err = run(monkeypatch, capsys, "check", str(path), "--board", "stm32h7")
         assert "Traceback" not in err and "B arena" not in err, err
         assert code in (0, 2), err
         blamed_on_the_model += "cannot load the model" in err or "not a TFLite model" in err

@@ -65,7 +65,7 @@ def test_the_resolution_search_is_logarithmic(monkeypatch):
     ],
 )  # fmt: skip
 def test_out_of_range_numbers_are_refused_with_exit_2(advisor, args, words):
-    code, out, err = advisor(*args)
+    code, _out, err = advisor(*args)
     assert code == 2, err
     assert words in err and "Traceback" not in err
 
@@ -108,7 +108,10 @@ def test_non_finite_board_numbers_are_refused(advisor, tmp_path, line, field):
     lines = [row for row in text.splitlines() if not row.startswith(f"{name} =")]
     path = tmp_path / "board.toml"
     path.write_text("\n".join([*lines, line]) + "\n")
-    for command in (("recommend", "--board-file", str(path)), ("boards", "show", "--board-file", str(path))):
-        code, out, err = advisor(*command)
+    for command in (
+        ("recommend", "--board-file", str(path)),
+        ("boards", "show", "--board-file", str(path)),
+    ):
+        code, _out, err = advisor(*command)
         assert code == 2, err
         assert field in err and str(path) in err and "Traceback" not in err

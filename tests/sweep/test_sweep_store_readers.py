@@ -125,7 +125,7 @@ def test_a_foreign_database_is_refused_and_left_untouched(monkeypatch, capsys, t
     before = path.read_bytes()
     grid = tmp_path / "grid.json"
     grid.write_text('{"configs": [{"alpha": 0.25, "beta": 1, "t0": 4, "N": 4}]}')
-    code, out, err = run(
+    code, _out, err = run(
         monkeypatch,
         capsys,
         "sweep",
@@ -162,7 +162,7 @@ def test_an_empty_database_file_becomes_a_store(tmp_path):
 
 def test_export_into_a_missing_folder_is_a_clear_error(monkeypatch, capsys, tmp_path):
     store = write_store(tmp_path / "sweep.db")
-    code, out, err = run(
+    code, _out, err = run(
         monkeypatch, capsys, "sweep", "--store", store, "--export", tmp_path / "no" / "runs.csv"
     )
     assert code == 2 and "does not exist" in err and "Traceback" not in err
