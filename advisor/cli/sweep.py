@@ -170,6 +170,11 @@ def sweep(
         if value is not None and value < 1:
             raise AdvisorError(f"{flag} must be at least 1, got {value}")
 
+    from advisor.training.trainer import resolve_device
+
+    # every run would fail on an unknown device; ray's workers may have devices this host lacks
+    if device is not None:
+        resolve_device(device, here=executor == "local")
     from advisor.sweep.executors import make_executor
     from advisor.sweep.grid import load_grid
     from advisor.sweep.recipe import recipe_dict

@@ -402,9 +402,9 @@ def train(
         return _run(config, data, recipe, paths, saved, device_, progress, callbacks)
 
 
-def resolve_device(device: str | None) -> torch.device:
+def resolve_device(device: str | None, here: bool = True) -> torch.device:
     """The torch device `device` names (default: CUDA when available, else the CPU), refused
-    with the fix when torch does not know it or this machine lacks it."""
+    with the fix when torch does not know it or (with `here`) this machine lacks it."""
     if not device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.strip().lower() in ("cpu", "cpu:0"):  # one CPU device; an index adds nothing
@@ -416,6 +416,8 @@ def resolve_device(device: str | None) -> torch.device:
             f"unknown --device {device!r}: use cpu, cuda, cuda:N or mps (or leave it out: "
             "CUDA when available, else the CPU)"
         ) from None
+    if not here:
+        return resolved
     available = {
         "cpu": True,
         "cuda": torch.cuda.is_available(),
