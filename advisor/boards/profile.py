@@ -166,7 +166,7 @@ def _normalize(data: dict[str, Any], where: str) -> dict[str, Any]:
             raise AdvisorError(f"{where}: field {name}: {err}") from None
     for name in ("aliases", "sources"):
         value = data[name]
-        if isinstance(value, str) or not all(isinstance(item, str) for item in value):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(i, str) for i in value):
             raise AdvisorError(
                 f'{where}: field {name} must be a list of strings, e.g. {name} = ["..."]'
             )

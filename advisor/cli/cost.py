@@ -12,7 +12,7 @@ from advisor import sources
 from advisor.config import PhiNetConfig
 from advisor.cost.model import ARENA_SOURCE
 from advisor.errors import AdvisorError
-from advisor.validation import RESOLUTION
+from advisor.validation import CHANNELS, CLASSES, MAX_LAYERS, RESOLUTION, Integer
 
 FLASH_NOTE = (
     "estimate: int8 weights, int32 biases and quantization data, plus flatbuffer "
@@ -133,10 +133,10 @@ def _print_tables(report, per_layer: bool) -> None:
 @click.option("--alpha", type=float, help="Width factor.")
 @click.option("--beta", type=float, help="Shape factor.")
 @click.option("--t0", type=float, help="Base expansion factor.")
-@click.option("--layers", type=int, help="Number of blocks N.")
+@click.option("--layers", type=Integer(1, MAX_LAYERS), help="Number of blocks N.")
 @click.option("--resolution", type=RESOLUTION, help="Input side in pixels (default 160).")
-@click.option("--classes", type=int, help="Classifier outputs (default 10).")
-@click.option("--channels", type=int, help="Input channels (default 3).")
+@click.option("--classes", type=CLASSES, help="Classifier outputs (default 10).")
+@click.option("--channels", type=CHANNELS, help="Input channels (default 3).")
 @click.option("--divisor", type=int, help="Channel rounding divisor (default 1).")
 @click.option("--no-se", is_flag=True, help="Without squeeze-excite.")
 @click.option("--no-hswish", is_flag=True, help="ReLU6 instead of h-swish.")
