@@ -50,8 +50,8 @@ class PhiNetConfig:
     include_top: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("alpha", "beta", "t0"):
-            positive_real(getattr(self, name), f"PhiNet {name}", fix="e.g. 0.5")
+        for name, example in (("alpha", "0.5"), ("beta", "1.0"), ("t0", "6")):
+            positive_real(getattr(self, name), f"PhiNet {name}", fix=f"e.g. {name} {example}")
         for name, high in (
             ("num_layers", MAX_LAYERS),
             ("resolution", MAX_RESOLUTION),

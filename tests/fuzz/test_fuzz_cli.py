@@ -20,7 +20,6 @@ from fuzz_helpers import (
     NUMBER_TEXT,
     SIZE_TEXT,
     SMALL_POSITIVE,
-    TEXT,
     TOML_VALUES,
     advisor,
     finite_json,
@@ -57,13 +56,13 @@ FIELD_EDIT = st.one_of(st.just("keep"), st.just("drop"), TOML_VALUES)
 def board_files(draw) -> bytes:
     fields = {}
     for name, value in VALID_BOARD.items():
-        edit = draw(FIELD_EDIT) if draw(st.booleans()) else "keep"
+        edit = draw(FIELD_EDIT) if draw(st.integers(0, 11)) == 0 else "keep"
         if edit == "keep":
             fields[name] = value
         elif edit != "drop":
             fields[name] = edit
     if draw(st.integers(0, 9)) == 0:
-        fields[draw(TEXT.filter(lambda s: s.isidentifier()))] = draw(TOML_VALUES)
+        fields[draw(st.sampled_from(["flash_byte", "ram", "gamma", "path"]))] = draw(TOML_VALUES)
     text = "".join(f"{name} = {toml_value(value)}\n" for name, value in fields.items())
     data = text.encode("utf-8")
     tail = draw(st.sampled_from([b"", b"", b"", b"\xff\xfe", b"x = [", b"id = 'dup'\n"]))
@@ -85,26 +84,32 @@ def test_board_files(board):
             finite_json(out)
 
 
-@given(
-    flash=st.none() | SIZE_TEXT,
-    ram=st.none() | SIZE_TEXT,
-    macs=st.none() | NUMBER_TEXT,
-    latency=st.none() | NUMBER_TEXT,
-    resolution=st.none() | NUMBER_TEXT | st.integers(-5, 9000).map(str),
-)
-def test_recommend_budgets(flash, ram, macs, latency, resolution):
-    args = ["recommend", "--board", "stm32l476", "--json"]
-    for flag, value in (
-        ("--flash", flash),
-        ("--ram", ram),
-        ("--macs", macs),
-        ("--latency-ms", latency),
-        ("--resolution", resolution),
-    ):
-        if value is not None:
-            args += [flag, value]
+BUDGET_FLAGS = {
+    "--flash": (st.integers(8, 4096).map(lambda k: f"{k}KB"), SIZE_TEXT),
+    "--ram": (st.integers(8, 2048).map(lambda k: f"{k}KiB"), SIZE_TEXT),
+    "--macs": (st.integers(10**5, 10**10).map(str), NUMBER_TEXT),
+    "--latency-ms": (st.floats(0.5, 1e4).map(repr), NUMBER_TEXT),
+    "--resolution": (st.integers(8, 320).map(str), NUMBER_TEXT),
+}
+
+
+@st.composite
+def budget_arguments(draw) -> list[str]:
+    """Some of the flags with valid values, and at most one with a generated one: most
+    examples then reach the solver, the rest probe one validator at a time."""
+    flags = draw(st.lists(st.sampled_from(sorted(BUDGET_FLAGS)), unique=True, max_size=4))
+    junk = draw(st.sampled_from([None, *flags])) if flags else None
+    args = []
+    for flag in flags:
+        valid, generated = BUDGET_FLAGS[flag]
+        args += [flag, draw(generated if flag == junk else valid)]
+    return args
+
+
+@given(board=st.sampled_from(["stm32h7", "stm32l476", "arduino-uno"]), args=budget_arguments())
+def test_recommend_budgets(board, args):
     with workspace() as root:
-        code, out, _ = advisor(root, *args)
+        code, out, _ = advisor(root, "recommend", "--board", board, *args, "--json")
         if code in (0, 3):
             data = finite_json(out)
             if code == 0:
@@ -112,23 +117,34 @@ def test_recommend_budgets(flash, ram, macs, latency, resolution):
                 assert all(0 < use[key] <= 100 for key in ("flash", "ram", "macs")), use
 
 
-@given(
-    alpha=NUMBER_TEXT | SMALL_POSITIVE.map(str),
-    beta=NUMBER_TEXT | SMALL_POSITIVE.map(str),
-    t0=NUMBER_TEXT | st.sampled_from(["4", "6"]),
-    layers=NUMBER_TEXT | st.integers(-2, 70).map(str),
-    extra=st.lists(
-        st.tuples(st.sampled_from(["--resolution", "--classes", "--channels", "--divisor"]),
-                  NUMBER_TEXT | st.integers(-2, 10**6).map(str)),
-        max_size=3,
-    ),
-)  # fmt: skip
-def test_cost_arguments(alpha, beta, t0, layers, extra):
-    args = ["cost", "--alpha", alpha, "--beta", beta, "--t0", t0, "--layers", layers, "--json"]
-    for flag, value in extra:
-        args += [flag, value]
+COST_FLAGS = {
+    "--alpha": SMALL_POSITIVE.map(str),
+    "--beta": SMALL_POSITIVE.map(str),
+    "--t0": st.sampled_from(["2", "4", "5.5", "6"]),
+    "--layers": st.integers(1, 12).map(str),
+    "--resolution": st.integers(1, 512).map(str),
+    "--classes": st.integers(1, 1000).map(str),
+    "--channels": st.integers(1, 16).map(str),
+    "--divisor": st.integers(1, 16).map(str),
+}
+REQUIRED_COST_FLAGS = ("--alpha", "--beta", "--t0", "--layers")
+
+
+@st.composite
+def cost_arguments(draw) -> list[str]:
+    optional = sorted(set(COST_FLAGS) - set(REQUIRED_COST_FLAGS))
+    flags = [*REQUIRED_COST_FLAGS, *draw(st.lists(st.sampled_from(optional), unique=True))]
+    junk = draw(st.sampled_from([None, None, *flags]))
+    args = []
+    for flag in flags:
+        args += [flag, draw(NUMBER_TEXT if flag == junk else COST_FLAGS[flag])]
+    return args
+
+
+@given(args=cost_arguments())
+def test_cost_arguments(args):
     with workspace() as root:
-        code, out, _ = advisor(root, *args)
+        code, out, _ = advisor(root, "cost", *args, "--json")
         assert code in (0, 2)
         if code == 0:
             data = finite_json(out)
@@ -152,14 +168,14 @@ JUNK_CELL = st.one_of(NUMBER_TEXT, st.none(), st.floats(allow_nan=True, allow_in
 
 @st.composite
 def results_rows(draw) -> list[dict]:
-    columns = [c for c in (*RESULT_COLUMNS, "accuracy") if draw(st.integers(0, 15))]
-    rows = []
-    for _ in range(draw(st.integers(0, 40))):
-        row = {}
-        for column in columns:
-            junk = draw(st.integers(0, 30)) == 0
-            row[column] = draw(JUNK_CELL if junk else PLAUSIBLE[column])
-        rows.append(row)
+    columns = [c for c in (*RESULT_COLUMNS, "accuracy") if draw(st.integers(0, 60))]
+    rows = [
+        {column: draw(PLAUSIBLE[column]) for column in columns}
+        for _ in range(draw(st.integers(0, 40)))
+    ]
+    if rows and draw(st.booleans()):  # one junk cell somewhere
+        row = draw(st.sampled_from(rows))
+        row[draw(st.sampled_from(columns))] = draw(JUNK_CELL)
     return rows
 
 
@@ -191,13 +207,20 @@ GRID_KEYS = st.sampled_from(["alpha", "beta", "t0", "num_layers", "N", "configs"
 @st.composite
 def grid_files(draw) -> tuple[str, str]:
     suffix = draw(st.sampled_from(["toml", "json"]))
-    if draw(st.booleans()):  # factor lists
-        data = {
-            key: draw(st.lists(JUNK_CELL | SMALL_POSITIVE | st.integers(0, 12), max_size=3))
-            for key in draw(st.lists(GRID_KEYS, max_size=5, unique=True))
-        }
+    value = st.one_of(SMALL_POSITIVE, SMALL_POSITIVE, st.integers(1, 9), JUNK_CELL)
+    if draw(st.booleans()):  # factor lists: the four, sometimes a key more or less
+        keys = ["alpha", "beta", "t0", draw(st.sampled_from(["num_layers", "N"]))]
+        keys = (
+            draw(st.lists(GRID_KEYS, max_size=2, unique=True))
+            if draw(st.integers(0, 4)) == 0
+            else keys
+        )
+        data = {key: draw(st.lists(value, min_size=1, max_size=3)) for key in keys}
     else:  # explicit configs
-        config = st.dictionaries(GRID_KEYS, JUNK_CELL | SMALL_POSITIVE | st.integers(0, 12))
+        config = st.fixed_dictionaries(
+            {"alpha": value, "beta": value, "t0": value, "N": value},
+            optional={"gamma": value, "num_layers": value},
+        )
         data = {"configs": draw(st.lists(config, max_size=3))}
     if suffix == "json":
         return suffix, json.dumps(data)
@@ -291,6 +314,7 @@ def test_store_readers_lose_no_finished_row(runs, foreign_table):
         code, _, _ = advisor(
             root, "sweep", "--grid", grid, "--data", "cifar10", "--resolution", "32",
             "--epochs", "2", "--warmup-epochs", "0", "--store", store, "--limit", "0",
+            "--allow-mixed-regimes",
         )  # fmt: skip
         if foreign_table:
             assert code == 2 and store.read_bytes() == before
