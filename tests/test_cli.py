@@ -14,6 +14,11 @@ def run(monkeypatch, capsys, *args):
 
 def test_a_missing_extra_names_the_extra_to_install(monkeypatch, capsys, tmp_path):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails as if absent
+    # Modules that earlier tests imported would not import torch again: forget them here.
+    for name in [
+        name for name in sys.modules if name.startswith(("advisor.training", "advisor.build"))
+    ]:
+        monkeypatch.delitem(sys.modules, name)
     code, output = run(
         monkeypatch,
         capsys,
@@ -41,3 +46,15 @@ def test_unknown_command_and_version(monkeypatch, capsys):
     assert code == 2 and "No such command" in output.err
     code, output = run(monkeypatch, capsys, "--version")
     assert code == 0 and "advisor, version" in output.out
+
+
+@pytest.mark.parametrize("command", ["train", "build", "sweep"])
+@pytest.mark.parametrize(
+    ("option", "value", "range_"), [("--threads", "0", "x>=1"), ("--seed", "-1", "x>=0")]
+)
+def test_shared_options_refuse_out_of_range_values_before_any_work(
+    monkeypatch, capsys, command, option, value, range_
+):
+    code, output = run(monkeypatch, capsys, command, option, value)
+    assert code == 2
+    assert f"Invalid value for '{option}'" in output.err and range_ in output.err

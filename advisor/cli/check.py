@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from advisor import sources
+from advisor import provenance
 from advisor.cli.boards import board_options, resolve_boards
+from advisor.cli.options import json_option
 from advisor.errors import DoesNotFit
 
 
@@ -34,12 +35,12 @@ def measure_and_judge(model_path: str, boards: list) -> dict:
         "full_int8": not full_int8_problems(info),
         "boards": [fit.to_dict() for fit in fits],
         "sources": {
-            "model_bytes": sources.CONVERTER + " (size of the .tflite file)",
-            "arena_bytes": sources.TFLITE_MICRO + " (smallest arena it runs in, x86-64 host "
+            "model_bytes": provenance.CONVERTER + " (size of the .tflite file)",
+            "arena_bytes": provenance.TFLITE_MICRO + " (smallest arena it runs in, x86-64 host "
             "build: an upper bound for a 32-bit MCU)",
-            "firmware_arena_bytes": sources.TFLITE_MICRO + " + margin max(1 KiB, 5 %)",
-            "ops": sources.CONVERTER + " (the .tflite's operator list)",
-            "boards": sources.BOARD_PROFILE + ": fits when model_bytes <= flash budget and "
+            "firmware_arena_bytes": provenance.TFLITE_MICRO + " + margin max(1 KiB, 5 %)",
+            "ops": provenance.CONVERTER + " (the .tflite's operator list)",
+            "boards": provenance.BOARD_PROFILE + ": fits when model_bytes <= flash budget and "
             "arena_bytes <= RAM budget",
         },
     }
@@ -48,7 +49,7 @@ def measure_and_judge(model_path: str, boards: list) -> dict:
 @click.command()
 @click.argument("model", type=click.Path(dir_okay=False), metavar="MODEL.tflite")
 @board_options(multiple=True)
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of a table.")
+@json_option(help="JSON on stdout instead of a table.")
 def check(
     model: str, board: tuple[str, ...], board_file: tuple[str, ...], all_boards: bool, as_json: bool
 ) -> None:
@@ -90,15 +91,15 @@ def _print_table(result: dict, boards: list) -> None:
     console = Console()
     console.print(
         f"[bold]{result['model']}[/bold]: {result['model_bytes']:,} B "
-        f"[dim]({sources.CONVERTER})[/dim], arena {result['arena_bytes']:,} B, "
+        f"[dim]({provenance.CONVERTER})[/dim], arena {result['arena_bytes']:,} B, "
         f"with margin {result['firmware_arena_bytes']:,} B "
-        f"[dim]({sources.TFLITE_MICRO})[/dim]"
+        f"[dim]({provenance.TFLITE_MICRO})[/dim]"
     )
     console.print(
         f"ops: {', '.join(result['ops'])}"
         + ("" if result["full_int8"] else "  [yellow](not a full-int8 graph)[/yellow]")
     )
-    table = Table(caption=f"budgets: {sources.BOARD_PROFILE}; model and arena: measured")
+    table = Table(caption=f"budgets: {provenance.BOARD_PROFILE}; model and arena: measured")
     for column in ("board", "flash budget", "flash margin", "RAM budget", "RAM margin", "fits"):
         table.add_column(column, justify="left" if column == "board" else "right")
     for board, fit in zip(boards, result["boards"]):

@@ -1,5 +1,5 @@
 """`advisor probe`: a linear probe on every block of a trained PhiNet, or of every model
-of a sweep store (METHOD.md, "Linear probes")."""
+of a sweep store (the study's linear-probe analysis, after Alain and Bengio, 2018)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from advisor.cli.options import data_option, json_option
 from advisor.errors import AdvisorError
 
 # Kept equal to advisor.probe.logistic's defaults without importing torch for --help.
@@ -17,9 +18,7 @@ DEFAULT_L2 = 1e-3
 
 @click.command()
 @click.argument("checkpoint", required=False, type=click.Path(path_type=Path))
-@click.option(
-    "--data", required=True, help="Labelled images: 'cifar10', an image folder or a .zip of one."
-)
+@data_option(required=True, help="Labelled images: 'cifar10', an image folder or a .zip of one.")
 @click.option(
     "--store",
     type=click.Path(path_type=Path),
@@ -30,7 +29,7 @@ DEFAULT_L2 = 1e-3
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the figure (PNG + SVG) and the JSON report.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON only, on stdout.")
+@json_option(help="Print JSON only, on stdout.")
 @click.option(
     "--max-images",
     type=click.IntRange(min=10),
@@ -155,11 +154,12 @@ def _write_outputs(out: Path | None, curves, data: dict, name: str) -> list[str]
     """Write the figure and the JSON report into `out`; list the files in data["files"]."""
     if out is None:
         return []
+    from advisor.atomic import write_text_atomic
     from advisor.probe.plot import save_probe_figure
 
     paths = save_probe_figure(curves, out, name)
     report_path = out / f"{name}.json"
-    report_path.write_text(json.dumps(data, indent=2) + "\n")
+    write_text_atomic(report_path, json.dumps(data, indent=2) + "\n")
     files = [str(path) for path in (*paths, report_path)]
     data["files"] = files
     return files
