@@ -141,7 +141,17 @@ def _parse_resolutions(text: str | None) -> list[int]:
         )
     if not values:
         raise AdvisorError("--search-resolution is empty: give e.g. 32,64,96,128,160")
+    if len(set(values)) > MAX_SEARCHED_RESOLUTIONS:
+        raise AdvisorError(
+            f"--search-resolution lists {len(set(values))} sides; each is a full search, so "
+            f"give at most {MAX_SEARCHED_RESOLUTIONS} (e.g. every 16 px from 32 to 256)"
+        )
     return sorted(set(values))
+
+
+# Each searched resolution runs the whole solver (about a second on a slow machine): 64 keeps
+# the worst case to about a minute.
+MAX_SEARCHED_RESOLUTIONS = 64
 
 
 def _show_recommendation(data: dict) -> None:

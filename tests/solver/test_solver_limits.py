@@ -52,6 +52,8 @@ def test_the_resolution_search_is_logarithmic(monkeypatch):
         (("recommend", "--board", "stm32h7", "--resolution", "100000"), "<= 8,192"),
         (("recommend", "--board", "stm32h7", "--resolution", "0"), ">= 1"),
         (("recommend", "--board", "stm32h7", "--search-resolution", "32,100000"), "<= 8,192"),
+        (("recommend", "--board", "stm32h7", "--search-resolution",
+          ",".join(map(str, range(1, 200)))), "at most 64"),
         (("build", "--board", "stm32h7", "--data", "x", "--resolution", "0"), ">= 1"),
         (("train", "--data", "x", "--resolution", "-1"), ">= 1"),
         (("cost", "--alpha", "1", "--beta", "1", "--t0", "6", "--layers", "7",
