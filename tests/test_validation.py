@@ -56,6 +56,12 @@ def test_numpy_scalars_are_accepted_the_same_everywhere():
     assert config.resolution == 32 and type(config.resolution) is int
     space = SearchSpace(resolution=np.int64(32), num_classes=np.int32(10))
     assert space.resolution == 32 and type(space.resolution) is int
+    board = load_board("stm32h7").with_overrides(
+        flash_bytes=np.int64(2**21), latency_ms=np.int64(50)
+    )
+    assert board.flash_bytes == 2**21 and type(board.flash_bytes) is int
+    budgets = budgets_for(board, macs=np.int64(10**7), latency_ms=np.float32(20))
+    assert budgets.macs == 10**7 and budgets.latency_ms == 20
 
 
 @pytest.mark.parametrize(
