@@ -13,7 +13,7 @@ from typing import Any
 from advisor.boards.sizes import format_frequency, parse_frequency, parse_size
 from advisor.errors import AdvisorError
 from advisor.files import read_text
-from advisor.validation import INT64_MAX, positive_real
+from advisor.validation import INT64_MAX, integer, positive_real
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -195,11 +195,7 @@ def _validate(board: Board, where: str) -> None:
     for name in POSITIVE_FIELDS:
         positive_real(getattr(board, name), f"{where}: field {name}", fix="give a positive value")
     for name in ("reserved_flash_bytes", "reserved_ram_bytes"):
-        value = getattr(board, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise AdvisorError(
-                f"{where}: field {name} must be a whole number of bytes >= 0, got {value!r}"
-            )
+        integer(getattr(board, name), f"{where}: field {name}", low=0, fix="a number of bytes")
     if board.ram_total_bytes < board.ram_bytes:
         raise AdvisorError(
             f"{where}: field ram_total_bytes ({board.ram_total_bytes}) is smaller "

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ import tomllib
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
 from advisor.files import read_text
+from advisor.validation import MAX_LAYERS, integer, positive_real
 
 STUDY_FACTORS: dict[str, tuple[float, ...]] = {
     "alpha": (0.15, 0.3, 0.5, 0.9, 1.5),
@@ -135,17 +135,10 @@ def _canonical_key(key: str, path: Path, where: str) -> str:
 
 
 def _value(name: str, value: Any, path: Path, where: str) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise AdvisorError(f"grid file {path}: {name}{where} must be a number, got {value!r}")
-    if value <= 0:
-        raise AdvisorError(f"grid file {path}: {name}{where} must be positive, got {value!r}")
+    field = f"grid file {path}: {name}{where}"
     if name == "num_layers":
-        if float(value) != int(value):
-            raise AdvisorError(
-                f"grid file {path}: num_layers{where} must be an integer, got {value!r}"
-            )
-        return int(value)
-    return value
+        return integer(value, field, low=1, high=MAX_LAYERS, fix="e.g. N = [4, 5, 7]")
+    return positive_real(value, field, fix=f"e.g. {name} = [0.5, 1.0]")
 
 
 def _factors(data: Mapping[str, Any], path: Path) -> list[GridPoint]:
