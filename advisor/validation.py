@@ -84,7 +84,7 @@ def integer(
             raise _fail(name, f"must be a finite whole number, got {value!r}", fix)
         if not float(value).is_integer():
             raise _fail(name, f"must be a whole number, got {value!r} (no fractions)", fix)
-        number = int(value)
+        number = int(float(value))
     elif isinstance(value, str):
         number = _integer_from_text(value, name, fix)
     else:
