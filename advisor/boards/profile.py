@@ -71,12 +71,17 @@ class Board:
 
     def __post_init__(self) -> None:
         _validate(self, where=self.path or "board profile")
+        where = self.path or "board profile"
         try:
-            self.mac_budget()
+            macs = self.mac_budget()
         except AdvisorError as err:
+            raise AdvisorError(f"{where}: {err} (or lower clock_hz / macs_per_cycle)") from None
+        if macs < 1:
             raise AdvisorError(
-                f"{self.path or 'board profile'}: {err} (or lower clock_hz / macs_per_cycle)"
-            ) from None
+                f"{where}: latency_ms x clock_hz x macs_per_cycle allows no MAC at all "
+                f"({self.latency_ms:g} ms x {self.clock_hz} Hz x {self.macs_per_cycle:g}): raise "
+                'them (clock_hz is in Hz: write "80MHz", not 80)'
+            )
 
     @property
     def flash_budget_bytes(self) -> int:
