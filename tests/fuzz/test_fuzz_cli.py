@@ -320,3 +320,39 @@ def test_store_readers_lose_no_finished_row(runs, foreign_table):
             assert code == 2 and store.read_bytes() == before
         else:
             assert done_rows(store) == done
+
+
+SWEEP_FLAGS = {
+    "--resolution": st.integers(8, 64).map(str),
+    "--epochs": st.integers(1, 200).map(str),
+    "--warmup-epochs": st.integers(0, 5).map(str),
+    "--batch-size": st.integers(1, 512).map(str),
+    "--lr": st.floats(1e-5, 1.0).map(repr),
+    "--seed": st.integers(0, 2**31).map(str),
+    "--order": st.sampled_from(["small-first", "grid"]),
+}
+
+
+@st.composite
+def sweep_arguments(draw) -> list[str]:
+    optional = sorted(set(SWEEP_FLAGS) - {"--resolution", "--epochs"})
+    flags = ["--resolution", "--epochs", *draw(st.lists(st.sampled_from(optional), unique=True))]
+    junk = draw(st.sampled_from([None, None, *flags]))
+    args = []
+    for flag in flags:
+        args += [flag, draw(NUMBER_TEXT if flag == junk else SWEEP_FLAGS[flag])]
+    return args
+
+
+@given(args=sweep_arguments())
+def test_sweep_options(args):
+    """--limit 0 plans the study's grid into a store and trains nothing."""
+    with workspace() as root:
+        store = root / "out" / "sweep.db"
+        code, out, _ = advisor(
+            root, "sweep", "--grid", "study", "--data", "cifar10", *args, "--store", store,
+            "--limit", "0", "--json",
+        )  # fmt: skip
+        if code == 0:
+            summary = finite_json(out)
+            assert summary["ran_now"] == 0
