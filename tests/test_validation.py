@@ -91,7 +91,6 @@ def test_config_and_search_space_share_the_bounds(field, value):
         (dict(macs=str(2**63)), "MAC budget must be an integer <="),
         (dict(latency_ms=math.inf), "latency target must be a finite number"),
         (dict(latency_ms=math.nan), "latency target must be a finite number"),
-        (dict(latency_ms=1e300), "beyond the cost model's 64-bit counts"),
     ],
 )
 def test_budgets_refuse_what_used_to_crash_or_truncate(overrides, words):

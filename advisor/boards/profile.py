@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from advisor.boards.sizes import format_frequency, parse_frequency, parse_size
+from advisor.boards.sizes import parse_frequency, parse_size
 from advisor.errors import AdvisorError
 from advisor.files import read_text
-from advisor.validation import INT64_MAX, integer, positive_real
+from advisor.validation import integer, positive_real
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,10 +32,15 @@ POSITIVE_FIELDS = (
     "flash_bytes",
     "ram_bytes",
     "ram_total_bytes",
-    "macs_per_cycle",
     "latency_ms",
 )
-TEXT_FIELDS = ("id", "name", "chip", "core", "runtime", "macs_per_cycle_source", "notes")
+TEXT_FIELDS = ("id", "name", "chip", "core", "engine", "runtime", "notes")
+# Fields of older profiles and what replaced them (named in the error).
+REPLACED_FIELDS = {
+    "macs_per_cycle": "engine (the latency model per core and engine replaced one MACs/cycle "
+    'per board: e.g. engine = "tflm-cmsis-nn"; `advisor boards show stm32h7`)',
+    "macs_per_cycle_source": "engine (the latency model names its own sources)",
+}
 OPTIONAL_DEFAULTS: dict[str, Any] = {
     "aliases": (),
     "sources": (),
@@ -48,7 +53,9 @@ OPTIONAL_DEFAULTS: dict[str, Any] = {
 class Board:
     """A board's budgets. Sizes are bytes (KB = 1024); `ram_bytes` is the largest contiguous
     RAM block the tensor arena can use, `ram_total_bytes` all of the RAM; the reserves are
-    what the runtime and the application keep for themselves."""
+    what the runtime and the application keep for themselves. `core` is the core family
+    and `engine` the inference engine the latency model estimates (advisor.latency);
+    `latency_ms` is the latency budget of one inference."""
 
     id: str
     name: str
@@ -60,8 +67,7 @@ class Board:
     ram_total_bytes: int
     reserved_flash_bytes: int
     reserved_ram_bytes: int
-    macs_per_cycle: float
-    macs_per_cycle_source: str
+    engine: str
     runtime: str
     latency_ms: float
     aliases: tuple[str, ...] = ()
@@ -71,17 +77,6 @@ class Board:
 
     def __post_init__(self) -> None:
         _validate(self, where=self.path or "board profile")
-        where = self.path or "board profile"
-        try:
-            macs = self.mac_budget()
-        except AdvisorError as err:
-            raise AdvisorError(f"{where}: {err} (or lower clock_hz / macs_per_cycle)") from None
-        if macs < 1:
-            raise AdvisorError(
-                f"{where}: latency_ms x clock_hz x macs_per_cycle allows no MAC at all "
-                f"({self.latency_ms:g} ms x {self.clock_hz} Hz x {self.macs_per_cycle:g}): raise "
-                'them (clock_hz is in Hz: write "80MHz", not 80)'
-            )
 
     @property
     def flash_budget_bytes(self) -> int:
@@ -93,22 +88,30 @@ class Board:
         """Contiguous RAM left for the tensor arena."""
         return self.ram_bytes - self.reserved_ram_bytes
 
-    def mac_budget(self, latency_ms: float | None = None) -> int:
-        """int8 MACs the default runtime runs in `latency_ms` (default: the profile's):
-        latency x clock x MACs per cycle."""
-        latency = positive_real(
-            self.latency_ms if latency_ms is None else latency_ms,
-            "latency_ms",
-            fix="give a positive number of milliseconds, e.g. 100",
+    @property
+    def core_family(self) -> str:
+        """The core as the latency model names it (e.g. "Cortex-M0+" -> "cortex-m0plus")."""
+        return core_family(self.core)
+
+    def latency_model(self):
+        """The latency model of this board's core and engine (advisor.latency.PairModel);
+        AdvisorError when the core has no calibration (8-bit AVR)."""
+        from advisor.latency import pair_model
+
+        return pair_model(self.core_family, self.engine)
+
+    def latency_note(self) -> str | None:
+        """Why this board's latency is less certain than the engine's typical error: no
+        published measurement of this chip (the estimate is the core family's)."""
+        from advisor.latency import published_boards
+
+        chip = self.chip.upper()[:9]
+        if any(chip in board.upper() for board in published_boards()):
+            return None
+        return (
+            f"no published latency of the {self.chip}: estimated from other "
+            f"{self.core} chips (memory wait states and caches differ between chips)"
         )
-        macs = latency / 1000 * self.clock_hz * self.macs_per_cycle
-        if macs > INT64_MAX:
-            raise AdvisorError(
-                f"a latency of {latency:g} ms on {self.id} ({format_frequency(self.clock_hz)}, "
-                f"{self.macs_per_cycle:g} MACs/cycle) allows {macs:.3g} MACs, beyond the cost "
-                f"model's 64-bit counts (at most {INT64_MAX:.3g}): give a shorter latency"
-            )
-        return int(macs)
 
     def with_overrides(self, **fields: Any) -> Board:
         """A copy with `fields` replaced, sizes as ints or strings ("256KB"), validated."""
@@ -125,8 +128,24 @@ class Board:
         data["aliases"], data["sources"] = list(self.aliases), list(self.sources)
         data["flash_budget_bytes"] = self.flash_budget_bytes
         data["ram_budget_bytes"] = self.ram_budget_bytes
-        data["mac_budget"] = self.mac_budget()
+        data["core_family"] = self.core_family
+        try:
+            model = self.latency_model()
+            data["latency_model"] = model.source
+            data["latency_extrapolation"] = model.extrapolation
+        except AdvisorError as err:
+            data["latency_model"] = f"unavailable: {err}"
+        data["latency_note"] = self.latency_note()
         return data
+
+
+_CORE_ALIASES = {"cortex-m4": "cortex-m4f", "xtensa": "xtensa-lx7", "lx7": "xtensa-lx7"}
+
+
+def core_family(core: str) -> str:
+    """A core's family id: lower case, "+" spelled "plus", spaces as dashes."""
+    text = core.strip().lower().replace("+", "plus").replace(" ", "-")
+    return _CORE_ALIASES.get(text, text)
 
 
 def board_from_toml(path: str | os.PathLike) -> Board:
@@ -139,6 +158,12 @@ def board_from_toml(path: str | os.PathLike) -> Board:
         raise AdvisorError(f"{path}: malformed TOML ({err}): fix the syntax") from None
     settable = set(_FIELD_NAMES) - {"path"}  # path is where the file lies, not a setting
     unknown = sorted(set(raw) - settable)
+    replaced = [name for name in unknown if name in REPLACED_FIELDS]
+    if replaced:
+        raise AdvisorError(
+            f"{path}: field {replaced[0]} is no longer used: replace it with "
+            f"{REPLACED_FIELDS[replaced[0]]}"
+        )
     if unknown:
         raise AdvisorError(_unknown_fields_message(unknown, str(path)))
     missing = [
@@ -176,7 +201,7 @@ def _normalize(data: dict[str, Any], where: str) -> dict[str, Any]:
                 f'{where}: field {name} must be a list of strings, e.g. {name} = ["..."]'
             )
         out[name] = tuple(value)
-    for name, example in (("macs_per_cycle", "0.25"), ("latency_ms", "100")):
+    for name, example in (("latency_ms", "100"),):
         if isinstance(data[name], str):
             raise AdvisorError(
                 f"{where}: field {name} must be a number, got {data[name]!r}: write "
@@ -194,9 +219,21 @@ def _validate(board: Board, where: str) -> None:
     for name in TEXT_FIELDS:
         if not isinstance(getattr(board, name), str):
             raise AdvisorError(f"{where}: field {name} must be a string")
-    for name in ("id", "name", "chip", "core", "runtime"):
+    for name in ("id", "name", "chip", "core", "engine", "runtime"):
         if not getattr(board, name).strip():
             raise AdvisorError(f"{where}: field {name} is empty")
+    from advisor.latency import known_cores, known_engines
+
+    if board.core_family not in known_cores():
+        raise AdvisorError(
+            f"{where}: field core {board.core!r} is not a core family the latency model "
+            f"knows; use one of {', '.join(known_cores())}"
+        )
+    if board.engine not in known_engines():
+        raise AdvisorError(
+            f"{where}: field engine {board.engine!r} is not a known inference engine; use "
+            f"one of {', '.join(known_engines())}"
+        )
     for name in POSITIVE_FIELDS:
         positive_real(getattr(board, name), f"{where}: field {name}", fix="give a positive value")
     for name in ("reserved_flash_bytes", "reserved_ram_bytes"):

@@ -86,6 +86,7 @@ from advisor.validation import RESOLUTION
 def build(
     board,
     board_file,
+    engine,
     data,
     epochs,
     out_dir,
@@ -116,7 +117,7 @@ def build(
     from advisor.training.session import set_threads
 
     set_threads(threads)
-    target = resolve_board(board, board_file)
+    target = resolve_board(board, board_file, engine)
     out = Path(out_dir)
     try:
         report = run_build(

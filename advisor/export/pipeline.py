@@ -17,7 +17,7 @@ from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
 from advisor.export.convert import run_onnx, to_onnx, to_tflite
 from advisor.export.firmware import firmware_arena_size, tflm_version, write_firmware
-from advisor.export.fit import BoardFit, judge
+from advisor.export.fit import BoardFit, judge_model
 from advisor.export.tflite_file import read_tflite
 from advisor.export.tflm import ArenaMeasurement, minimal_arena
 from advisor.export.verify import FLOAT_TOLERANCE, Int8Verification, float_max_abs_diff, verify_int8
@@ -159,6 +159,7 @@ def export_and_verify(
         arena_limit=arena_limit,
     )
     firmware_arena = firmware_arena_size(arena.arena_bytes, arena_limit)
+    parsed = read_tflite(int8)
     return ExportResult(
         tflite_path=tflite_path,
         onnx_path=onnx_path,
@@ -166,11 +167,14 @@ def export_and_verify(
         model_bytes=len(int8),
         arena=arena,
         firmware_arena_bytes=firmware_arena,
-        ops=read_tflite(int8).op_types,
+        ops=parsed.op_types,
         float_tflite_max_abs_diff=float_diff,
         onnx_max_abs_diff=onnx_diff,
         verification=verification,
         calibration_images=len(calibration),
-        fits=[judge(board, len(int8), arena.arena_bytes) for board in boards],
+        fits=[
+            judge_model(board, len(int8), arena.arena_bytes, parsed.operators)[0]
+            for board in boards
+        ],
         seconds=time.perf_counter() - started,
     )

@@ -25,8 +25,11 @@ import numpy as np
 
 from advisor.errors import AdvisorError
 
-# Ops whose MicroMutableOpResolver method is not "Add" + the CamelCase of the op name.
+# Ops whose MicroMutableOpResolver method is not "Add" + the CamelCase of the op name
+# (checked against TFLM's micro_mutable_op_resolver.h by tests/export/test_export_firmware.py).
 _RESOLVER_METHODS = {
+    "BATCH_MATMUL": "AddBatchMatMul",
+    "CUMSUM": "AddCumSum",
     "CONV_2D": "AddConv2D",
     "DEPTHWISE_CONV_2D": "AddDepthwiseConv2D",
     "AVERAGE_POOL_2D": "AddAveragePool2D",
@@ -136,20 +139,26 @@ def _raise_if_unsupported(log: str) -> None:
         )
 
 
-def _raise_if_the_model_is_broken(reply: dict, only_crashes: bool, at_limit: bool) -> None:
-    """A child that exits with an error (a Python exception, not a signal) failed to load the
-    model, whatever the arena; one that crashed at every size up to the limit did not run
-    out of arena either. Either way the .tflite is at fault, not the arena."""
-    if not reply.get("crashed"):
+def _raise_if_the_model_is_broken(reply: dict, limit: int | None = None) -> None:
+    """The .tflite is at fault, not the arena, when the child exits with an error (a Python
+    exception while loading, not a signal), when the interpreter's wrapper refuses the
+    model's tensors (a ValueError: TFLM's own allocation failures are RuntimeErrors), or
+    when the model fails even in the largest arena tried (`limit`, when given)."""
+    lines = reply["log"].strip().splitlines()
+    if reply.get("crashed") and reply.get("exit_code", 0) > 0:
+        detail = reply.get("error") or reply["log"].strip()
+    elif any(line.startswith("ValueError:") for line in lines):
+        detail = next(line for line in lines if line.startswith("ValueError:"))
+    elif limit is not None:
+        detail = reply.get("error") or (lines[-1] if lines else "no message")
+        detail = f"{detail}, even in a {limit:,} B arena"
+    else:
         return
-    exited_with_error = reply.get("exit_code", 0) > 0
-    if exited_with_error or (only_crashes and at_limit):
-        detail = reply.get("error") or reply["log"]
-        raise AdvisorError(
-            f"TFLite Micro cannot load the model ({detail}): the .tflite is corrupt or not a "
-            "model TFLite Micro reads, whatever the arena size; export it again (advisor "
-            "build) or check the file you passed"
-        )
+    raise AdvisorError(
+        f"TFLite Micro cannot load the model ({detail}): the .tflite is corrupt or not a "
+        "model TFLite Micro reads, whatever the arena size; export it again (advisor "
+        "build) or check the file you passed"
+    )
 
 
 @dataclass(frozen=True)
@@ -168,25 +177,22 @@ class ArenaMeasurement:
     allocations: str  # print_allocations() text
 
 
-def minimal_arena(model: bytes, *, granularity: int = 16, limit: int = 1 << 30) -> ArenaMeasurement:
+# The largest arena `minimal_arena` tries: no board has more RAM, and no PhiNet needs it.
+_LIMIT = 1 << 30
+_LIMIT_TEXT = "1 GiB"
+
+
+def minimal_arena(model: bytes, *, granularity: int = 16, limit: int = _LIMIT) -> ArenaMeasurement:
     """Binary-search the smallest arena (a multiple of ``granularity``) in which TFLM
     allocates and invokes ``model``. Raises AdvisorError naming an unsupported op."""
     with _Worker(model) as worker:
         high = max(4096, 4 * len(model)) // granularity * granularity
-        only_crashes = True
         while True:
             reply = worker.request(high)
             if reply["ok"]:
                 break
             _raise_if_unsupported(reply["log"])
-            _raise_if_the_model_is_broken(reply, only_crashes, at_limit=high >= limit)
-            only_crashes = only_crashes and reply.get("crashed", False)
-            if high >= limit:
-                last = reply["log"].strip().splitlines()
-                raise AdvisorError(
-                    f"TFLite Micro could not run the model in a {limit:,} B "
-                    f"arena: {last[-1] if last else 'no message'}"
-                )
+            _raise_if_the_model_is_broken(reply, limit if high >= limit else None)
             high = min(limit, high * 4)
         low = 0  # largest size known to fail
         while high - low > granularity:
@@ -239,7 +245,7 @@ def run_tflm(model: bytes, inputs: np.ndarray, arena_size: int) -> np.ndarray:
         reply = worker.request(arena_size, inputs=inputs_path, outputs=outputs_path)
         if not reply["ok"]:
             _raise_if_unsupported(reply["log"])
-            _raise_if_the_model_is_broken(reply, only_crashes=False, at_limit=False)
+            _raise_if_the_model_is_broken(reply)
             raise AdvisorError(
                 f"TFLite Micro could not run the model in a {arena_size:,} B arena: "
                 f"{reply['log'].strip()[-300:]}"

@@ -12,11 +12,6 @@ from advisor.boards import load_board
 from advisor.cli import main
 
 
-@pytest.fixture(autouse=True)
-def only_builtin_boards(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
 def run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["advisor", *args])
     with pytest.raises(SystemExit) as exit_info:
@@ -36,12 +31,14 @@ def test_fits_a_large_board_and_reports_measurements(monkeypatch, capsys, int8_p
     assert "PAD" in result["ops"] and result["full_int8"] is True
     board = load_board("stm32h7")
     [fit] = result["boards"]
-    assert fit == {
+    assert {key: fit[key] for key in ("id", "fits", "flash_margin_bytes", "ram_margin_bytes")} == {
         "id": "stm32h7",
         "fits": True,
         "flash_margin_bytes": board.flash_budget_bytes - len(exported.int8),
         "ram_margin_bytes": board.ram_budget_bytes - result["arena_bytes"],
     }
+    assert fit["engine"] == "tflm-cmsis-nn" and fit["latency_budget_ms"] == board.latency_ms
+    assert 0 < fit["latency_ms"] <= board.latency_ms
     assert {"model_bytes", "arena_bytes", "boards"} <= result["sources"].keys()
 
 
@@ -107,12 +104,13 @@ def test_check_needs_neither_torch_nor_tensorflow(int8_path, tmp_path):
 def test_a_corrupt_model_is_blamed_not_the_arena(monkeypatch, capsys, tmp_path, int8_path):
     """16 random bytes in the model's flatbuffer tables: where TFLM's loader fails, it fails at
     any arena size, which used to be reported as 'could not run the model in a
-    1,073,741,824 B arena'. Some corruptions hit harmless bytes (a name) and still run."""
+    1,073,741,824 B arena'. Some corruptions hit harmless bytes (a name) and still run, some
+    are caught before TFLM by the flatbuffer reader ('corrupt or truncated')."""
     import numpy as np
 
     original = int8_path.read_bytes()
     blamed_on_the_model = 0
-    for seed in range(6):
+    for seed in range(12):
         data = bytearray(original)
         rng = np.random.default_rng(seed)
         start = int(rng.integers(64, len(data) // 50))
@@ -120,7 +118,7 @@ def test_a_corrupt_model_is_blamed_not_the_arena(monkeypatch, capsys, tmp_path, 
         path = tmp_path / f"corrupt{seed}.tflite"
         path.write_bytes(bytes(data))
         code, _out, err = run(monkeypatch, capsys, "check", str(path), "--board", "stm32h7")
-        assert "Traceback" not in err and "B arena" not in err, err
+        assert "Traceback" not in err and "could not run the model in a" not in err, err
         assert code in (0, 2), err
-        blamed_on_the_model += "cannot load the model" in err or "not a TFLite model" in err
-    assert blamed_on_the_model >= 2
+        blamed_on_the_model += "cannot load the model" in err
+    assert blamed_on_the_model >= 1, "no corruption reached TFLite Micro: pick other bytes"

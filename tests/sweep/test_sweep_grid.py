@@ -42,7 +42,11 @@ def test_explicit_configs_in_json_keep_order_and_drop_duplicates(tmp_path):
             "unknown key 'width'",
         ),
         ("g.toml", "alpha = []\nbeta = [1.0]\nt0 = [4]\nN = [4]\n", "list for 'alpha' is empty"),
-        ("g.toml", "alpha = [0.15]\nbeta = [0.0]\nt0 = [4]\nN = [4]\n", "beta must be a positive number"),
+        (
+            "g.toml",
+            "alpha = [0.15]\nbeta = [0.0]\nt0 = [4]\nN = [4]\n",
+            "beta must be a positive number",
+        ),
         (
             "g.toml",
             "alpha = [0.15]\nbeta = [1.0]\nt0 = [4]\nN = [-4]\n",
@@ -85,6 +89,7 @@ def test_missing_grid_file_is_a_clear_error(tmp_path):
         load_grid(tmp_path / "nope.toml")
 
 
+@pytest.mark.slow  # the cost model over the whole study grid (about 3 s)
 def test_small_first_takes_every_depth_in_turn_from_the_fewest_macs():
     from advisor.cost import estimate
     from advisor.sweep.runner import small_first
