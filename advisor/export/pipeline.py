@@ -1,5 +1,6 @@
 """Export a trained PhiNet and prove it: int8 TFLite + ONNX, float check, TFLite Micro
-arena and agreement, firmware bundle, board verdicts. Used by ``advisor build``."""
+arena and agreement, firmware bundle, the bundle built and run on the board's core under
+QEMU (when the tools are there), board verdicts. Used by ``advisor build``."""
 
 from __future__ import annotations
 
@@ -14,12 +15,18 @@ import numpy as np
 from advisor import sources
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
-from advisor.export.convert import run_onnx, to_onnx, to_tflite
+from advisor.export.convert import run_onnx, to_nhwc, to_onnx, to_tflite
 from advisor.export.firmware import firmware_arena_size, tflm_version, write_firmware
 from advisor.export.fit import BoardFit, judge
 from advisor.export.tflite_file import read_tflite
 from advisor.export.tflm import ArenaMeasurement, minimal_arena
-from advisor.export.verify import FLOAT_TOLERANCE, Int8Verification, float_max_abs_diff, verify_int8
+from advisor.export.verify import (
+    FLOAT_TOLERANCE,
+    Int8Verification,
+    float_max_abs_diff,
+    quantize,
+    verify_int8,
+)
 
 # How many test images the float TFLite and ONNX graphs are compared with PyTorch on.
 FLOAT_CHECK_IMAGES = 8
@@ -39,11 +46,30 @@ class ExportResult:
     verification: Int8Verification
     calibration_images: int
     fits: list[BoardFit] = field(default_factory=list)
+    emulation: list[Any] = field(default_factory=list)  # advisor.firmware.EmulationReport
     seconds: float = 0.0
 
     @property
     def fits_all(self) -> bool:
-        return all(fit.fits for fit in self.fits)
+        """Every board fits: the model and host arena, and the linked image where it ran."""
+        images = [e.board.fits for e in self.emulation if e.status == "ran" and e.board]
+        return all(fit.fits for fit in self.fits) and all(images)
+
+    @property
+    def emulation_problems(self) -> list[str]:
+        """Emulated runs that failed or whose outputs differ from the host interpreter."""
+        problems = []
+        for run in self.emulation:
+            if run.status != "ran":
+                continue
+            where = f"{run.core} ({run.machine}, {run.kernels} kernels)"
+            problems += [f"{where}: {error}" for error in run.errors]
+            if run.outputs_ok is False:
+                problems.append(
+                    f"{where}: int8 outputs differ from the host interpreter (max "
+                    f"{run.outputs_max_abs_diff} steps, {run.outputs_equal_rate:.0%} equal)"
+                )
+        return problems
 
     def to_dict(self) -> dict[str, Any]:
         """Every figure, each with its source."""
@@ -87,6 +113,7 @@ class ExportResult:
             },
             "calibration_images": self.calibration_images,
             "boards": [{**fit.to_dict(), "source": sources.BOARD_PROFILE} for fit in self.fits],
+            "emulation": [run.to_dict() for run in self.emulation],
             "seconds": round(self.seconds, 1),
         }
 
@@ -103,12 +130,20 @@ def export_and_verify(
     boards: Sequence[Any] = (),
     preprocessing: str = "",
     name: str = "model",
+    emulate: bool = True,
+    emulate_images: int = 16,
+    estimated_arena_bytes: int | None = None,
+    tflm_dir: str | Path | None = None,
 ) -> ExportResult:
     """Export ``model`` (a PyTorch PhiNet in eval mode) and verify it.
 
     ``calibration`` and ``test_images`` are (N, C, H, W) float arrays preprocessed exactly as
     the model saw them in training. Raises AdvisorError when the float TFLite graph differs
     from PyTorch by more than FLOAT_TOLERANCE (the int8 model would not be trustworthy).
+
+    With ``emulate``, the firmware bundle is built for each board's core and kernel set and
+    run under QEMU on the first ``emulate_images`` test images (see
+    :func:`advisor.firmware.emulate_bundle`); a missing tool makes that step "skipped".
     """
     import torch
 
@@ -155,6 +190,17 @@ def export_and_verify(
         arena_limit=arena_limit,
     )
     firmware_arena = firmware_arena_size(arena.arena_bytes, arena_limit)
+    emulation = []
+    if emulate:
+        emulation = emulate_boards(
+            firmware.directory,
+            boards,
+            quantize(to_nhwc(test_images[:emulate_images]), read_tflite(int8).inputs[0]),
+            out_dir / "emulated",
+            host_arena_bytes=arena.arena_bytes,
+            estimated_arena_bytes=estimated_arena_bytes,
+            tflm_dir=tflm_dir,
+        )
     return ExportResult(
         tflite_path=tflite_path,
         onnx_path=onnx_path,
@@ -168,5 +214,42 @@ def export_and_verify(
         verification=verification,
         calibration_images=len(calibration),
         fits=[judge(board, len(int8), arena.arena_bytes) for board in boards],
+        emulation=emulation,
         seconds=time.perf_counter() - started,
     )
+
+
+def emulate_boards(
+    bundle_dir: Path,
+    boards: Sequence[Any],
+    inputs: np.ndarray,
+    work_root: Path,
+    **options: Any,
+) -> list[Any]:
+    """Build and run ``bundle_dir`` under QEMU once per (core, kernel set) of ``boards``,
+    each report judged against its board. A board whose core QEMU cannot emulate gets a
+    "skipped" report saying why."""
+    from advisor.firmware import core_for_board, emulate_bundle, kernels_for_board
+    from advisor.firmware.emulate import skipped
+    from advisor.firmware.toolchain import ToolsMissing
+
+    reports = []
+    for board in boards:
+        kernels = kernels_for_board(board)
+        try:
+            core = core_for_board(board)
+        except AdvisorError as err:
+            reports.append(skipped(board.core, kernels, ToolsMissing(str(err), "")))
+            continue
+        reports.append(
+            emulate_bundle(
+                bundle_dir,
+                core=core,
+                kernels=kernels,
+                inputs=inputs,
+                board=board,
+                work_dir=work_root / f"{board.id}-{core.id}-{kernels}",
+                **options,
+            )
+        )
+    return reports
