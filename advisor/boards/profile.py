@@ -24,6 +24,7 @@ SIZE_FIELDS = (
     "ram_total_bytes",
     "reserved_flash_bytes",
     "reserved_ram_bytes",
+    "reserved_hal_flash_bytes",
 )
 POSITIVE_FIELDS = (
     "clock_hz",
@@ -39,6 +40,9 @@ OPTIONAL_DEFAULTS: dict[str, Any] = {
     "sources": (),
     "notes": "",
     "ram_total_bytes": None,
+    # HAL, drivers and application code outside TFLite Micro: what the flash reserve shrinks
+    # to once the emulated firmware image measures the runtime (advisor.firmware).
+    "reserved_hal_flash_bytes": "32KB",
 }
 
 
@@ -46,7 +50,10 @@ OPTIONAL_DEFAULTS: dict[str, Any] = {
 class Board:
     """A board's budgets. Sizes are bytes (KB = 1024); `ram_bytes` is the largest contiguous
     RAM block the tensor arena can use, `ram_total_bytes` all of the RAM; the reserves are
-    what the runtime and the application keep for themselves."""
+    what the runtime and the application keep for themselves. `reserved_flash_bytes` is
+    assumed (runtime + HAL + application); once the firmware is built and measured
+    (`--emulate`), the runtime is in the measured image and only `reserved_hal_flash_bytes`
+    (HAL, drivers, application) is added to it."""
 
     id: str
     name: str
@@ -65,6 +72,7 @@ class Board:
     aliases: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     notes: str = ""
+    reserved_hal_flash_bytes: int = 32 * 1024
     path: str | None = None
 
     def __post_init__(self) -> None:
@@ -179,7 +187,7 @@ def _validate(board: Board, where: str) -> None:
         value = getattr(board, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise AdvisorError(f"{where}: field {name} must be positive, got {value!r}")
-    for name in ("reserved_flash_bytes", "reserved_ram_bytes"):
+    for name in ("reserved_flash_bytes", "reserved_ram_bytes", "reserved_hal_flash_bytes"):
         value = getattr(board, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise AdvisorError(

@@ -88,6 +88,27 @@ STUDY_EPOCHS, STUDY_WARMUP = 110, 10
 )
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Decoded-image cache.")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where CIFAR is read from.")
+@click.option(
+    "--emulate/--no-emulate",
+    default=True,
+    show_default=True,
+    help="Build the firmware with TFLite Micro for the board's core and run it under QEMU "
+    "(skipped, with the reason, when the tree, compiler or QEMU is missing).",
+)
+@click.option(
+    "--emulate-images",
+    type=int,
+    default=16,
+    show_default=True,
+    help="Test images run on the emulated core.",
+)
+@click.option(
+    "--tflm-dir",
+    type=click.Path(file_okay=False),
+    envvar="ADVISOR_TFLM_DIR",
+    help="TFLite Micro tree for the emulated build (default: shared/third_party/tflite-micro "
+    "beside the checkout; env ADVISOR_TFLM_DIR).",
+)
 @click.option("--resume", is_flag=True, help="Continue an interrupted training run in --out.")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON on stdout.")
 def build(
@@ -107,6 +128,9 @@ def build(
     threads,
     cache_dir,
     data_dir,
+    emulate,
+    emulate_images,
+    tflm_dir,
     resume,
     as_json,
 ) -> None:
@@ -137,6 +161,7 @@ def build(
         ("--calibration-images", calibration_images, 1),
         ("--verify-images", verify_images, 0),
         ("--threads", threads or 1, 1),
+        ("--emulate-images", emulate_images, 1),
     ):
         if value < low:
             raise AdvisorError(f"{name} must be at least {low}, got {value}")
@@ -253,6 +278,10 @@ def build(
         labels=splits.classes,
         boards=[target],
         name="model",
+        emulate=emulate,
+        emulate_images=emulate_images,
+        estimated_arena_bytes=cost.arena_bytes,
+        tflm_dir=tflm_dir,
         preprocessing=f"x = (pixel / 255 - mean) / std per channel, mean {_rounded(splits.mean)}, "
         f"std {_rounded(splits.std)}, image resized bilinearly to "
         f"{resolution}x{resolution}",
@@ -287,10 +316,24 @@ def build(
         click.echo(json.dumps(report, indent=2))
     else:
         click.echo(md_path.read_text())
+    if exported.emulation_problems:
+        raise DoesNotFit(
+            "the firmware did not run as on the host: "
+            + "; ".join(exported.emulation_problems)
+            + f". Files kept in {out} (emulated/ holds the ELF, map and QEMU log)"
+        )
     if not exported.fits_all:
         raise DoesNotFit(
             f"the trained model does not fit {target.id}: "
-            + "; ".join(r for fit in exported.fits for r in fit.reasons())
+            + "; ".join(
+                [r for fit in exported.fits for r in fit.reasons()]
+                + [
+                    reason
+                    for run in exported.emulation
+                    if run.status == "ran" and run.board
+                    for reason in run.board.reasons()
+                ]
+            )
             + f". Files kept in {out}; choose a smaller config (--config) or a "
             "lower --resolution"
         )

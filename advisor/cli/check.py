@@ -9,11 +9,20 @@ import click
 
 from advisor import sources
 from advisor.cli.boards import board_options, resolve_boards
-from advisor.errors import DoesNotFit
+from advisor.errors import AdvisorError, DoesNotFit
 
 
-def measure_and_judge(model_path: str, boards: list) -> dict:
-    """Model bytes, minimal TFLM arena, ops, and the verdict for each board, as JSON data."""
+def measure_and_judge(
+    model_path: str,
+    boards: list,
+    *,
+    emulate: bool = False,
+    kernels: str | None = None,
+    images: int = 8,
+    tflm_dir: str | None = None,
+) -> dict:
+    """Model bytes, minimal TFLM arena, ops, and the verdict for each board, as JSON data;
+    with ``emulate``, the firmware built for each board's core and run under QEMU."""
     from advisor.export.firmware import firmware_arena_size
     from advisor.export.fit import judge
     from advisor.export.tflite_file import full_int8_problems, read_tflite
@@ -23,6 +32,9 @@ def measure_and_judge(model_path: str, boards: list) -> dict:
     arena = minimal_arena(Path(model_path).read_bytes())
     firmware_arena = firmware_arena_size(arena.arena_bytes)
     fits = [judge(board, info.size_bytes, arena.arena_bytes) for board in boards]
+    emulation = (
+        _emulate(model_path, info, arena, boards, kernels, images, tflm_dir) if emulate else []
+    )
     return {
         "model": str(model_path),
         "model_bytes": info.size_bytes,
@@ -33,6 +45,7 @@ def measure_and_judge(model_path: str, boards: list) -> dict:
         "ops": list(info.op_types),
         "full_int8": not full_int8_problems(info),
         "boards": [fit.to_dict() for fit in fits],
+        "emulation": emulation,
         "sources": {
             "model_bytes": sources.CONVERTER + " (size of the .tflite file)",
             "arena_bytes": sources.TFLITE_MICRO + " (smallest arena it runs in, x86-64 host "
@@ -45,26 +58,105 @@ def measure_and_judge(model_path: str, boards: list) -> dict:
     }
 
 
+def _emulate(model_path, info, arena, boards, kernels, images, tflm_dir) -> list[dict]:
+    """Render the firmware bundle and run it for each board under QEMU (random int8 inputs,
+    seed 0): the outputs are compared with the host interpreter on the same inputs."""
+    import tempfile
+
+    from advisor.export.firmware import write_firmware
+    from advisor.firmware import emulate_boards
+    from advisor.firmware.emulate import default_inputs
+
+    problems = full_int8_problems_of(info)
+    if problems:
+        raise AdvisorError(
+            f"--emulate needs a full-int8 model (int8 input and output): {'; '.join(problems)}"
+        )
+    with tempfile.TemporaryDirectory(prefix="advisor-check-") as folder:
+        bundle = write_firmware(
+            Path(folder) / "firmware",
+            Path(model_path).read_bytes(),
+            arena,
+            model_name=Path(model_path).name,
+        )
+        reports = emulate_boards(
+            bundle.directory,
+            boards,
+            default_inputs(tuple(info.inputs[0].shape[1:]), images),
+            kernels=kernels,
+            host_arena_bytes=arena.arena_bytes,
+            tflm_dir=tflm_dir,
+        )
+    return [report.to_dict() for report in reports]
+
+
+def full_int8_problems_of(info) -> list[str]:
+    from advisor.export.tflite_file import full_int8_problems
+
+    return full_int8_problems(info)
+
+
 @click.command()
 @click.argument("model", type=click.Path(dir_okay=False), metavar="MODEL.tflite")
 @board_options(multiple=True)
+@click.option(
+    "--emulate",
+    is_flag=True,
+    help="Also build the firmware with TFLite Micro for each board's core and run it under "
+    "QEMU: 32-bit arena, outputs vs the host, linked flash/RAM, instructions per inference.",
+)
+@click.option(
+    "--kernels",
+    type=click.Choice(["ref", "cmsis_nn"]),
+    help="Kernel set for --emulate (default: the board profile's runtime).",
+)
+@click.option(
+    "--emulate-images", type=int, default=8, show_default=True, help="Images run under QEMU."
+)
+@click.option(
+    "--tflm-dir",
+    type=click.Path(file_okay=False),
+    envvar="ADVISOR_TFLM_DIR",
+    help="TFLite Micro tree for --emulate (default: shared/third_party/tflite-micro beside "
+    "the checkout; env ADVISOR_TFLM_DIR).",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of a table.")
 def check(
-    model: str, board: tuple[str, ...], board_file: tuple[str, ...], all_boards: bool, as_json: bool
+    model: str,
+    board: tuple[str, ...],
+    board_file: tuple[str, ...],
+    all_boards: bool,
+    emulate: bool,
+    kernels: str | None,
+    emulate_images: int,
+    tflm_dir: str | None,
+    as_json: bool,
 ) -> None:
     """Measure MODEL.tflite in the real TFLite Micro interpreter (model bytes, smallest
     tensor arena, ops) and judge each board: flash budget >= model bytes and RAM budget >=
     arena. The budgets are the board's flash and RAM minus its reserves (`advisor boards`).
 
-    Exit codes: 0 fits every board, 1 does not fit some board, 2 bad input (not a TFLite
-    file, an op TFLite Micro lacks, unknown board)."""
+    With --emulate the firmware (the generated main.cc with a QEMU port) is compiled with
+    TFLite Micro for each board's Cortex-M core and run under qemu-system-arm; the linked
+    image's flash (+ the board's HAL reserve) and RAM are judged instead of the assumed
+    runtime reserve. Without the tree, compiler or QEMU that part is skipped, with the
+    reason.
+
+    Exit codes: 0 fits every board, 1 does not fit some board (or the emulated outputs
+    differ from the host), 2 bad input (not a TFLite file, an op TFLite Micro lacks,
+    unknown board)."""
+    if emulate_images < 1:
+        raise AdvisorError(f"--emulate-images must be at least 1, got {emulate_images}")
     boards = resolve_boards(board, board_file, all_boards)
-    result = measure_and_judge(model, boards)
+    result = measure_and_judge(
+        model, boards, emulate=emulate, kernels=kernels, images=emulate_images, tflm_dir=tflm_dir
+    )
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:
         _print_table(result, boards)
     failed = [_shortfall(b) for b in result["boards"] if not b["fits"]]
+    failed += _emulation_failures(result["emulation"])
     if failed:
         raise DoesNotFit(
             f"{Path(model).name} does not fit "
@@ -72,6 +164,25 @@ def check(
             + ". Pick a smaller configuration (`advisor recommend --board ID`) "
             "or a board with more memory"
         )
+
+
+def _emulation_failures(runs: list[dict]) -> list[str]:
+    out = []
+    for run in runs:
+        if run["status"] != "ran":
+            continue
+        where = f"{run['core']} {run['kernels']} under QEMU"
+        out += [f"{where}: {error}" for error in run["errors"]]
+        if run["outputs_vs_host"]["ok"] is False:
+            out.append(f"{where}: outputs differ from the host interpreter")
+        fit = run["board"]
+        if fit and not fit["fits"]:
+            out.append(
+                f"{fit['board_id']} linked image (flash margin {fit['flash_margin_bytes']:,} B, "
+                f"RAM margin {fit['ram_margin_bytes']:,} B, arena margin "
+                f"{fit['arena_margin_bytes']:,} B)"
+            )
+    return out
 
 
 def _shortfall(fit: dict) -> str:
@@ -111,3 +222,43 @@ def _print_table(result: dict, boards: list) -> None:
             "[green]yes[/green]" if fit["fits"] else "[red]no[/red]",
         )
     console.print(table)
+    for run in result["emulation"]:
+        _print_emulation(console, run)
+
+
+def _print_emulation(console, run: dict) -> None:
+    if run["status"] != "ran":
+        console.print(
+            f"[yellow]emulation skipped[/yellow] ({run['core']}, {run['kernels']}): "
+            f"{run['reason']}" + (f"; install: {run['install']}" if run["install"] else "")
+        )
+        return
+    image, compared = run["image"], run["outputs_vs_host"]
+    fit = run["board"]
+    per = run["instructions_per_inference"]
+    console.print(
+        f"[bold]{run['core']} ({run['machine']}), {run['kernels']} kernels[/bold] "
+        f"[dim]({image['source']}; arena and outputs: {run['arena_used_bytes']['source']})[/dim]"
+    )
+    console.print(
+        f"  arena used {run['arena_used_bytes']['value']:,} B on the 32-bit target vs "
+        f"{run['host_arena_bytes']['value']:,} B on the x86-64 host; outputs vs host: "
+        f"{compared['equal_rate']:.0%} equal, {compared['within_one_step_rate']:.0%} within "
+        f"one step over {compared['images']} images (expected: {compared['expected']})"
+    )
+    breakdown = ", ".join(f"{k} {v:,}" for k, v in image["flash_breakdown"].items())
+    console.print(
+        f"  image flash {image['flash_bytes']:,} B ({breakdown}); static RAM "
+        f"{image['static_ram_bytes']:,} B (arena {image['arena_bytes']:,} B), stack "
+        f"{run['stack_used_bytes']['value'] or 0:,} B"
+    )
+    if per["value"] is not None:
+        console.print(f"  {per['value']:,} instructions per inference [dim]({per['source']})[/dim]")
+    if fit:
+        verdict = "[green]fits[/green]" if fit["fits"] else "[red]does not fit[/red]"
+        console.print(
+            f"  {fit['board_id']}: {verdict}: flash margin {fit['flash_margin_bytes']:,} B "
+            f"(after {fit['hal_flash_reserve_bytes']:,} B HAL + application reserve; the "
+            f"runtime is measured), RAM margin {fit['ram_margin_bytes']:,} B, arena block "
+            f"margin {fit['arena_margin_bytes']:,} B"
+        )

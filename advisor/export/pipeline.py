@@ -192,6 +192,8 @@ def export_and_verify(
     firmware_arena = firmware_arena_size(arena.arena_bytes, arena_limit)
     emulation = []
     if emulate:
+        from advisor.firmware import emulate_boards
+
         emulation = emulate_boards(
             firmware.directory,
             boards,
@@ -217,39 +219,3 @@ def export_and_verify(
         emulation=emulation,
         seconds=time.perf_counter() - started,
     )
-
-
-def emulate_boards(
-    bundle_dir: Path,
-    boards: Sequence[Any],
-    inputs: np.ndarray,
-    work_root: Path,
-    **options: Any,
-) -> list[Any]:
-    """Build and run ``bundle_dir`` under QEMU once per (core, kernel set) of ``boards``,
-    each report judged against its board. A board whose core QEMU cannot emulate gets a
-    "skipped" report saying why."""
-    from advisor.firmware import core_for_board, emulate_bundle, kernels_for_board
-    from advisor.firmware.emulate import skipped
-    from advisor.firmware.toolchain import ToolsMissing
-
-    reports = []
-    for board in boards:
-        kernels = kernels_for_board(board)
-        try:
-            core = core_for_board(board)
-        except AdvisorError as err:
-            reports.append(skipped(board.core, kernels, ToolsMissing(str(err), "")))
-            continue
-        reports.append(
-            emulate_bundle(
-                bundle_dir,
-                core=core,
-                kernels=kernels,
-                inputs=inputs,
-                board=board,
-                work_dir=work_root / f"{board.id}-{core.id}-{kernels}",
-                **options,
-            )
-        )
-    return reports

@@ -5,6 +5,7 @@ from advisor.firmware.cores import CORES, core_for_board
 from advisor.firmware.emulate import (
     EmulationReport,
     emulate,
+    emulate_boards,
     emulate_bundle,
     judge_image,
     kernels_for_board,
@@ -17,6 +18,7 @@ __all__ = [
     "ToolsMissing",
     "core_for_board",
     "emulate",
+    "emulate_boards",
     "emulate_bundle",
     "judge_image",
     "kernels_for_board",

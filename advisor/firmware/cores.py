@@ -65,10 +65,7 @@ def core_for_board(board) -> Core:
     core_id = core_id_for(board.core)
     if core_id in CORES:
         return CORES[core_id]
-    if core_id in NOT_EMULATED:
-        reason = NOT_EMULATED[core_id]
-    else:
-        reason = "it is not an Arm Cortex-M core"
+    reason = NOT_EMULATED.get(core_id or "", "it is not an Arm Cortex-M core")
     raise AdvisorError(
         f"board {board.id} ({board.core}) cannot be emulated: {reason}; "
         f"emulated cores: {', '.join(c.name for c in CORES.values())}"

@@ -22,7 +22,7 @@ import numpy as np
 
 from advisor.errors import AdvisorError
 from advisor.firmware.compile import default_cache_dir
-from advisor.firmware.cores import Core, get_core
+from advisor.firmware.cores import Core, core_for_board, get_core
 from advisor.firmware.link import build_image
 from advisor.firmware.qemu import MARK_SYMBOL, plugin_library, run_qemu
 from advisor.firmware.sizes import ImageSizes, image_sizes, symbol_address
@@ -33,9 +33,6 @@ SOURCE_QEMU = "measured: TFLite Micro on the emulated core (QEMU)"
 SOURCE_HOST = "measured: TFLite Micro (x86-64 host build)"
 SOURCE_ELF = "measured: linked firmware ELF and map"
 SOURCE_ICOUNT = "measured: QEMU TCG plugin, guest instructions (not cycles, not time)"
-# Flash a board keeps for its HAL, drivers and the rest of the application once the
-# runtime (TFLM, kernels, C library) is measured in the linked image.
-DEFAULT_HAL_FLASH_BYTES = 32 * 1024
 _ARENA_SIZE = re.compile(r"constexpr int kTensorArenaSize = (\d+);")
 
 
@@ -60,6 +57,24 @@ class BoardImageFit:
     arena_block_bytes: int
     arena_margin_bytes: int
 
+    def reasons(self) -> list[str]:
+        """Why the linked image does not fit, in words (empty when it fits)."""
+        out = []
+        if self.flash_margin_bytes < 0:
+            out.append(
+                f"linked image + {self.hal_flash_reserve_bytes:,} B HAL reserve is "
+                f"{-self.flash_margin_bytes:,} B over {self.board_id}'s flash"
+            )
+        if self.ram_margin_bytes < 0:
+            out.append(
+                f"static RAM + stack is {-self.ram_margin_bytes:,} B over {self.board_id}'s RAM"
+            )
+        if self.arena_margin_bytes < 0:
+            out.append(
+                f"arena is {-self.arena_margin_bytes:,} B over {self.board_id}'s largest RAM block"
+            )
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {
             **self.__dict__,
@@ -69,7 +84,7 @@ class BoardImageFit:
 
 
 def judge_image(board, sizes: ImageSizes, stack_bytes: int) -> BoardImageFit:
-    hal = getattr(board, "reserved_hal_flash_bytes", DEFAULT_HAL_FLASH_BYTES)
+    hal = board.reserved_hal_flash_bytes
     flash_margin = board.flash_bytes - hal - sizes.flash_bytes
     ram_margin = board.ram_total_bytes - sizes.static_ram_bytes - stack_bytes
     arena_margin = board.ram_bytes - sizes.arena_bytes
@@ -341,4 +356,37 @@ def emulate(
         return emulate_bundle(folder, core=core, kernels=kernels, inputs=inputs, **options)
 
 
-__all__ = ["EmulationReport", "emulate", "emulate_bundle", "judge_image", "kernels_for_board"]
+def emulate_boards(
+    bundle_dir: str | os.PathLike,
+    boards,
+    inputs: np.ndarray | None,
+    work_root: str | os.PathLike | None = None,
+    *,
+    kernels: str | None = None,
+    **options: Any,
+) -> list[EmulationReport]:
+    """Build and run ``bundle_dir`` under QEMU for each board's core with its kernel set
+    (or ``kernels``), each report judged against its board. A board whose core cannot be
+    emulated gets a "skipped" report saying why. ``work_root`` keeps each run's ELF, map
+    and log in a subfolder."""
+    reports = []
+    for board in boards:
+        chosen = kernels or kernels_for_board(board)
+        try:
+            core = core_for_board(board)
+        except AdvisorError as err:
+            reports.append(skipped(board.core, chosen, ToolsMissing(str(err), "")))
+            continue
+        work = None if work_root is None else Path(work_root) / f"{board.id}-{core.id}-{chosen}"
+        reports.append(
+            emulate_bundle(
+                bundle_dir,
+                core=core,
+                kernels=chosen,
+                inputs=inputs,
+                board=board,
+                work_dir=work,
+                **options,
+            )
+        )
+    return reports
