@@ -1,6 +1,6 @@
 """Export benchmark and cost-model calibration table.
 
-For each configuration of ``advisor.export.calibration.CALIBRATION_CONFIGS``: convert to
+For each configuration of ``advisor.export.cost_calibration.CALIBRATION_CONFIGS``: convert to
 int8 TFLite, find the minimal TFLite Micro arena, and print measured vs estimated flash
 and the whole tensor arena (ratios: estimate / measured; the cost model's flash_bytes and
 arena_bytes should be within 1.00-1.10). Also
@@ -40,7 +40,7 @@ REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "cost" / "tflite_mea
 
 
 def calibration_table() -> list[dict]:
-    from advisor.export.calibration import CALIBRATION_CONFIGS, measure
+    from advisor.export.cost_calibration import CALIBRATION_CONFIGS, measure
 
     rows = []
     for config in CALIBRATION_CONFIGS:
@@ -212,8 +212,8 @@ def _fit_arena_lp(lower, floor, tail_counts, planner_counts, plan, arena) -> np.
 
 
 def inference_speed() -> None:
-    from advisor.export.calibration import CALIBRATION_CONFIGS, random_phinet
     from advisor.export.convert import to_tflite
+    from advisor.export.cost_calibration import CALIBRATION_CONFIGS, random_phinet
     from advisor.export.tflm import minimal_arena, run_tflm
     from advisor.export.verify import run_tflite
 

@@ -14,6 +14,11 @@ def run(monkeypatch, capsys, *args):
 
 def test_a_missing_extra_names_the_extra_to_install(monkeypatch, capsys, tmp_path):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails as if absent
+    # Modules that earlier tests imported would not import torch again: forget them here.
+    for name in [
+        name for name in sys.modules if name.startswith(("advisor.training", "advisor.build"))
+    ]:
+        monkeypatch.delitem(sys.modules, name)
     code, output = run(
         monkeypatch,
         capsys,

@@ -49,7 +49,8 @@ def load_board(board_id: str | None = None, board_file: str | os.PathLike | None
         raise AdvisorError(
             "give exactly one of a board id (--board) and a board file (--board-file)"
         )
-    if board_file is not None:
+    if board_id is None:
+        assert board_file is not None  # exactly one of the two, checked above
         return board_from_toml(board_file)
     boards = {board.id: board for board in list_boards()}
     board = _find(boards, board_id)

@@ -9,8 +9,9 @@ from collections.abc import Callable, Sequence
 
 import click
 
-from advisor import sources
+from advisor import provenance
 from advisor.boards import Board, format_frequency, format_size, list_boards, load_board
+from advisor.cli.options import json_option
 from advisor.errors import AdvisorError
 
 
@@ -78,11 +79,11 @@ def resolve_boards(
 
 def board_json(board: Board) -> dict:
     """A board as the JSON every command prints: its fields, budgets and provenance."""
-    return {**board.to_dict(), "source": sources.BOARD_PROFILE}
+    return {**board.to_dict(), "source": provenance.BOARD_PROFILE}
 
 
 @click.group(invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of a table.")
+@json_option(help="JSON on stdout instead of a table.")
 @click.pass_context
 def boards(ctx: click.Context, as_json: bool) -> None:
     """List board profiles: flash, RAM for the tensor arena, reserves and int8 throughput.
@@ -107,7 +108,7 @@ def boards(ctx: click.Context, as_json: bool) -> None:
     metavar="PATH.toml",
     help="Show this profile file instead of a named board.",
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of a table.")
+@json_option(help="JSON on stdout instead of a table.")
 def show(board_id: str | None, board_file: str | None, as_json: bool) -> None:
     """Every field of one board profile, with its sources."""
     board = resolve_board(board_id, board_file)
@@ -120,7 +121,7 @@ def show(board_id: str | None, board_file: str | None, as_json: bool) -> None:
     table = Table(
         title=f"{board.name} ({board.id})",
         show_header=False,
-        caption=f"source: {sources.BOARD_PROFILE} {board.path}",
+        caption=f"source: {provenance.BOARD_PROFILE} {board.path}",
     )
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
@@ -164,7 +165,7 @@ def _print_table(all_boards: list[Board]) -> None:
         console.width = 200  # piped or captured: no reason to wrap cells at 80 columns
     show_name = console.width >= 150
     table = Table(
-        caption=f"All figures: {sources.BOARD_PROFILE} (`advisor boards show ID` "
+        caption=f"All figures: {provenance.BOARD_PROFILE} (`advisor boards show ID` "
         "for sources). 1 KiB = 1024 B. Arena = largest contiguous RAM block."
     )
     headers = (

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from advisor import sources
+from advisor import provenance
 from advisor.cli.boards import board_options, resolve_boards
+from advisor.cli.options import json_option
 from advisor.errors import AdvisorError, DoesNotFit
 
 
@@ -47,12 +48,12 @@ def measure_and_judge(
         "boards": [fit.to_dict() for fit in fits],
         "emulation": emulation,
         "sources": {
-            "model_bytes": sources.CONVERTER + " (size of the .tflite file)",
-            "arena_bytes": sources.TFLITE_MICRO + " (smallest arena it runs in, x86-64 host "
+            "model_bytes": provenance.CONVERTER + " (size of the .tflite file)",
+            "arena_bytes": provenance.TFLITE_MICRO + " (smallest arena it runs in, x86-64 host "
             "build: an upper bound for a 32-bit MCU)",
-            "firmware_arena_bytes": sources.TFLITE_MICRO + " + margin max(1 KiB, 5 %)",
-            "ops": sources.CONVERTER + " (the .tflite's operator list)",
-            "boards": sources.BOARD_PROFILE + ": fits when model_bytes <= flash budget and "
+            "firmware_arena_bytes": provenance.TFLITE_MICRO + " + margin max(1 KiB, 5 %)",
+            "ops": provenance.CONVERTER + " (the .tflite's operator list)",
+            "boards": provenance.BOARD_PROFILE + ": fits when model_bytes <= flash budget and "
             "arena_bytes <= RAM budget",
         },
     }
@@ -111,7 +112,11 @@ def full_int8_problems_of(info) -> list[str]:
     help="Kernel set for --emulate (default: the board profile's runtime).",
 )
 @click.option(
-    "--emulate-images", type=int, default=8, show_default=True, help="Images run under QEMU."
+    "--emulate-images",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Images run under QEMU.",
 )
 @click.option(
     "--tflm-dir",
@@ -120,7 +125,7 @@ def full_int8_problems_of(info) -> list[str]:
     help="TFLite Micro tree for --emulate (default: shared/third_party/tflite-micro beside "
     "the checkout; env ADVISOR_TFLM_DIR).",
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of a table.")
+@json_option(help="JSON on stdout instead of a table.")
 def check(
     model: str,
     board: tuple[str, ...],
@@ -145,8 +150,6 @@ def check(
     Exit codes: 0 fits every board, 1 does not fit some board (or the emulated outputs
     differ from the host), 2 bad input (not a TFLite file, an op TFLite Micro lacks,
     unknown board)."""
-    if emulate_images < 1:
-        raise AdvisorError(f"--emulate-images must be at least 1, got {emulate_images}")
     boards = resolve_boards(board, board_file, all_boards)
     result = measure_and_judge(
         model, boards, emulate=emulate, kernels=kernels, images=emulate_images, tflm_dir=tflm_dir
@@ -201,15 +204,15 @@ def _print_table(result: dict, boards: list) -> None:
     console = Console()
     console.print(
         f"[bold]{result['model']}[/bold]: {result['model_bytes']:,} B "
-        f"[dim]({sources.CONVERTER})[/dim], arena {result['arena_bytes']:,} B, "
+        f"[dim]({provenance.CONVERTER})[/dim], arena {result['arena_bytes']:,} B, "
         f"with margin {result['firmware_arena_bytes']:,} B "
-        f"[dim]({sources.TFLITE_MICRO})[/dim]"
+        f"[dim]({provenance.TFLITE_MICRO})[/dim]"
     )
     console.print(
         f"ops: {', '.join(result['ops'])}"
         + ("" if result["full_int8"] else "  [yellow](not a full-int8 graph)[/yellow]")
     )
-    table = Table(caption=f"budgets: {sources.BOARD_PROFILE}; model and arena: measured")
+    table = Table(caption=f"budgets: {provenance.BOARD_PROFILE}; model and arena: measured")
     for column in ("board", "flash budget", "flash margin", "RAM budget", "RAM margin", "fits"):
         table.add_column(column, justify="left" if column == "board" else "right")
     for board, fit in zip(boards, result["boards"]):

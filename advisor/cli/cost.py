@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from advisor import sources
+from advisor import provenance
+from advisor.cli.options import json_option
 from advisor.config import PhiNetConfig
 from advisor.cost.model import ARENA_SOURCE
 from advisor.errors import AdvisorError
@@ -82,23 +83,23 @@ def _print_tables(report, per_layer: bool) -> None:
     table.add_column("source")
     peak = report.peak_layer
     rows = [
-        ("parameters (PyTorch count)", f"{report.params:,}", sources.COST_MODEL),
+        ("parameters (PyTorch count)", f"{report.params:,}", provenance.COST_MODEL),
         (
             "parameters, BatchNorm folded (int8 deployment)",
             f"{report.params_folded:,}",
-            sources.COST_MODEL,
+            provenance.COST_MODEL,
         ),
-        ("MACs (torchinfo convention)", f"{report.macs:,}", sources.COST_MODEL),
+        ("MACs (torchinfo convention)", f"{report.macs:,}", provenance.COST_MODEL),
         (
             f"activation peak, int8 (at {peak.name})",
             f"{report.peak_ram_bytes:,} B",
-            f"{sources.COST_MODEL} (= TFLite Micro's activation plan)",
+            f"{provenance.COST_MODEL} (= TFLite Micro's activation plan)",
         ),
         ("RAM: tensor arena (estimate)", f"~{report.arena_bytes:,} B", ARENA_SOURCE),
         (
             "flash, int8 .tflite (estimate)",
             f"~{report.flash_bytes:,} B",
-            f"{sources.COST_MODEL} (estimate)",
+            f"{provenance.COST_MODEL} (estimate)",
         ),
     ]
     for row in rows:
@@ -107,7 +108,7 @@ def _print_tables(report, per_layer: bool) -> None:
     console.print(table)
     if per_layer:
         layers = Table(
-            title="per op of the int8 graph", caption=f"all figures: {sources.COST_MODEL}"
+            title="per op of the int8 graph", caption=f"all figures: {provenance.COST_MODEL}"
         )
         for column in ("op", "name", "input HxWxC", "output HxWxC", "params", "MACs", "live bytes"):
             numeric = column in ("params", "MACs", "live bytes")
@@ -147,7 +148,7 @@ def _print_tables(report, per_layer: bool) -> None:
     help="A PhiNet config or recommendation JSON; options above override it.",
 )
 @click.option("--per-layer", is_flag=True, help="Also every op of the int8 graph.")
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of tables.")
+@json_option(help="JSON on stdout instead of tables.")
 def cost(
     alpha,
     beta,
@@ -193,9 +194,9 @@ def cost(
             "flash_bytes": FLASH_NOTE,
         }
         data["sources"] = {
-            "peak_ram_bytes": sources.COST_MODEL,
+            "peak_ram_bytes": provenance.COST_MODEL,
             "arena_bytes": ARENA_SOURCE,
-            "flash_bytes": f"{sources.COST_MODEL} (estimate)",
+            "flash_bytes": f"{provenance.COST_MODEL} (estimate)",
         }
         click.echo(json.dumps(data, indent=2))
     else:

@@ -1,5 +1,5 @@
 """`advisor probe`: a linear probe on every block of a trained PhiNet, or of every model
-of a sweep store (METHOD.md, "Linear probes")."""
+of a sweep store (the study's linear-probe analysis, after Alain and Bengio, 2018)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from advisor.cli.options import data_option, json_option
 from advisor.errors import AdvisorError
 
 # Kept equal to advisor.probe.logistic's defaults without importing torch for --help.
@@ -17,9 +18,7 @@ DEFAULT_L2 = 1e-3
 
 @click.command()
 @click.argument("checkpoint", required=False, type=click.Path(path_type=Path))
-@click.option(
-    "--data", required=True, help="Labelled images: 'cifar10', an image folder or a .zip of one."
-)
+@data_option(required=True, help="Labelled images: 'cifar10', an image folder or a .zip of one.")
 @click.option(
     "--store",
     type=click.Path(path_type=Path),
@@ -30,7 +29,7 @@ DEFAULT_L2 = 1e-3
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the figure (PNG + SVG) and the JSON report.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON only, on stdout.")
+@json_option(help="Print JSON only, on stdout.")
 @click.option(
     "--max-images",
     type=click.IntRange(min=10),

@@ -7,6 +7,7 @@ import json
 import click
 
 from advisor.cli.boards import board_options, resolve_board
+from advisor.cli.options import json_option
 from advisor.errors import AdvisorError, NothingFits
 
 
@@ -74,7 +75,7 @@ from advisor.errors import AdvisorError, NothingFits
     metavar="NAME",
     help="Dataset you will train on, checked against the prior's regime (e.g. cifar10).",
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout instead of tables.")
+@json_option(help="JSON on stdout instead of tables.")
 def recommend(
     board: str | None,
     board_file: str | None,
@@ -205,7 +206,7 @@ def _show_recommendation(data: dict) -> None:
         f"MACs / (clock x MACs per cycle) / {budgets['sources']['latency_ms']}",
     )
     if estimates["accuracy"] is None:
-        table.add_row("accuracy", "unavailable", "", "", "see below")
+        table.add_row("accuracy", "no prediction", "", "", "nearest measured networks below")
     else:
         table.add_row(
             "accuracy",
@@ -236,7 +237,7 @@ def _show_recommendation(data: dict) -> None:
     if data["resolutions"]:
         _show_resolutions(console, data["resolutions"])
     if data["alternatives"]:
-        objective = "predicted accuracy" if estimates["accuracy"] is not None else "parameters"
+        objective = "predicted accuracy" if data["prior"]["has_curves"] else "parameters"
         alternatives = Table(
             title="Cheaper alternatives, caps relative to the recommendation "
             f"(Pareto set: {objective}" + " vs latency and RAM; cost model)",
@@ -265,12 +266,45 @@ def _show_recommendation(data: dict) -> None:
                     "n/a"
                     if option["accuracy"] is None
                     else f"{option['accuracy']:.1f} ± {option['accuracy_std']:.1f} %"
+                    + (" (extrapolated)" if option["accuracy_extrapolated"] else "")
                 )
             alternatives.add_row(*cells)
         console.print(alternatives)
+    _show_nearest(console, data["nearest_networks"])
     console.print(
         "save with --json > rec.json, then `advisor train --config rec.json`", style="dim"
     )
+
+
+def _show_nearest(console, networks: list[dict]) -> None:
+    from rich.table import Table
+
+    if not networks:
+        console.print("nearest measured networks: none on this dataset in the shipped priors")
+        return
+    table = Table(
+        title="Nearest measured networks (same N first, then nearest in log-parameters and "
+        "resolution; same dataset)",
+        title_justify="left",
+    )
+    for column in ("N", "alpha", "beta", "t0", "params", "accuracy", "regime", "source"):
+        table.add_column(
+            column, justify="left" if column in ("regime", "source") else "right", no_wrap=False
+        )
+    for network in networks:
+        regime = network["regime"]
+        table.add_row(
+            str(network["num_layers"]),
+            f"{network['alpha']:g}",
+            f"{network['beta']:g}",
+            f"{network['t0']:g}",
+            f"{network['params']:,}",
+            f"{network['accuracy']:.2f} %",
+            f"{regime['dataset']} {regime['resolution']}x{regime['resolution']}, "
+            f"{regime['epochs']:g} epochs",
+            f"{network['source']} ({network['prior']})",
+        )
+    console.print(table)
 
 
 def _show_infeasible(data: dict) -> None:

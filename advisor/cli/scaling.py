@@ -8,6 +8,7 @@ from collections import Counter
 
 import click
 
+from advisor.cli.options import json_option, seed_option
 from advisor.errors import AdvisorError
 
 SOURCES = ("raw", "fit")
@@ -23,8 +24,8 @@ def scaling() -> None:
 @scaling.command()
 @click.argument("results", type=click.Path(dir_okay=False))
 @click.option("--folds", default=500, show_default=True, help="Random 70/30 splits per N.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the random splits.")
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@seed_option(default=0, help="Seed of the random splits.")
+@json_option(help="JSON on stdout.")
 def cv(results: str, folds: int, seed: int, as_json: bool) -> None:
     """Cross-validated RMSE of the five regressions, per N and averaged over N."""
     from advisor.scaling import cross_validate, load_prior, load_results
@@ -89,7 +90,7 @@ def cv(results: str, folds: int, seed: int, as_json: bool) -> None:
     show_default=True,
     help="raw: best network per budget window; fit: generalized hyperbolic curves.",
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@json_option(help="JSON on stdout.")
 def segment(results: str, source: str, as_json: bool) -> None:
     """Best N for each parameter budget (the study's segmentation, smoothed)."""
     from advisor.scaling import fit_curve, load_results
@@ -164,7 +165,7 @@ def fit(results: str | None, store: str | None, out: str, name: str | None, fold
 @click.option(
     "--prior", "prior_name", help="A shipped prior's name, a prior JSON or a results file."
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@json_option(help="JSON on stdout.")
 def show(prior_name: str | None, as_json: bool) -> None:
     """The active prior: its regime, its rule, its curves and where every number came from."""
     from advisor.scaling import load_prior
@@ -223,8 +224,16 @@ def _print_prior(prior) -> None:
             f"+/- {curve.std:.2f} % over {curve.params_low:,.0f}-{curve.params_high:,.0f}"
             f" params ({curve.source})"
         )
-    if not prior.has_curves:
+    for n, curve in sorted(prior.accuracy_curves.items()):
+        console.print(
+            f"accuracy curve N={n} (from {prior.accuracy_from}; predicts accuracy, not N): "
+            f"acc = {curve.c:.2f} - {curve.a:.4g} / P^{curve.phi:.3f} +/- {curve.std:.2f} % "
+            f"over {curve.params_low:,.0f}-{curve.params_high:,.0f} params ({curve.source})"
+        )
+    if not prior.predicts_accuracy:
         console.print("no accuracy curves: this prior picks N but predicts no accuracy.")
+    for part in prior.parts:
+        console.print(f"{part['part']}: from {part['from'] or 'nothing'} ({part['source']})")
     for name, row in prior.cv_rmse.items():
         console.print(f"CV RMSE {name}: {row['value']} % (source: {row['source']})")
     for caveat in prior.caveats:

@@ -7,8 +7,16 @@ from pathlib import Path
 
 import click
 
+from advisor.cli.options import (
+    cache_dir_option,
+    data_option,
+    device_option,
+    json_option,
+    seed_option,
+    threads_option,
+)
 from advisor.errors import AdvisorError
-from advisor.sources import COST_MODEL, TRAINING
+from advisor.provenance import COST_MODEL, TRAINING
 
 
 @click.command()
@@ -18,31 +26,31 @@ from advisor.sources import COST_MODEL, TRAINING
     default=None,
     help="'study' (the study's 270 configs) or a TOML/JSON grid file.",
 )
-@click.option(
-    "--data",
-    type=click.Path(),
-    default=None,
-    help="Data set: an image folder or zip (root/<split>/<class>/*), or CIFAR as training accepts it.",
-)
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Where decoded images are cached (default: training's cache folder).",
-)
+@data_option()
+@cache_dir_option()
 @click.option(
     "--dataset-name",
     default=None,
     help="Label of the data set in the regime (default: the data path's name).",
 )
-@click.option("--resolution", type=int, default=None, help="Training resolution (side in pixels).")
-@click.option("--epochs", type=int, default=None, help="Training epochs after warm-up.")
 @click.option(
-    "--warmup-epochs", type=int, default=None, help="Warm-up epochs (default: the recipe's)."
+    "--resolution", type=click.IntRange(min=1), help="Training resolution (side in pixels)."
 )
-@click.option("--batch-size", type=int, default=None, help="Batch size (default: the recipe's).")
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    help="All epochs of each run, warm-up included (study: 110).",
+)
+@click.option(
+    "--warmup-epochs",
+    type=click.IntRange(min=0),
+    help="Warm-up epochs (default: the study's 10 of 110, in proportion to --epochs).",
+)
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), help="Batch size (default: the recipe's)."
+)
 @click.option("--lr", type=float, default=None, help="Learning rate (default: the recipe's).")
-@click.option("--seed", type=int, default=None, help="Seed of every run (default: the recipe's).")
+@seed_option(help="Seed of every run (default: the recipe's).")
 @click.option(
     "--store", type=click.Path(dir_okay=False), required=True, help="SQLite file of results."
 )
@@ -55,11 +63,10 @@ from advisor.sources import COST_MODEL, TRAINING
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True)
 @click.option(
     "--workers",
-    type=int,
-    default=None,
+    type=click.IntRange(min=1),
     help="Runs at once (local: processes, default 1; ray: default the cluster's CPUs).",
 )
-@click.option("--threads", type=int, default=None, help="Torch threads per local worker.")
+@threads_option(help="Torch threads per local worker.")
 @click.option("--address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.option("--cpus-per-run", type=float, default=1, show_default=True, help="Ray: CPUs per run.")
 @click.option(
@@ -69,9 +76,7 @@ from advisor.sources import COST_MODEL, TRAINING
     show_default=True,
     help="Ray: GPUs per run (0.25 puts four small runs on a GPU).",
 )
-@click.option(
-    "--device", default=None, help="Training device (default: CUDA when present, else CPU)."
-)
+@device_option()
 @click.option(
     "--limit", type=int, default=None, help="Run at most this many runs now (0: just report)."
 )
@@ -95,7 +100,7 @@ from advisor.sources import COST_MODEL, TRAINING
     default=None,
     help="Write the store's finished runs as CSV and exit (trains nothing).",
 )
-@click.option("--json", "as_json", is_flag=True, help="A JSON summary on stdout.")
+@json_option(help="A JSON summary on stdout.")
 def sweep(
     grid_spec,
     data,
@@ -152,15 +157,6 @@ def sweep(
         raise AdvisorError(
             f"advisor sweep needs {', '.join(missing)} (or --export CSV to export a store)"
         )
-    for flag, value in (
-        ("--resolution", resolution),
-        ("--epochs", epochs),
-        ("--batch-size", batch_size),
-        ("--workers", workers),
-        ("--threads", threads),
-    ):
-        if value is not None and value < 1:
-            raise AdvisorError(f"{flag} must be at least 1, got {value}")
 
     from advisor.sweep.executors import make_executor
     from advisor.sweep.grid import load_grid

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from advisor import sources
+from advisor import provenance
+from advisor.cli.options import (
+    cache_dir_option,
+    data_dir_option,
+    data_option,
+    device_option,
+    json_option,
+    seed_option,
+    threads_option,
+)
 from advisor.errors import AdvisorError
+from advisor.training.recipe import OPTIMIZERS, SPLITS, STUDY_EPOCHS, STUDY_WARMUP_EPOCHS
+from advisor.training.session import set_threads
 
-STUDY_EPOCHS, STUDY_WARMUP = 110, 10
-
-
-def _override(recipe_dict: dict, **values) -> dict:
-    return {**recipe_dict, **{key: value for key, value in values.items() if value is not None}}
+ARCHITECTURE_FLAGS = {"alpha": "--alpha", "beta": "--beta", "t0": "--t0", "num_layers": "--layers"}
 
 
 @click.command()
@@ -30,41 +36,35 @@ def _override(recipe_dict: dict, **values) -> dict:
 @click.option("--beta", type=float, help="Shape factor.")
 @click.option("--t0", type=float, help="Base expansion factor.")
 @click.option("--layers", "num_layers", type=int, help="Number of blocks N.")
-@click.option(
-    "--data",
-    metavar="PATH_OR_NAME",
+@data_option(
     help="cifar10, cifar100, an image folder (root/<split>/<class>/*.jpg) or a .zip of "
-    "one. With --resume, defaults to the run's data.",
+    "one. With --resume, defaults to the run's data."
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False),
-    help="Where CIFAR's python-format archive is, or is downloaded to.",
-)
+@data_dir_option()
 @click.option(
     "--no-download", is_flag=True, help="Never download CIFAR; fail if it is not in --data-dir."
 )
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False),
-    help="Decoded-image cache (default $MCU_ADVISOR_CACHE or ~/.cache/mcu-advisor).",
-)
+@cache_dir_option()
 @click.option(
     "--split",
-    type=click.Choice(["70/15/15", "test+val"]),
+    type=click.Choice(SPLITS),
     help="70/15/15 (the study's) or the data set's test split plus a validation split from train.",
 )
 @click.option("--val-fraction", type=float, help="Validation share of train with --split test+val.")
-@click.option("--epochs", type=int, help=f"All epochs, warm-up included (study: {STUDY_EPOCHS}).")
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    help=f"All epochs, warm-up included (study: {STUDY_EPOCHS}).",
+)
 @click.option(
     "--warmup-epochs",
-    type=int,
-    help=f"Linear warm-up epochs (default: the study's {STUDY_WARMUP} of {STUDY_EPOCHS}, "
+    type=click.IntRange(min=0),
+    help=f"Linear warm-up epochs (default: the study's {STUDY_WARMUP_EPOCHS} of {STUDY_EPOCHS}, "
     f"in proportion to --epochs).",
 )
 @click.option(
     "--batch-size",
-    type=int,
+    type=click.IntRange(min=1),
     help="Default 64 (micromind's CIFAR recipe; the study does not state one).",
 )
 @click.option("--lr", type=float, help="Peak learning rate (study: 0.01).")
@@ -73,18 +73,16 @@ def _override(recipe_dict: dict, **values) -> dict:
     type=float,
     help="On conv and linear weights; default 0.02 (micromind's; the study gives none).",
 )
-@click.option("--optimizer", type=click.Choice(["lamb", "adamw", "sgd"]), help="Default lamb.")
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS), help="Default lamb.")
 @click.option(
     "--resolution",
-    type=int,
+    type=click.IntRange(min=1),
     help="Training resolution (default: the config's, else the study's 160).",
 )
-@click.option("--seed", type=int, help="Seeds the split, initialisation, order and augmentation.")
+@seed_option(help="Seeds the split, initialisation, order and augmentation.")
 @click.option("--no-augment", is_flag=True, help="No flips, rotations or zoom.")
-@click.option("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available).")
-@click.option(
-    "--threads", type=int, help="CPU threads for torch (on a busy machine 1 is often fastest)."
-)
+@device_option()
+@threads_option()
 @click.option(
     "--out",
     "out_dir",
@@ -93,7 +91,7 @@ def _override(recipe_dict: dict, **values) -> dict:
     help="Run directory: config, recipe, metrics.jsonl, checkpoints.",
 )
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in --out.")
-@click.option("--json", "as_json", is_flag=True, help="The result as JSON on stdout.")
+@json_option(help="The result as JSON on stdout.")
 def train(
     config_path,
     alpha,
@@ -129,11 +127,8 @@ def train(
     advisor train --config rec.json --data images.zip --epochs 30 --resolution 96 --out runs/b
     advisor train --out runs/a --resume
     """
-    import torch
-
-    from advisor.config import PhiNetConfig
+    from advisor.build import adapt_config
     from advisor.training.data import default_cache_dir, load_dataset
-    from advisor.training.recipe import Recipe
     from advisor.training.trainer import train as run_training
 
     out = Path(out_dir)
@@ -142,61 +137,29 @@ def train(
             f"{out} already holds a training run (last.pt); pass --resume to "
             f"continue it, or choose another --out"
         )
-    if threads is not None:
-        if threads < 1:
-            raise AdvisorError(f"--threads must be at least 1, got {threads}")
-        torch.set_num_threads(threads)
-    flags = {"alpha": alpha, "beta": beta, "t0": t0, "num_layers": num_layers}
-    given = {key: value for key, value in flags.items() if value is not None}
-    if config_path and given:
-        raise AdvisorError(
-            f"give either --config or --alpha/--beta/--t0/--layers, not both "
-            f"(got --config and {sorted(given)})"
-        )
-    if resume and (out / "config.json").is_file() and not config_path and not given:
-        config = PhiNetConfig.from_json_file(out / "config.json")
-    elif config_path:
-        config = PhiNetConfig.from_json_file(config_path)
-    elif len(given) == 4:
-        config = PhiNetConfig(**given)
-    else:
-        missing = [f"--{'layers' if k == 'num_layers' else k}" for k in flags if k not in given]
-        raise AdvisorError(
-            f"no PhiNet given: pass --config JSON or all of --alpha --beta --t0 "
-            f"--layers (missing {' '.join(missing)})"
-        )
+    set_threads(threads)
+    architecture = {"alpha": alpha, "beta": beta, "t0": t0, "num_layers": num_layers}
+    config = _config(out, resume, config_path, architecture)
+    settings = {
+        "epochs": epochs,
+        "warmup_epochs": warmup_epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "weight_decay": weight_decay,
+        "optimizer": optimizer,
+        "resolution": resolution,
+        "split": split,
+        "val_fraction": val_fraction,
+        "seed": seed,
+    }
+    if no_augment:
+        settings.update(hflip=False, rotation_degrees=0.0, zoom=0.0)
+    if resolution is None and config_path:
+        settings["resolution"] = config.resolution
+    recipe = _recipe(out, resume, settings)
 
-    base = Recipe.study().to_dict()
-    if resume and (out / "recipe.json").is_file():
-        base = json.loads((out / "recipe.json").read_text())
-    elif resolution is None:
-        base["resolution"] = config.resolution if config_path else base["resolution"]
-    if warmup_epochs is None and epochs is not None and not resume:
-        warmup_epochs = round(epochs * STUDY_WARMUP / STUDY_EPOCHS)
-    augment_off = {"hflip": False, "rotation_degrees": 0.0, "zoom": 0.0} if no_augment else {}
-    recipe = Recipe.from_dict(
-        _override(
-            base,
-            epochs=epochs,
-            warmup_epochs=warmup_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            optimizer=optimizer,
-            resolution=resolution,
-            split=split,
-            val_fraction=val_fraction,
-            seed=seed,
-            **augment_off,
-        )
-    )
-
-    if data is None:
-        if not (resume and (out / "data.json").is_file()):
-            raise AdvisorError("no data given: pass --data cifar10|cifar100|FOLDER|ZIP")
-        data = json.loads((out / "data.json").read_text())["source"]
     splits = load_dataset(
-        data,
+        _data_source(out, resume, data),
         recipe.resolution,
         recipe.split,
         recipe.seed,
@@ -215,18 +178,9 @@ def train(
         f"{' (decode cache)' if splits.from_cache else ''}",
         err=True,
     )
-    changes = {}
-    if config.resolution != recipe.resolution:
-        changes["resolution"] = recipe.resolution
-    if config.num_classes != splits.num_classes:
-        changes["num_classes"] = splits.num_classes
-    if changes and config_path:
-        click.echo(
-            f"note: training {config_path} with {changes} (the data and --resolution "
-            f"decide them); its costs change with them",
-            err=True,
-        )
-    config = replace(config, **changes)
+    config, changed = adapt_config(config, recipe.resolution, splits.num_classes)
+    if changed and config_path:
+        click.echo(f"note: training {config_path}: {changed[0]}", err=True)
 
     try:
         result = run_training(
@@ -241,21 +195,56 @@ def train(
         raise SystemExit(130) from None  # not ctx.exit: main() drops its status
 
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    **result.to_dict(),
-                    "sources": {
-                        "best_val_accuracy": sources.TRAINING,
-                        "test_accuracy": sources.TRAINING,
-                        "params": "counted: trained model",
-                    },
-                },
-                indent=2,
-            )
-        )
+        sources_of = {
+            "best_val_accuracy": provenance.TRAINING,
+            "test_accuracy": provenance.TRAINING,
+            "params": "counted: trained model",
+        }
+        click.echo(json.dumps({**result.to_dict(), "sources": sources_of}, indent=2))
         return
     _print_summary(result)
+
+
+def _config(out: Path, resume: bool, config_path: str | None, architecture: dict):
+    """The PhiNet to train: --config, or all four architecture flags, or the resumed run's."""
+    from advisor.config import PhiNetConfig
+
+    given = {key: value for key, value in architecture.items() if value is not None}
+    if config_path and given:
+        raise AdvisorError(
+            f"give either --config or --alpha/--beta/--t0/--layers, not both "
+            f"(got --config and {sorted(given)})"
+        )
+    if resume and (out / "config.json").is_file() and not config_path and not given:
+        return PhiNetConfig.from_json_file(out / "config.json")
+    if config_path:
+        return PhiNetConfig.from_json_file(config_path)
+    if len(given) == len(ARCHITECTURE_FLAGS):
+        return PhiNetConfig(**given)
+    missing = [flag for key, flag in ARCHITECTURE_FLAGS.items() if key not in given]
+    raise AdvisorError(
+        f"no PhiNet given: pass --config JSON or all of --alpha --beta --t0 "
+        f"--layers (missing {' '.join(missing)})"
+    )
+
+
+def _recipe(out: Path, resume: bool, settings: dict):
+    """The study's recipe (``Recipe.study``: the warm-up follows --epochs) with the given
+    settings; when resuming, the run's own recipe with them."""
+    from advisor.training.recipe import Recipe
+
+    given = {key: value for key, value in settings.items() if value is not None}
+    if resume and (out / "recipe.json").is_file():
+        return Recipe.from_dict({**json.loads((out / "recipe.json").read_text()), **given})
+    return Recipe.study(**given)
+
+
+def _data_source(out: Path, resume: bool, data: str | None) -> str:
+    if data is not None:
+        return data
+    if not (resume and (out / "data.json").is_file()):
+        raise AdvisorError("no data given: pass --data cifar10|cifar100|FOLDER|ZIP")
+    return json.loads((out / "data.json").read_text())["source"]
 
 
 def _print_summary(result) -> None:
@@ -274,11 +263,11 @@ def _print_summary(result) -> None:
     table.add_column("value", justify="right")
     table.add_column("source")
     rows = [
-        ("test accuracy (best checkpoint)", percent(result.test_accuracy), sources.TRAINING),
+        ("test accuracy (best checkpoint)", percent(result.test_accuracy), provenance.TRAINING),
         (
             f"best validation accuracy (epoch {result.best_epoch})",
             percent(result.best_val_accuracy),
-            sources.TRAINING,
+            provenance.TRAINING,
         ),
         ("epochs", f"{result.epochs_completed} / {result.recipe.epochs}", "run"),
         ("parameters", f"{result.params:,}", "counted: trained model"),

@@ -51,7 +51,7 @@ from advisor.cost.architecture import (
     stem_padding,
 )
 from advisor.errors import AdvisorError
-from advisor.sources import COST_MODEL
+from advisor.provenance import COST_MODEL
 
 TOTALS = ("params", "params_folded", "macs", "peak_ram_bytes", "arena_bytes", "flash_bytes")
 # Where ``arena_bytes`` comes from, for every place that prints it.
@@ -525,18 +525,22 @@ def estimate_totals(
         raise AdvisorError(
             f"alpha, beta and t0 must broadcast together; got shapes {[a.shape for a in arrays]}"
         ) from None
-    integers = {
-        name: int(value) if isinstance(value, np.integer) else value
-        for name, value in (
-            ("num_layers", num_layers),
-            ("resolution", resolution),
-            ("in_channels", in_channels),
-            ("num_classes", num_classes),
-        )
-    }
+
+    def plain(value: int) -> int:
+        return int(value) if isinstance(value, np.integer) else value
+
     try:
         # Validates the scalar fields once (alpha, beta, t0 are stand-ins, checked above).
-        structure = PhiNetConfig(1.0, 1.0, 1.0, **integers, **options)
+        structure = PhiNetConfig(
+            1.0,
+            1.0,
+            1.0,
+            num_layers=plain(num_layers),
+            resolution=plain(resolution),
+            in_channels=plain(in_channels),
+            num_classes=plain(num_classes),
+            **options,
+        )
     except TypeError as err:
         raise AdvisorError(
             f"unknown PhiNet option: {err}; options are divisor, "

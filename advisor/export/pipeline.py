@@ -1,18 +1,19 @@
 """Export a trained PhiNet and prove it: int8 TFLite + ONNX, float check, TFLite Micro
 arena and agreement, firmware bundle, the bundle built and run on the board's core under
-QEMU (when the tools are there), board verdicts. Used by ``advisor build``."""
+QEMU (when the tools are there), board verdicts. Used by ``advisor.build``."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from advisor import sources
+from advisor import provenance
+from advisor.atomic import write_bytes_atomic
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
 from advisor.export.convert import run_onnx, to_nhwc, to_onnx, to_tflite
@@ -30,6 +31,14 @@ from advisor.export.verify import (
 
 # How many test images the float TFLite and ONNX graphs are compared with PyTorch on.
 FLOAT_CHECK_IMAGES = 8
+# Images per batch when a whole set goes through the model or the preprocessing.
+BATCH = 256
+
+
+def in_batches(function: Callable[[Any], np.ndarray], items: Any, batch: int = BATCH) -> np.ndarray:
+    """``function`` applied to ``items`` (an array or tensor) ``batch`` rows at a time, the
+    results concatenated: bounded memory for a whole test set."""
+    return np.concatenate([function(items[i : i + batch]) for i in range(0, len(items), batch)])
 
 
 @dataclass
@@ -79,24 +88,24 @@ class ExportResult:
                 "onnx": str(self.onnx_path),
                 "firmware": str(self.firmware_dir),
             },
-            "model_bytes": {"value": self.model_bytes, "source": sources.CONVERTER},
+            "model_bytes": {"value": self.model_bytes, "source": provenance.CONVERTER},
             "arena_bytes": {
                 "value": self.arena.arena_bytes,
-                "source": f"{sources.TFLITE_MICRO} (tflite-micro {tflm_version()}, "
+                "source": f"{provenance.TFLITE_MICRO} (tflite-micro {tflm_version()}, "
                 "x86-64 host build: an upper bound for a 32-bit MCU)",
             },
-            "arena_head_bytes": {"value": self.arena.head_bytes, "source": sources.TFLITE_MICRO},
-            "arena_tail_bytes": {"value": self.arena.tail_bytes, "source": sources.TFLITE_MICRO},
+            "arena_head_bytes": {"value": self.arena.head_bytes, "source": provenance.TFLITE_MICRO},
+            "arena_tail_bytes": {"value": self.arena.tail_bytes, "source": provenance.TFLITE_MICRO},
             "arena_pointer_structs_bytes": {
                 "value": self.arena.pointer_structs_bytes,
-                "source": sources.TFLITE_MICRO,
+                "source": provenance.TFLITE_MICRO,
             },
             "firmware_arena_bytes": {
                 "value": self.firmware_arena_bytes,
-                "source": f"{sources.TFLITE_MICRO} + margin max(1 KiB, 5 %), "
+                "source": f"{provenance.TFLITE_MICRO} + margin max(1 KiB, 5 %), "
                 "capped at the board's arena budget",
             },
-            "ops": {"value": list(self.ops), "source": sources.CONVERTER},
+            "ops": {"value": list(self.ops), "source": provenance.CONVERTER},
             "float_tflite_max_abs_diff": {
                 "value": self.float_tflite_max_abs_diff,
                 "limit": FLOAT_TOLERANCE,
@@ -108,11 +117,11 @@ class ExportResult:
             },
             "verification": {
                 **self.verification.to_dict(),
-                "source": f"{sources.TFLITE_MICRO} vs tf.lite reference kernels vs "
+                "source": f"{provenance.TFLITE_MICRO} vs tf.lite reference kernels vs "
                 "PyTorch, on the test images",
             },
             "calibration_images": self.calibration_images,
-            "boards": [{**fit.to_dict(), "source": sources.BOARD_PROFILE} for fit in self.fits],
+            "boards": [{**fit.to_dict(), "source": provenance.BOARD_PROFILE} for fit in self.fits],
             "emulation": [run.to_dict() for run in self.emulation],
             "seconds": round(self.seconds, 1),
         }
@@ -153,12 +162,7 @@ def export_and_verify(
     model = model.eval()
     state_dict = model.state_dict()
     with torch.no_grad():
-        test_logits = np.concatenate(
-            [
-                model(torch.from_numpy(test_images[i : i + 256])).numpy()
-                for i in range(0, len(test_images), 256)
-            ]
-        )
+        test_logits = in_batches(lambda batch: model(torch.from_numpy(batch)).numpy(), test_images)
 
     check = slice(0, FLOAT_CHECK_IMAGES)
     float_diff = float_max_abs_diff(
@@ -173,7 +177,7 @@ def export_and_verify(
 
     int8 = to_tflite(config, state_dict, calibration)
     tflite_path = out_dir / f"{name}.tflite"
-    tflite_path.write_bytes(int8)
+    write_bytes_atomic(tflite_path, int8)
     onnx_path = to_onnx(model, config, out_dir / f"{name}.onnx")
     onnx_diff = float(np.abs(run_onnx(onnx_path, test_images[check]) - test_logits[check]).max())
 

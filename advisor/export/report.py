@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from advisor import sources
+from advisor import provenance
+from advisor.atomic import write_text_atomic
 
 
 def _percent(value: float | None) -> str:
@@ -18,12 +19,13 @@ def _bytes(value: int | None) -> str:
 
 
 def write_reports(out_dir: str | Path, report: dict[str, Any]) -> tuple[Path, Path]:
-    """Write ``report`` (see ``advisor.cli.build``) as JSON and as a Markdown summary."""
+    """Write ``report`` (``advisor.build.BuildReport.to_dict()``) as JSON and as a Markdown
+    summary."""
     out_dir = Path(out_dir)
     json_path = out_dir / "report.json"
-    json_path.write_text(json.dumps(report, indent=2) + "\n")
+    write_text_atomic(json_path, json.dumps(report, indent=2) + "\n")
     md_path = out_dir / "report.md"
-    md_path.write_text(markdown(report))
+    write_text_atomic(md_path, markdown(report))
     return json_path, md_path
 
 
@@ -50,21 +52,21 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
         f"| flash (model bytes) | {_bytes(estimate['flash_bytes'])} | "
         f"{_bytes(export['model_bytes']['value'])} | {export['model_bytes']['source']} | "
-        f"{_bytes(board['flash_budget_bytes'])} ({sources.BOARD_PROFILE}) |",
+        f"{_bytes(board['flash_budget_bytes'])} ({provenance.BOARD_PROFILE}) |",
         f"| RAM (tensor arena) | {_bytes(estimate['arena_bytes'])} | "
         f"{_bytes(export['arena_bytes']['value'])} | {export['arena_bytes']['source']} | "
-        f"{_bytes(board['ram_budget_bytes'])} ({sources.BOARD_PROFILE}) |",
+        f"{_bytes(board['ram_budget_bytes'])} ({provenance.BOARD_PROFILE}) |",
         f"| arena declared in firmware | | {_bytes(export['firmware_arena_bytes']['value'])} | "
         f"{export['firmware_arena_bytes']['source']} | |",
         "",
         f"Parameters {estimate['params']:,}, MACs {estimate['macs']:,} and int8 activation peak "
-        f"{_bytes(estimate['peak_ram_bytes'])} ({sources.COST_MODEL}).",
+        f"{_bytes(estimate['peak_ram_bytes'])} ({provenance.COST_MODEL}).",
     ]
     if fit is not None:
         lines += [
             "",
             f"Flash margin {fit['flash_margin_bytes']:,} B, RAM margin "
-            f"{fit['ram_margin_bytes']:,} B ({sources.BOARD_PROFILE} budgets minus the "
+            f"{fit['ram_margin_bytes']:,} B ({provenance.BOARD_PROFILE} budgets minus the "
             "measured model bytes and arena).",
         ]
     lines += _emulation_lines(export.get("emulation", []))
@@ -75,20 +77,20 @@ def markdown(report: dict[str, Any]) -> str:
         "| figure | value | source |",
         "|---|---|---|",
         f"| validation top-1 (best epoch {training['best_epoch']}) | "
-        f"{_percent(training['best_val_accuracy'])} | {sources.TRAINING} |",
+        f"{_percent(training['best_val_accuracy'])} | {provenance.TRAINING} |",
         f"| test top-1, PyTorch float, all test images | {_percent(training['test_accuracy'])} | "
-        f"{sources.TRAINING} |",
+        f"{provenance.TRAINING} |",
         f"| test top-1, PyTorch float, {verification['samples']} verified images | "
-        f"{_percent(verification['float_top1'])} | {sources.TRAINING} |",
+        f"{_percent(verification['float_top1'])} | {provenance.TRAINING} |",
         f"| test top-1, int8 in TFLite Micro, same images | {_percent(verification['int8_top1'])} | "
-        f"{sources.TFLITE_MICRO} |",
+        f"{provenance.TFLITE_MICRO} |",
         f"| float -> int8 drop | {_drop(verification)} | difference of the two rows above |",
         f"| top-1 agreement TFLM int8 vs PyTorch | "
-        f"{_percent(verification['tflm_torch_top1_agreement'])} | {sources.TFLITE_MICRO} |",
+        f"{_percent(verification['tflm_torch_top1_agreement'])} | {provenance.TFLITE_MICRO} |",
         f"| int8 outputs equal, TFLM vs tf.lite reference kernels "
         f"({verification['reference_samples']} images) | "
         f"{_percent(verification['tflm_tflite_equal_fraction'])} (max diff "
-        f"{verification['tflm_tflite_max_abs_diff']} steps) | {sources.TFLITE_MICRO} |",
+        f"{verification['tflm_tflite_max_abs_diff']} steps) | {provenance.TFLITE_MICRO} |",
         f"| float TFLite vs PyTorch, max abs logit diff | "
         f"{export['float_tflite_max_abs_diff']['value']:.2e} (limit "
         f"{export['float_tflite_max_abs_diff']['limit']:.0e}) | "
@@ -137,7 +139,7 @@ def _emulation_lines(runs: list[dict]) -> list[str]:
             f"| arena used, x86-64 host | {_bytes(run['host_arena_bytes']['value'])} | "
             f"{run['host_arena_bytes']['source']} |",
             f"| arena, cost model estimate | {_bytes(run['estimated_arena_bytes']['value'])} | "
-            f"{sources.COST_MODEL} |",
+            f"{provenance.COST_MODEL} |",
             f"| int8 outputs vs host ({compared['images']} images, expected "
             f"{compared['expected']}) | {_percent(compared['equal_rate'])} equal, "
             f"{_percent(compared['within_one_step_rate'])} within one step | "
@@ -160,7 +162,7 @@ def _emulation_lines(runs: list[dict]) -> list[str]:
                 "B HAL + application reserve (the runtime is measured in the image, not "
                 f"assumed); RAM margin {fit['ram_margin_bytes']:,} B of "
                 f"{fit['ram_total_bytes']:,} B; arena margin {fit['arena_margin_bytes']:,} B "
-                f"in the largest block ({sources.BOARD_PROFILE} sizes).",
+                f"in the largest block ({provenance.BOARD_PROFILE} sizes).",
             ]
     return lines
 

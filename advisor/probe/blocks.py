@@ -7,13 +7,13 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from advisor import sources
+from advisor import provenance
 from advisor.errors import AdvisorError
 from advisor.probe.curve import MONOTONE_TOLERANCE, CurveShape, curve_shape
 from advisor.probe.features import block_names, pooled_block_features
 from advisor.probe.logistic import DEFAULT_L2, DEFAULT_MAX_ITER, fit_logistic_probe, one_thread
 
-PROBE_SOURCE = sources.LINEAR_PROBE
+PROBE_SOURCE = provenance.LINEAR_PROBE
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ class ModelCV:
     """One model's fold RMSEs: rmse[n] has one entry per fold, NaN where the fold failed."""
 
     rmse: dict[int, np.ndarray]
-    failure_reasons: dict[int, Counter] = field(default_factory=dict)
+    failure_reasons: dict[int, Counter[str]] = field(default_factory=dict)
 
     def mean_by_n(self) -> dict[int, float]:
         return {n: _nanmean(v) for n, v in self.rmse.items()}
@@ -115,8 +115,8 @@ def cross_validate(
                 f"{math.ceil((needed) / TRAIN_FRACTION)} so that every model can be fitted and "
                 "tested. Add networks or drop that N from the table."
             )
-    rmse = {m: {} for m in models}
-    reasons = {m: {} for m in models}
+    rmse: dict[str, dict[int, np.ndarray]] = {m: {} for m in models}
+    reasons: dict[str, dict[int, Counter[str]]] = {m: {} for m in models}
     for n, (params, accuracy) in groups.items():
         splits = split_indices(len(params), folds, rng)
         for name in models:
@@ -131,12 +131,12 @@ def cross_validate(
 
 def fold_rmses(
     name: str, params: np.ndarray, accuracy: np.ndarray, splits: list[np.ndarray]
-) -> tuple[np.ndarray, Counter]:
+) -> tuple[np.ndarray, Counter[str]]:
     """Test RMSE of one model on each split (NaN where the fold failed) and why folds failed."""
     n_train = round(TRAIN_FRACTION * len(params))
     full = fit_curve(name, params, accuracy)
     values = np.full(len(splits), np.nan)
-    reasons = Counter()
+    reasons: Counter[str] = Counter()
     for k, order in enumerate(splits):
         values[k], reason = _fold_rmse(
             name, params, accuracy, order[:n_train], order[n_train:], full

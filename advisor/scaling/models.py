@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -73,7 +74,7 @@ class Model:
     def starts(self, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
         raise NotImplementedError
 
-    def study_params(self, theta: np.ndarray, p_ref: float) -> dict[str, float]:
+    def study_coefficients(self, theta: np.ndarray, p_ref: float) -> dict[str, float]:
         raise NotImplementedError
 
 
@@ -127,7 +128,7 @@ class Exponential(Model):
         cols = lambda r, x: np.column_stack([np.ones_like(x), -np.exp(-r * x)])  # noqa: E731
         return _linear_starts(x, y, grid, cols, assemble, lo, hi)
 
-    def study_params(self, theta, p_ref):
+    def study_coefficients(self, theta, p_ref):
         u, r, c = theta
         ln_a = -r / p_ref
         return {"a": math.exp(ln_a), "ln_a": ln_a, "b": u * p_ref / r, "c": c}
@@ -155,7 +156,7 @@ class Logarithmic(Model):
         cols = lambda e, x: np.column_stack([np.log(x - e), np.ones_like(x)])  # noqa: E731
         return _linear_starts(x, y, grid, cols, lambda e, coef: (coef[0], e, coef[1]), lo, hi)
 
-    def study_params(self, theta, p_ref):
+    def study_coefficients(self, theta, p_ref):
         a, eps, c = theta
         return {"a": a, "b": eps * p_ref, "c": c - a * math.log(p_ref)}
 
@@ -194,7 +195,7 @@ class Convex(Model):
 
         return _linear_starts(x, y, grid, cols, assemble, lo, hi)
 
-    def study_params(self, theta, p_ref):
+    def study_coefficients(self, theta, p_ref):
         u, r, d, eps, c = theta
         amplitude = math.exp(u)
         total = amplitude + abs(d)
@@ -233,7 +234,7 @@ class Hyperbolic(Model):
         cols = lambda b, x: np.column_stack([-1 / (x - b), np.ones_like(x)])  # noqa: E731
         return _linear_starts(x, y, grid, cols, lambda b, coef: (coef[0], b, coef[1]), lo, hi)
 
-    def study_params(self, theta, p_ref):
+    def study_coefficients(self, theta, p_ref):
         alpha, beta, c = theta
         return {"a": alpha * p_ref, "b": beta * p_ref, "c": c}
 
@@ -257,7 +258,7 @@ class GeneralizedHyperbolic(Model):
         cols = lambda p, x: np.column_stack([-(x ** (-p)), np.ones_like(x)])  # noqa: E731
         return _linear_starts(x, y, grid, cols, lambda p, coef: (coef[0], p, coef[1]), lo, hi)
 
-    def study_params(self, theta, p_ref):
+    def study_coefficients(self, theta, p_ref):
         alpha, phi, c = theta
         return {"a": alpha * p_ref**phi, "phi": phi, "c": c}
 
@@ -288,8 +289,9 @@ MODELS: dict[str, Model] = {
 
 @dataclass(frozen=True)
 class Fit:
-    """One fitted curve. `theta` is in the scaled variable x = P / p_ref; `params` in the
-    study's terms. ok=False fits carry the reason and must not be used for prediction."""
+    """One fitted curve. `theta` is in the scaled variable x = P / p_ref; `coefficients` are the
+    regression coefficients in the study's terms (a, b, c, ...). ok=False fits carry the reason
+    and must not be used for prediction."""
 
     model: str
     theta: np.ndarray
@@ -298,7 +300,7 @@ class Fit:
     reason: str = ""
     rmse: float = math.nan  # on the fitted points
     n_points: int = 0
-    params: dict[str, float] = field(default_factory=dict)
+    coefficients: dict[str, float] = field(default_factory=dict)
 
     def predict(self, params) -> np.ndarray:
         x = np.asarray(params, dtype=float) / self.p_ref
@@ -312,13 +314,16 @@ def fit_curve(
     p_ref: float | None = None,
     start: np.ndarray | None = None,
     restarts: int = RESTARTS,
+    exact: bool = False,
 ) -> Fit:
     """Fit one model to (params, accuracy). With `start` (a theta for the same p_ref, e.g. the
-    full-data fit) that start is tried first and the data-driven restarts only if it fails."""
+    full-data fit) that start is tried first and the data-driven restarts only if it fails.
+    A fit needs more points than coefficients; `exact=True` also takes as many (an exact
+    interpolation: leave-one-out over a handful of published points needs it)."""
     model = _model(model_name)
     params = np.asarray(params, dtype=float)
     y = np.asarray(accuracy, dtype=float)
-    if len(params) <= len(model.theta_names):
+    if len(params) < len(model.theta_names) + (0 if exact else 1):
         return Fit(
             model.name,
             np.full(len(model.theta_names), np.nan),
@@ -332,11 +337,11 @@ def fit_curve(
     best = None
     if start is not None:
         best = _solve(model, x, y, _clip_inside(np.asarray(start, float), lo, hi), lo, hi)
-        if best[0]:
+        if best.ok:
             return _result(model, best, p_ref, len(x))
     for theta0 in model.starts(x, y)[:restarts]:
         attempt = _solve(model, x, y, theta0, lo, hi)
-        if best is None or (attempt[0], -attempt[2]) > (best[0], -best[2]):
+        if best is None or (attempt.ok, -attempt.cost) > (best.ok, -best.cost):
             best = attempt
     if best is None:
         return Fit(
@@ -350,15 +355,27 @@ def fit_curve(
     return _result(model, best, p_ref, len(x))
 
 
-def _solve(model, x, y, theta0, lo, hi):
-    """-> (ok, theta, cost, reason)"""
+class _Solution(NamedTuple):
+    """One least-squares run: converged strictly inside the bounds (``ok``), its parameters,
+    its cost (sum of squared residuals) and, when not ok, why."""
+
+    ok: bool
+    theta: np.ndarray
+    cost: float
+    reason: str
+
+
+def _solve(model, x, y, theta0, lo, hi) -> _Solution:
 
     def residuals(theta):
         return model.value(theta, x) - y
 
+    def jacobian(theta):
+        return model.jacobian(theta, x)
+
     from scipy.optimize import least_squares  # lazily: `advisor recommend` loads priors only
 
-    fast = _solve_unbounded(model, x, residuals, theta0, lo, hi)
+    fast = _solve_unbounded(model, residuals, jacobian, theta0, lo, hi)
     if fast is not None:
         return fast
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -366,7 +383,7 @@ def _solve(model, x, y, theta0, lo, hi):
             solution = least_squares(
                 residuals,
                 theta0,
-                jac=lambda t: model.jacobian(t, x),
+                jac=jacobian,
                 bounds=(lo, hi),
                 method="trf",
                 x_scale="jac",
@@ -376,22 +393,22 @@ def _solve(model, x, y, theta0, lo, hi):
                 gtol=GTOL,
             )
         except ValueError as err:  # non-finite residuals at the start
-            return False, theta0, math.inf, f"optimizer refused the start: {err}"
+            return _Solution(False, theta0, math.inf, f"optimizer refused the start: {err}")
     theta, cost = solution.x, float(2 * solution.cost)
     if solution.status <= 0 or not (np.isfinite(cost) and np.all(np.isfinite(theta))):
-        return (
+        return _Solution(
             False,
             theta,
             cost if np.isfinite(cost) else math.inf,
-            (f"did not converge: {solution.message}"),
+            f"did not converge: {solution.message}",
         )
     pinned = _at_bounds(model, theta, lo, hi)
     if pinned:
-        return False, theta, cost, f"parameter(s) at their bounds: {', '.join(pinned)}"
-    return True, theta, cost, ""
+        return _Solution(False, theta, cost, f"parameter(s) at their bounds: {', '.join(pinned)}")
+    return _Solution(True, theta, cost, "")
 
 
-def _solve_unbounded(model, x, residuals, theta0, lo, hi):
+def _solve_unbounded(model, residuals, jacobian, theta0, lo, hi) -> _Solution | None:
     """Fast path: MINPACK Levenberg-Marquardt without bounds (leastsq, C loop). A converged
     answer strictly inside the bounds is a local minimum of the bounded problem too, so it is
     accepted; anything else (outside, on a bound, not converged) returns None and the bounded
@@ -402,7 +419,7 @@ def _solve_unbounded(model, x, residuals, theta0, lo, hi):
         theta, _, info, _, status = leastsq(
             residuals,
             theta0,
-            Dfun=lambda t: model.jacobian(t, x),
+            Dfun=jacobian,
             full_output=True,
             ftol=FTOL,
             xtol=XTOL,
@@ -413,7 +430,7 @@ def _solve_unbounded(model, x, residuals, theta0, lo, hi):
         return None
     if not np.all((theta > lo) & (theta < hi)) or _at_bounds(model, theta, lo, hi):
         return None
-    return True, theta, float(np.sum(info["fvec"] ** 2)), ""
+    return _Solution(True, theta, float(np.sum(info["fvec"] ** 2)), "")
 
 
 def _at_bounds(model, theta, lo, hi) -> list[str]:
@@ -427,12 +444,22 @@ def _at_bounds(model, theta, lo, hi) -> list[str]:
     return pinned
 
 
-def _result(model, attempt, p_ref, n_points) -> Fit:
-    ok, theta, cost, reason = attempt
-    params = {}
-    if np.all(np.isfinite(theta)):
-        params = {k: float(v) for k, v in model.study_params(theta, p_ref).items()}
-    return Fit(model.name, theta, p_ref, ok, reason, math.sqrt(cost / n_points), n_points, params)
+def _result(model, solution: _Solution, p_ref, n_points) -> Fit:
+    coefficients = {}
+    if np.all(np.isfinite(solution.theta)):
+        coefficients = {
+            k: float(v) for k, v in model.study_coefficients(solution.theta, p_ref).items()
+        }
+    return Fit(
+        model.name,
+        solution.theta,
+        p_ref,
+        solution.ok,
+        solution.reason,
+        math.sqrt(solution.cost / n_points),
+        n_points,
+        coefficients,
+    )
 
 
 def _model(name: str) -> Model:

@@ -12,6 +12,12 @@ published rule ("study-published").
 
 Curves are the study's winner, the generalized hyperbolic acc = c - a / P^phi, one per N;
 the uncertainty of a prediction is that N's cross-validated RMSE.
+
+Priors combine by regime. A "literature" prior (published results, e.g. "phinet-published")
+holds curves for the few N with enough published networks; they predict accuracy only, never
+the N rule, which it takes from the prior named by "n_rule_from". A prior with "accuracy_from"
+takes those curves for every N it has no curve of its own. Both must share one regime
+(dataset, resolution, epochs within 10 %), and `parts` says which part came from where.
 """
 
 from __future__ import annotations
@@ -20,19 +26,19 @@ import itertools
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from advisor.errors import AdvisorError
+from advisor.provenance import LITERATURE, SCALING_LAW
 from advisor.scaling import segmentation
 from advisor.scaling.cv import TRAIN_FRACTION, fold_rmses, split_indices
 from advisor.scaling.models import MODELS, fit_curve
 from advisor.scaling.results import SQLITE_SUFFIXES, ResultsTable, load_results
 from advisor.scaling.segmentation import Interval
-from advisor.sources import SCALING_LAW
 
 FORMAT = "mcu-advisor prior v1"
 PUBLISHED = "study-published"
@@ -95,6 +101,9 @@ class Prior:
     caveats: list = field(default_factory=list)  # [{"text", "source"}]
     interval_sources: list = field(default_factory=list)  # one text per interval
     path: str = ""
+    accuracy_curves: dict[int, Curve] = field(default_factory=dict)  # accuracy only, not N
+    accuracy_from: str = ""  # the literature prior the accuracy curves come from
+    parts: list = field(default_factory=list)  # [{"part", "from", "source"}]
 
     @property
     def has_curves(self) -> bool:
@@ -122,33 +131,71 @@ class Prior:
 
     def predict(self, n: int, params) -> Prediction | None:
         """Accuracy of an N-layer PhiNet with `params` parameters (float or array), or None
-        when this prior has no fitted curve for N (a published rule never predicts accuracy)."""
+        when this prior has no fitted curve of its own for N (a published rule never predicts
+        accuracy; literature curves do not steer the N rule: see `predict_accuracy`)."""
         curve = self.curves.get(int(n))
         if curve is None:
             return None
-        values = np.asarray(params, dtype=float)
-        if np.any(~np.isfinite(values)) or np.any(values <= 0):
-            raise AdvisorError(f"params = {params!r}: give positive parameter counts.")
-        accuracy = np.clip(curve.accuracy(values), 0.0, 100.0)
-        outside = (values < curve.params_low) | (values > curve.params_high)
-        source = (
+        return _prediction(
+            curve,
+            params,
             f"{SCALING_LAW}: {self.name} (N={curve.n}, generalized hyperbolic fit; "
-            f"+/- = cross-validated RMSE)"
+            f"+/- = cross-validated RMSE)",
         )
-        if np.any(outside):
-            source += (
-                f"; extrapolated outside the measured {curve.params_low:,.0f}-"
-                f"{curve.params_high:,.0f} params"
+
+    def predict_accuracy(self, n: int, params) -> Prediction | None:
+        """The accuracy to show a user: this prior's own curve for N, else the literature
+        curve of the same regime for N, else None."""
+        if int(n) in self.curves:
+            return self.predict(n, params)
+        curve = self.accuracy_curves.get(int(n))
+        if curve is None:
+            return None
+        return _prediction(
+            curve,
+            params,
+            f"predicted: literature prior ({self.accuracy_from}, N={curve.n}: {curve.source})",
+        )
+
+    @property
+    def predicts_accuracy(self) -> bool:
+        return bool(self.curves or self.accuracy_curves)
+
+    def not_covered(self, dataset=None, resolution=None) -> str | None:
+        """Why a query lies outside this prior's regime (so no accuracy may be predicted for
+        it), or None. An unknown dataset is taken to be the prior's."""
+        mine = self.regime
+        other_resolution = (
+            resolution is not None
+            and mine.get("resolution")
+            and int(resolution) != int(mine["resolution"])
+        )
+        if other_resolution:
+            return (
+                f"prior {self.name} covers {mine.get('dataset', 'its dataset')} at "
+                f"{mine['resolution']}x{mine['resolution']} only: no accuracy is predicted "
+                f"at {resolution}x{resolution}"
             )
-        if values.ndim == 0:
-            return Prediction(float(accuracy), curve.std, source, bool(outside))
-        return Prediction(accuracy, curve.std, source, outside)
+        if (
+            dataset is not None
+            and mine.get("dataset")
+            and regime_key(dataset) != regime_key(mine["dataset"])
+        ):
+            return (
+                f"prior {self.name} covers {mine['dataset']} only: no accuracy is predicted "
+                f"for {dataset}"
+            )
+        return None
 
     def regime_mismatch(self, dataset=None, resolution=None, epochs=None) -> list[str]:
         """Warnings for each way a query's regime differs from this prior's."""
         warnings = []
         mine = self.regime
-        if dataset is not None and mine.get("dataset") and _norm(dataset) != _norm(mine["dataset"]):
+        if (
+            dataset is not None
+            and mine.get("dataset")
+            and regime_key(dataset) != regime_key(mine["dataset"])
+        ):
             warnings.append(
                 f"prior '{self.name}' was measured on {mine['dataset']}, not {dataset}: its "
                 "accuracies and N thresholds may not transfer."
@@ -205,6 +252,11 @@ class Prior:
             "curves": {str(n): c.to_dict() for n, c in sorted(self.curves.items())},
             "cv_rmse": self.cv_rmse,
             "caveats": self.caveats,
+            "accuracy_curves": {
+                str(n): c.to_dict() for n, c in sorted(self.accuracy_curves.items())
+            },
+            "accuracy_from": self.accuracy_from,
+            "parts": self.parts,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -212,6 +264,22 @@ class Prior:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
         return path
+
+
+def _prediction(curve: Curve, params, source: str) -> Prediction:
+    values = np.asarray(params, dtype=float)
+    if np.any(~np.isfinite(values)) or np.any(values <= 0):
+        raise AdvisorError(f"params = {params!r}: give positive parameter counts.")
+    accuracy = np.clip(curve.accuracy(values), 0.0, 100.0)
+    outside = (values < curve.params_low) | (values > curve.params_high)
+    if np.any(outside):
+        source += (
+            f"; extrapolated outside the measured {curve.params_low:,.0f}-"
+            f"{curve.params_high:,.0f} params"
+        )
+    if values.ndim == 0:
+        return Prediction(float(accuracy), curve.std, source, bool(outside))
+    return Prediction(accuracy, curve.std, source, outside)
 
 
 def priors_dir() -> Path:
@@ -265,7 +333,7 @@ def fit_prior(
     table = results if isinstance(results, ResultsTable) else load_results(results)
     measured = table.regime()
     for key, value in (regime or {}).items():
-        if key in measured and _norm(value) != _norm(measured[key]):
+        if key in measured and regime_key(value) != regime_key(measured[key]):
             raise AdvisorError(
                 f"regime says {key} = {value!r} but {table.path} has {measured[key]!r}. "
                 "Describe the regime the networks were trained in."
@@ -289,9 +357,9 @@ def fit_prior(
         fits[n] = fit
         curves[n] = Curve(
             n,
-            fit.params["a"],
-            fit.params["phi"],
-            fit.params["c"],
+            fit.coefficients["a"],
+            fit.coefficients["phi"],
+            fit.coefficients["c"],
             float(np.nanmean(rmse)),
             float(params.min()),
             float(params.max()),
@@ -344,7 +412,9 @@ def _is_prior_json(path: Path) -> bool:
         return False
 
 
-def _load_json(path: Path) -> Prior:
+def _load_json(path: Path, combine: bool = True) -> Prior:
+    """Read a prior file; with `combine`, also the prior it names for its accuracy
+    ("accuracy_from")."""
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as err:
@@ -355,10 +425,12 @@ def _load_json(path: Path) -> Prior:
         if key not in data:
             raise AdvisorError(f"{path}: prior has no '{key}'. Add it (see advisor.scaling.prior).")
     extras = {"cv_rmse": data.get("cv_rmse", {}), "caveats": data.get("caveats", [])}
+    if data.get("kind") == LITERATURE:
+        return _literature(path, data, extras)
     if data.get("results"):
         results = (path.parent / data["results"]).resolve()
         fitted = fit_prior(results, data["name"], data["regime"])
-        return Prior(
+        prior = Prior(
             fitted.name,
             f"{data['source']} {fitted.source}",
             fitted.regime,
@@ -369,6 +441,7 @@ def _load_json(path: Path) -> Prior:
             path=str(path),
             **extras,
         )
+        return _with_accuracy_from(prior, data, path) if combine else prior
     if not data.get("intervals"):
         raise AdvisorError(f"{path}: prior has neither 'intervals' nor 'results'. Give one.")
     intervals, texts = [], []
@@ -378,6 +451,61 @@ def _load_json(path: Path) -> Prior:
         texts.append(row.get("source", ""))
     if any(a.high != b.low for a, b in itertools.pairwise(intervals)):
         raise AdvisorError(f"{path}: intervals must be sorted and contiguous (high == next low).")
+    prior = Prior(
+        data["name"],
+        data["source"],
+        data["regime"],
+        intervals,
+        _curves(path, data),
+        kind=data.get("kind", "measured"),
+        interval_sources=texts,
+        path=str(path),
+        **extras,
+    )
+    return _with_accuracy_from(prior, data, path) if combine else prior
+
+
+def _literature(path: Path, data: dict, extras: dict) -> Prior:
+    """A literature prior: its curves predict accuracy only; its N rule is the one of the
+    prior of the same regime it names ("n_rule_from")."""
+    if not data.get("n_rule_from"):
+        raise AdvisorError(
+            f"{path}: a literature prior picks no N itself; name the prior of the same "
+            'regime whose N rule it uses ("n_rule_from").'
+        )
+    rule = _same_regime(data, data["n_rule_from"], path)
+    prior = Prior(
+        data["name"],
+        data["source"],
+        data["regime"],
+        rule.intervals,
+        kind=LITERATURE,
+        interval_sources=rule.interval_sources,
+        path=str(path),
+        accuracy_curves=_curves(path, data),
+        accuracy_from=data["name"],
+        **extras,
+    )
+    return replace(prior, parts=_parts(rule, prior))
+
+
+def _with_accuracy_from(prior: Prior, data: dict, path: Path) -> Prior:
+    """`prior` with the accuracy curves of the literature prior it names, for every N it has
+    no curve of its own."""
+    if not data.get("accuracy_from"):
+        return prior
+    literature = _same_regime(data, data["accuracy_from"], path)
+    prior = replace(
+        prior,
+        accuracy_curves={
+            n: curve for n, curve in literature.accuracy_curves.items() if n not in prior.curves
+        },
+        accuracy_from=literature.name,
+    )
+    return replace(prior, parts=_parts(prior, prior))
+
+
+def _curves(path: Path, data: dict) -> dict[int, Curve]:
     curves = {}
     for key, row in (data.get("curves") or {}).items():
         if row.get("model", CURVE_MODEL) != CURVE_MODEL:
@@ -393,20 +521,68 @@ def _load_json(path: Path) -> Prior:
             int(row["n_points"]),
             row.get("source", ""),
         )
-    return Prior(
-        data["name"],
-        data["source"],
-        data["regime"],
-        intervals,
-        curves,
-        kind=data.get("kind", "measured"),
-        interval_sources=texts,
-        path=str(path),
-        **extras,
+    return curves
+
+
+def _same_regime(data: dict, name: str, path: Path) -> Prior:
+    """The shipped prior `name`, loaded alone, after checking it shares `data`'s regime."""
+    shipped = available_priors()
+    if name not in shipped:
+        raise AdvisorError(f"{path}: names prior {name!r}, which is not shipped.")
+    other = _load_json(shipped[name], combine=False)
+    regime = data["regime"]
+    differences = other.regime_mismatch(
+        regime.get("dataset"), regime.get("resolution"), regime.get("epochs")
     )
+    if differences:
+        raise AdvisorError(
+            f"{path}: priors combine only within one regime, and {name} differs: "
+            + " ".join(differences)
+        )
+    return other
 
 
-def _norm(value) -> str:
+def _parts(rule: Prior, accuracy: Prior) -> list[dict]:
+    """Which part of a combined prior comes from which prior."""
+    regime = _regime_text(rule.regime)
+    parts: list[dict[str, str | None]] = [
+        {
+            "part": "N rule (best N per parameter budget)",
+            "from": rule.name,
+            "source": f"{rule.kind} prior, {regime}",
+        }
+    ]
+    for n in sorted(set(rule.candidate_ns) | set(accuracy.curves) | set(accuracy.accuracy_curves)):
+        if n in accuracy.curves:
+            parts.append(
+                {
+                    "part": f"accuracy N={n}",
+                    "from": accuracy.name,
+                    "source": accuracy.curves[n].source,
+                }
+            )
+        elif n in accuracy.accuracy_curves:
+            parts.append(
+                {
+                    "part": f"accuracy N={n}",
+                    "from": accuracy.accuracy_from,
+                    "source": f"{LITERATURE}: {accuracy.accuracy_curves[n].source}",
+                }
+            )
+        else:
+            parts.append(
+                {
+                    "part": f"accuracy N={n}",
+                    "from": None,
+                    "source": "no curve in this regime: no prediction (nearest measured "
+                    "networks instead)",
+                }
+            )
+    return parts
+
+
+def regime_key(value) -> str:
+    """A regime value compared loosely: "CIFAR-10" == "cifar10", 160 == "160.0"."""
     return re.sub(r"[^a-z0-9.]", "", str(value).lower()).removesuffix(".0")
 
 

@@ -3,8 +3,8 @@ flash, arena RAM and MAC budgets, from the exact cost model and a scaling prior.
 Pure Python + numpy; never imports torch."""
 
 from advisor.solver.budgets import Budgets, budgets_for
+from advisor.solver.diagnose import Infeasible
 from advisor.solver.recommendation import (
-    Infeasible,
     Recommendation,
     recommend,
     solve,

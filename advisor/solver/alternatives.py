@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from advisor.solver.search import rank_by_params, row
+from advisor.solver.search import Candidate, rank_by_params, row
 
 # (cost column, fraction of the recommendation's value, label)
 CAPS = (
@@ -26,16 +26,16 @@ CAPS = (
 
 def pareto_alternatives(
     table: dict[str, np.ndarray],
-    recommended: dict,
+    recommended: Candidate,
     objective: Callable[[int, int], float | None],
     limit: int = 5,
-) -> list[tuple[str, dict, float | None]]:
+) -> list[tuple[str, Candidate, float | None]]:
     """Up to `limit` (label, candidate row, objective) alternatives from the fitting
     candidates in `table`. `objective(num_layers, params)` rises with params at fixed N."""
-    chosen: list[tuple[str, dict, float | None]] = []
+    chosen: list[tuple[str, Candidate, float | None]] = []
     seen = {_key(recommended)}
     for column, fraction, label in CAPS:
-        under_cap = np.flatnonzero(table[column] <= fraction * recommended[column])
+        under_cap = np.flatnonzero(table[column] <= fraction * getattr(recommended, column))
         if under_cap.size == 0:
             continue
         best: tuple | None = None
@@ -43,12 +43,8 @@ def pareto_alternatives(
             rows = under_cap[table["num_layers"][under_cap] == n]
             subtable = {name: values[rows] for name, values in table.items()}
             candidate = row(subtable, int(rank_by_params(subtable)[0]))
-            score = objective(int(n), candidate["params"])
-            rank = (
-                -np.inf if score is None else score,
-                -candidate["macs"],
-                -candidate["arena_bytes"],
-            )
+            score = objective(int(n), candidate.params)
+            rank = (-np.inf if score is None else score, -candidate.macs, -candidate.arena_bytes)
             if best is None or rank > best[0]:
                 best = (rank, candidate, score)
         if best is not None and _key(best[1]) not in seen:
@@ -59,10 +55,10 @@ def pareto_alternatives(
     return chosen
 
 
-def _key(candidate: dict) -> tuple:
+def _key(candidate: Candidate) -> tuple:
     return (
-        candidate["num_layers"],
-        round(candidate["alpha"], 6),
-        round(candidate["beta"], 6),
-        round(candidate["t0"], 6),
+        candidate.num_layers,
+        round(candidate.alpha, 6),
+        round(candidate.beta, 6),
+        round(candidate.t0, 6),
     )

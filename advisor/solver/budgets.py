@@ -8,7 +8,7 @@ import numpy as np
 
 from advisor.boards import Board, parse_size
 from advisor.errors import AdvisorError
-from advisor.sources import BOARD_PROFILE
+from advisor.provenance import BOARD_PROFILE
 
 COMMAND_LINE = "command line"
 

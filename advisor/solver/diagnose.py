@@ -7,11 +7,113 @@ least any PhiNet of a depth needs, for each budget at once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from advisor import provenance
+from advisor.boards import list_boards
+from advisor.cost.model import ARENA_SOURCE
 from advisor.solver.budgets import COMMAND_LINE, Budgets, budgets_for
 from advisor.solver.search import evaluate
 from advisor.solver.space import SearchSpace
+
+if TYPE_CHECKING:
+    from advisor.boards import Board
+
+BUDGET_NAMES = {"flash": "flash", "ram": "RAM", "macs": "MACs (latency)"}
+
+
+@dataclass
+class Infeasible:
+    """No PhiNet of the search space fits: the smallest needs and what would make one fit."""
+
+    board: Board
+    budgets: Budgets
+    space: SearchSpace
+    smallest: dict  # per budget: the least any PhiNet of the space needs
+    over: list[str]  # budgets the smallest PhiNet exceeds
+    largest_resolution: int | None
+    boards_that_fit: list[str]
+    latency_ms_needed: float | None
+    warnings: list[str]
+    resolutions: list[dict] = field(default_factory=list)
+
+    fits = False
+
+    def message(self) -> str:
+        needs = "; ".join(
+            f"{BUDGET_NAMES[name]} needs {self.smallest[key]:,} of {budget:,}"
+            for name, key, budget in self._rows()
+            if name in self.over
+        )
+        return (
+            f"no PhiNet fits {self.board.id} at {self.space.resolution}x"
+            f"{self.space.resolution}: even the smallest one ({needs}). Try "
+            + ", or ".join(self.fixes())
+        )
+
+    def fixes(self) -> list[str]:
+        """What would make a PhiNet fit, most specific first."""
+        fixes = []
+        if self.largest_resolution:
+            fixes.append(
+                f"a lower resolution (--resolution {self.largest_resolution} is the "
+                f"largest that fits)"
+            )
+        options = {"flash": "--flash", "ram": "--ram", "macs": "--macs"}
+        for name, key, _budget in self._rows():
+            if name not in self.over:
+                continue
+            budget_key = (
+                "flash_bytes" if name == "flash" else "ram_bytes" if name == "ram" else "macs"
+            )
+            if self.budgets.sources.get(budget_key) == COMMAND_LINE:
+                fixes.append(f"a larger {options[name]} (at least {self.smallest[key]:,})")
+            elif name == "macs" and self.latency_ms_needed is not None:
+                fixes.append(
+                    f"a longer latency target (--latency-ms {self.latency_ms_needed:g} or more)"
+                )
+        if self.boards_that_fit:
+            fixes.append(f"another board ({', '.join(self.boards_that_fit[:6])})")
+        if not fixes:
+            fixes.append("a board with more " + " and ".join(BUDGET_NAMES[n] for n in self.over))
+        return fixes
+
+    def _rows(self):
+        return (
+            ("flash", "flash_bytes", self.budgets.flash_bytes),
+            ("ram", "arena_bytes", self.budgets.ram_bytes),
+            ("macs", "macs", self.budgets.macs),
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "fits": False,
+            "board": {
+                "id": self.board.id,
+                "name": self.board.name,
+                "path": self.board.path,
+                "source": provenance.BOARD_PROFILE,
+            },
+            "resolution": self.space.resolution,
+            "budgets": self.budgets.to_dict(),
+            "smallest_need": dict(self.smallest),
+            "over_budget": self.over,
+            "largest_fitting_resolution": self.largest_resolution,
+            "latency_ms_needed": self.latency_ms_needed,
+            "boards_that_fit": self.boards_that_fit,
+            "fixes": self.fixes(),
+            "message": self.message(),
+            "resolutions": self.resolutions,
+            "warnings": self.warnings,
+            "sources": {
+                "smallest_need": provenance.COST_MODEL,
+                "arena_bytes": ARENA_SOURCE,
+                "budgets": dict(self.budgets.sources),
+            },
+        }
 
 
 def smallest_needs(space: SearchSpace) -> dict[str, int]:
@@ -62,9 +164,8 @@ def largest_fitting_resolution(space: SearchSpace, budgets: Budgets) -> int | No
     return low
 
 
-def diagnose(board, budgets: Budgets, space: SearchSpace, warnings: list[str]):
-    from advisor.boards import list_boards
-    from advisor.solver.recommendation import Infeasible
+def diagnose(board: Board, budgets: Budgets, space: SearchSpace, warnings: list[str]) -> Infeasible:
+    """Why no PhiNet of ``space`` fits ``board``'s budgets, and what would make one fit."""
 
     smallest = smallest_needs(space)
     over = [

@@ -6,6 +6,9 @@
 3. At that N the configuration with the most parameters (accuracy rises with parameters at
    fixed N in every model the study fits), so also the highest predicted accuracy when the
    prior has curves; without curves accuracy is reported as unavailable, never invented.
+4. Accuracy is shown only inside the prior's regime (dataset, resolution), from its own curve
+   or the literature curve of the same regime; always beside the nearest measured networks
+   (`advisor.scaling.evidence`).
 """
 
 from __future__ import annotations
@@ -16,22 +19,23 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from advisor import sources
+from advisor import provenance
 from advisor.config import PhiNetConfig
 from advisor.cost.model import ARENA_SOURCE
 from advisor.errors import AdvisorError
 from advisor.solver.alternatives import pareto_alternatives
-from advisor.solver.budgets import COMMAND_LINE, Budgets, budgets_for
+from advisor.solver.budgets import Budgets, budgets_for
+from advisor.solver.diagnose import Infeasible, diagnose
 from advisor.solver.n_rule import NChoice, choose_num_layers
-from advisor.solver.search import concat, evaluate, rank_by_params, row, search_depth
+from advisor.solver.search import Candidate, concat, evaluate, rank_by_params, row, search_depth
 from advisor.solver.space import STUDIED_RANGES, SearchSpace
 
 if TYPE_CHECKING:
     from advisor.boards import Board
+    from advisor.cost import CostReport
     from advisor.scaling import Prediction, Prior
 
 DEFAULT_RESOLUTION = 160  # the study's (CIFAR-10 upscaled x5)
-BUDGET_NAMES = {"flash": "flash", "ram": "RAM", "macs": "MACs (latency)"}
 
 
 @dataclass
@@ -43,7 +47,7 @@ class Recommendation:
     space: SearchSpace
     prior: Prior
     config: PhiNetConfig
-    costs: dict
+    costs: CostReport
     binding: list[str]
     n_choice: NChoice
     accuracy: Prediction | None
@@ -51,6 +55,8 @@ class Recommendation:
     alternatives: list[dict]
     warnings: list[str]
     resolutions: list[dict] = field(default_factory=list)
+    nearest_networks: list[dict] = field(default_factory=list)
+    outside_regime: str | None = None  # why no accuracy is shown: the query is not the prior's
 
     fits = True
 
@@ -58,7 +64,7 @@ class Recommendation:
         costs = self.costs
         accuracy_source = None if self.accuracy is None else self.accuracy.source
         latency_source = (
-            f"{sources.COST_MODEL} MACs / ({sources.BOARD_PROFILE} clock x MACs per cycle)"
+            f"{provenance.COST_MODEL} MACs / ({provenance.BOARD_PROFILE} clock x MACs per cycle)"
         )
         return {
             "fits": True,
@@ -66,17 +72,17 @@ class Recommendation:
                 "id": self.board.id,
                 "name": self.board.name,
                 "path": self.board.path,
-                "source": sources.BOARD_PROFILE,
+                "source": provenance.BOARD_PROFILE,
             },
             "config": self.config.to_dict(),
             "estimates": {
-                "params": costs["params"],
-                "params_folded": costs["params_folded"],
-                "flash_bytes": costs["flash_bytes"],
-                "peak_ram_bytes": costs["peak_ram_bytes"],
-                "arena_bytes": costs["arena_bytes"],
-                "macs": costs["macs"],
-                "latency_ms": round(self.budgets.latency_ms_for(costs["macs"]), 3),
+                "params": costs.params,
+                "params_folded": costs.params_folded,
+                "flash_bytes": costs.flash_bytes,
+                "peak_ram_bytes": costs.peak_ram_bytes,
+                "arena_bytes": costs.arena_bytes,
+                "macs": costs.macs,
+                "latency_ms": round(self.budgets.latency_ms_for(costs.macs), 3),
                 "accuracy": None
                 if self.accuracy is None
                 else round(float(self.accuracy.accuracy), 3),
@@ -92,122 +98,37 @@ class Recommendation:
             },
             "budgets": self.budgets.to_dict(),
             "use_percent": self.budgets.use_percent(
-                costs["flash_bytes"], costs["arena_bytes"], costs["macs"]
+                costs.flash_bytes, costs.arena_bytes, costs.macs
             ),
             "binding": self.binding[0] if self.binding else None,
             "binding_all": self.binding,
-            "n_rule": self.n_choice.to_dict(),
+            "n_rule": self.n_choice.to_dict()
+            | ({"predicted_accuracy": {}} if self.outside_regime else {}),
             "prior": {
                 "name": self.prior.name,
                 "source": self.prior.source,
                 "regime": dict(self.prior.regime),
                 "has_curves": bool(self.prior.has_curves),
+                "predicts_accuracy": bool(self.prior.predicts_accuracy),
+                "parts": list(self.prior.parts),
             },
+            "nearest_networks": self.nearest_networks,
             "alternatives": self.alternatives,
             "resolutions": self.resolutions,
             "warnings": self.warnings,
             "sources": {
-                "config": f"solver: grid search over the {sources.COST_MODEL}",
-                "params": sources.COST_MODEL,
-                "flash_bytes": sources.COST_MODEL,
-                "peak_ram_bytes": sources.COST_MODEL,
+                "config": f"solver: grid search over the {provenance.COST_MODEL}",
+                "params": provenance.COST_MODEL,
+                "flash_bytes": provenance.COST_MODEL,
+                "peak_ram_bytes": provenance.COST_MODEL,
                 "arena_bytes": ARENA_SOURCE,
-                "macs": sources.COST_MODEL,
+                "macs": provenance.COST_MODEL,
                 "latency_ms": latency_source,
                 "accuracy": accuracy_source,
                 "budgets": dict(self.budgets.sources),
                 "n_rule": f"prior {self.prior.name}",
-            },
-        }
-
-
-@dataclass
-class Infeasible:
-    """No PhiNet of the search space fits: the smallest needs and what would make one fit."""
-
-    board: Board
-    budgets: Budgets
-    space: SearchSpace
-    smallest: dict  # per budget: the least any PhiNet of the space needs
-    over: list[str]  # budgets the smallest PhiNet exceeds
-    largest_resolution: int | None
-    boards_that_fit: list[str]
-    latency_ms_needed: float | None
-    warnings: list[str]
-    resolutions: list[dict] = field(default_factory=list)
-
-    fits = False
-
-    def message(self) -> str:
-        needs = "; ".join(
-            f"{BUDGET_NAMES[name]} needs {self.smallest[key]:,} of {budget:,}"
-            for name, key, budget in self._rows()
-            if name in self.over
-        )
-        return (
-            f"no PhiNet fits {self.board.id} at {self.space.resolution}x"
-            f"{self.space.resolution}: even the smallest one ({needs}). Try "
-            + ", or ".join(self.fixes())
-        )
-
-    def fixes(self) -> list[str]:
-        """What would make a PhiNet fit, most specific first."""
-        fixes = []
-        if self.largest_resolution:
-            fixes.append(
-                f"a lower resolution (--resolution {self.largest_resolution} is the "
-                f"largest that fits)"
-            )
-        options = {"flash": "--flash", "ram": "--ram", "macs": "--macs"}
-        for name, key, _budget in self._rows():
-            if name not in self.over:
-                continue
-            budget_key = (
-                "flash_bytes" if name == "flash" else "ram_bytes" if name == "ram" else "macs"
-            )
-            if self.budgets.sources.get(budget_key) == COMMAND_LINE:
-                fixes.append(f"a larger {options[name]} (at least {self.smallest[key]:,})")
-            elif name == "macs" and self.latency_ms_needed is not None:
-                fixes.append(
-                    f"a longer latency target (--latency-ms {self.latency_ms_needed:g} or more)"
-                )
-        if self.boards_that_fit:
-            fixes.append(f"another board ({', '.join(self.boards_that_fit[:6])})")
-        if not fixes:
-            fixes.append("a board with more " + " and ".join(BUDGET_NAMES[n] for n in self.over))
-        return fixes
-
-    def _rows(self):
-        return (
-            ("flash", "flash_bytes", self.budgets.flash_bytes),
-            ("ram", "arena_bytes", self.budgets.ram_bytes),
-            ("macs", "macs", self.budgets.macs),
-        )
-
-    def to_dict(self) -> dict:
-        return {
-            "fits": False,
-            "board": {
-                "id": self.board.id,
-                "name": self.board.name,
-                "path": self.board.path,
-                "source": sources.BOARD_PROFILE,
-            },
-            "resolution": self.space.resolution,
-            "budgets": self.budgets.to_dict(),
-            "smallest_need": dict(self.smallest),
-            "over_budget": self.over,
-            "largest_fitting_resolution": self.largest_resolution,
-            "latency_ms_needed": self.latency_ms_needed,
-            "boards_that_fit": self.boards_that_fit,
-            "fixes": self.fixes(),
-            "message": self.message(),
-            "resolutions": self.resolutions,
-            "warnings": self.warnings,
-            "sources": {
-                "smallest_need": sources.COST_MODEL,
-                "arena_bytes": ARENA_SOURCE,
-                "budgets": dict(self.budgets.sources),
+                "nearest_networks": "each network's own row: literature (cited) or measured: "
+                "training run, from every shipped prior with rows and the --prior given",
             },
         }
 
@@ -259,28 +180,27 @@ def solve(
         if found.candidates["params"].size
     }
     if not best_rows:
-        from advisor.solver.diagnose import diagnose
-
         return diagnose(board, budgets, space, warnings)
-    reachable = {n: (best_rows[n]["params"] if n in best_rows else None) for n in space.num_layers}
+    reachable = {n: (best_rows[n].params if n in best_rows else None) for n in space.num_layers}
     n_choice = choose_num_layers(reachable, prior, budgets.flash_bytes)
     best = best_rows[n_choice.num_layers]
     config = PhiNetConfig(
-        alpha=best["alpha"],
-        beta=best["beta"],
-        t0=best["t0"],
-        num_layers=best["num_layers"],
+        alpha=best.alpha,
+        beta=best.beta,
+        t0=best.t0,
+        num_layers=best.num_layers,
         resolution=space.resolution,
         in_channels=space.in_channels,
         num_classes=space.num_classes,
     )
     costs = _confirmed_costs(config, budgets)
-    accuracy, unavailable = _accuracy(prior, config.num_layers, costs["params"])
-    warnings += _extrapolation_warnings(config, prior, costs["params"])
+    outside = prior.not_covered(dataset, space.resolution)
+    accuracy, unavailable = _accuracy(prior, config.num_layers, costs.params, outside)
+    warnings += _extrapolation_warnings(config, prior, costs.params)
     if accuracy is not None and bool(getattr(accuracy, "extrapolated", False)):
         warnings.append(
-            f"the predicted accuracy extrapolates {prior.name}'s N={config.num_layers} "
-            f"curve beyond the parameter counts it was fitted on"
+            f"the predicted accuracy extrapolates the N={config.num_layers} curve beyond the "
+            f"parameter counts it was fitted on ({accuracy.source})"
         )
     return Recommendation(
         board=board,
@@ -293,8 +213,12 @@ def solve(
         n_choice=n_choice,
         accuracy=accuracy,
         accuracy_unavailable=unavailable,
-        alternatives=_alternatives(space, budgets, prior, best, per_depth, n_choice),
+        alternatives=_alternatives(
+            space, budgets, prior, best, per_depth, n_choice, show_accuracy=outside is None
+        ),
         warnings=warnings,
+        nearest_networks=_nearest_networks(prior, config, costs.params, dataset),
+        outside_regime=outside,
     )
 
 
@@ -339,75 +263,82 @@ def _resolution_summary(result) -> dict:
         "alpha": result.config.alpha,
         "beta": result.config.beta,
         "t0": result.config.t0,
-        "params": result.costs["params"],
-        "macs": result.costs["macs"],
-        "peak_ram_bytes": result.costs["peak_ram_bytes"],
-        "arena_bytes": result.costs["arena_bytes"],
+        "params": result.costs.params,
+        "macs": result.costs.macs,
+        "peak_ram_bytes": result.costs.peak_ram_bytes,
+        "arena_bytes": result.costs.arena_bytes,
         "binding": result.binding[0] if result.binding else None,
-        "source": sources.COST_MODEL,
+        "source": provenance.COST_MODEL,
     }
 
 
-def _confirmed_costs(config: PhiNetConfig, budgets: Budgets) -> dict:
+def _confirmed_costs(config: PhiNetConfig, budgets: Budgets) -> CostReport:
     """The cost model's per-network report for the chosen config, checked against the budgets."""
     from advisor.cost import estimate
 
     report = estimate(config)
-    costs = {
-        name: int(getattr(report, name))
-        for name in (
-            "params",
-            "params_folded",
-            "macs",
-            "peak_ram_bytes",
-            "arena_bytes",
-            "flash_bytes",
-        )
-    }
-    if not budgets.fits(costs["flash_bytes"], costs["arena_bytes"], costs["macs"]):
+    if not budgets.fits(report.flash_bytes, report.arena_bytes, report.macs):
         raise RuntimeError(
             f"cost model disagrees with its vectorized totals on {config}: "
-            f"{costs} does not fit {budgets}"
+            f"flash {report.flash_bytes}, arena {report.arena_bytes}, MACs {report.macs} "
+            f"do not fit {budgets}"
         )
-    return costs
+    return report
 
 
-def _accuracy(prior, num_layers: int, params: int):
-    if not prior.has_curves:
+def _accuracy(prior, num_layers: int, params: int, outside: str | None):
+    """The prediction to show, or None and why (`outside`: why the query lies outside the
+    prior's regime)."""
+    if outside:
+        return None, f"{outside}; see the nearest measured networks"
+    if not prior.predicts_accuracy:
         return None, (
             f"prior {prior.name} has no fitted accuracy curves for its regime; fit "
             f"one from trained networks (`advisor scaling`) to get a prediction"
         )
-    prediction = prior.predict(num_layers, params)
+    prediction = prior.predict_accuracy(num_layers, params)
     if prediction is None:
-        return None, f"prior {prior.name} has no curve for N={num_layers}"
+        return None, (
+            f"prior {prior.name} has no accuracy curve for N={num_layers} in its regime "
+            f"(too few published or measured networks of that depth); see the nearest "
+            f"measured networks"
+        )
     return prediction, None
 
 
-def _binding(space: SearchSpace, budgets: Budgets, best: dict) -> list[str]:
+def _nearest_networks(prior, config: PhiNetConfig, params: int, dataset: str | None) -> list:
+    """The measured networks nearest the recommendation, on the query's dataset (else the
+    prior's)."""
+    from advisor.scaling.evidence import nearest, networks_for
+
+    query = (config.num_layers, params, config.resolution)
+    found = nearest(networks_for(prior), *query, dataset or prior.regime.get("dataset"))
+    return [network.to_dict(*query) for network in found]
+
+
+def _binding(space: SearchSpace, budgets: Budgets, best: Candidate) -> list[str]:
     """Budgets the next alpha step would break, most exceeded first; ["search range"] when
     alpha is already the grid's largest."""
     alphas = np.asarray(space.alphas)
-    index = int(np.searchsorted(alphas, best["alpha"] - 1e-9))
+    index = int(np.searchsorted(alphas, best.alpha - 1e-9))
     if index + 1 >= len(alphas):
         return ["search range"]
     step = row(
-        evaluate(
-            space, best["num_layers"], alphas[index + 1 : index + 2], best["beta"], best["t0"]
-        ),
-        0,
+        evaluate(space, best.num_layers, alphas[index + 1 : index + 2], best.beta, best.t0), 0
     )
     ratios = {
-        "flash": step["flash_bytes"] / budgets.flash_bytes,
-        "ram": step["arena_bytes"] / budgets.ram_bytes,
-        "macs": step["macs"] / budgets.macs,
+        "flash": step.flash_bytes / budgets.flash_bytes,
+        "ram": step.arena_bytes / budgets.ram_bytes,
+        "macs": step.macs / budgets.macs,
     }
     return sorted(
         (name for name, ratio in ratios.items() if ratio > 1), key=lambda name: -ratios[name]
     )
 
 
-def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict]:
+def _alternatives(
+    space, budgets, prior, best, per_depth, n_choice, show_accuracy: bool
+) -> list[dict]:
     """Cheaper options. With fitted curves they may use any N (accuracy compares across N);
     without, only the chosen N (parameter counts of different N do not compare)."""
     depths = list(per_depth) if prior.has_curves else [n_choice.num_layers]
@@ -432,29 +363,32 @@ def _alternatives(space, budgets, prior, best, per_depth, n_choice) -> list[dict
     out = []
     for label, candidate, _score in pareto_alternatives(table, best, objective):
         accuracy = (
-            prior.predict(candidate["num_layers"], candidate["params"])
-            if prior.has_curves
+            prior.predict_accuracy(candidate.num_layers, candidate.params)
+            if show_accuracy
             else None
         )
         out.append(
             {
                 "trade": label,
-                "config": {name: candidate[name] for name in ("alpha", "beta", "t0", "num_layers")}
+                "config": {
+                    name: getattr(candidate, name) for name in ("alpha", "beta", "t0", "num_layers")
+                }
                 | {
                     "resolution": space.resolution,
                     "in_channels": space.in_channels,
                     "num_classes": space.num_classes,
                 },
-                "params": candidate["params"],
-                "flash_bytes": candidate["flash_bytes"],
-                "peak_ram_bytes": candidate["peak_ram_bytes"],
-                "arena_bytes": candidate["arena_bytes"],
-                "macs": candidate["macs"],
-                "latency_ms": round(budgets.latency_ms_for(candidate["macs"]), 3),
+                "params": candidate.params,
+                "flash_bytes": candidate.flash_bytes,
+                "peak_ram_bytes": candidate.peak_ram_bytes,
+                "arena_bytes": candidate.arena_bytes,
+                "macs": candidate.macs,
+                "latency_ms": round(budgets.latency_ms_for(candidate.macs), 3),
                 "accuracy": None if accuracy is None else round(float(accuracy.accuracy), 3),
                 "accuracy_std": None if accuracy is None else round(float(accuracy.std), 3),
+                "accuracy_extrapolated": None if accuracy is None else bool(accuracy.extrapolated),
                 "sources": {
-                    "costs": sources.COST_MODEL,
+                    "costs": provenance.COST_MODEL,
                     "accuracy": None if accuracy is None else accuracy.source,
                 },
             }

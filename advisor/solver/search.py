@@ -139,10 +139,25 @@ def rank_by_params(table: dict[str, np.ndarray]) -> np.ndarray:
     return np.lexsort((table["flash_bytes"], table["arena_bytes"], table["macs"], -table["params"]))
 
 
-def row(table: dict[str, np.ndarray], index: int) -> dict[str, float | int]:
-    """One candidate as plain Python numbers."""
-    out: dict[str, float | int] = {}
-    for name in CONFIG_COLUMNS + COST_COLUMNS:
-        value = table[name][index]
-        out[name] = float(value) if name in ("alpha", "beta", "t0") else int(value)
-    return out
+class Candidate(NamedTuple):
+    """One row of a candidate table as plain Python numbers: the configuration and the cost
+    model's figures."""
+
+    num_layers: int
+    alpha: float
+    beta: float
+    t0: float
+    params: int
+    params_folded: int
+    macs: int
+    peak_ram_bytes: int
+    arena_bytes: int
+    flash_bytes: int
+
+
+def row(table: dict[str, np.ndarray], index: int) -> Candidate:
+    """Row ``index`` of a candidate table."""
+    return Candidate._make(
+        float(table[name][index]) if name in ("alpha", "beta", "t0") else int(table[name][index])
+        for name in Candidate._fields
+    )

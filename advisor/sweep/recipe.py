@@ -16,9 +16,10 @@ def recipe_dict(
     lr: float | None = None,
     seed: int | None = None,
 ) -> dict[str, Any]:
-    """``Recipe.study()`` with the given settings replaced, as a plain (picklable) dict.
+    """``Recipe.study(epochs)`` with the given settings replaced, as a plain (picklable) dict.
 
-    ``epochs`` counts every epoch, warm-up included, as in ``advisor.training.recipe``."""
+    ``epochs`` counts every epoch, warm-up included; the warm-up keeps the study's share of
+    them unless ``warmup_epochs`` is given (``Recipe.study``)."""
     from advisor.training.recipe import Recipe
 
     overrides = {

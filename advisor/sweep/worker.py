@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from advisor.sources import TRAINING
+from advisor.provenance import TRAINING
 from advisor.sweep.grid import GridPoint
 from advisor.sweep.regime import Regime
 from advisor.sweep.store import DONE, FAILED
@@ -73,16 +73,11 @@ def init_worker(threads: int | None, driver_pid: int) -> None:
     A driver killed with SIGKILL cannot stop its pool; an orphaned worker would go on
     training (and writing the run's folder) beside the rerun that replaces it.
     """
+    from advisor.training.session import set_threads
+
     set_threads(threads)
     watchdog = threading.Thread(target=_exit_when_orphaned, args=(driver_pid,), daemon=True)
     watchdog.start()
-
-
-def set_threads(threads: int | None) -> None:
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
 
 
 def _exit_when_orphaned(driver_pid: int) -> None:

@@ -8,7 +8,7 @@ import importlib
 _EXPORTS = {
     "train": "trainer",
     "TrainResult": "trainer",
-    "evaluate": "trainer",
+    "evaluate": "evaluation",
     "load_checkpoint": "checkpoint",
     "Recipe": "recipe",
     "load_dataset": "data",

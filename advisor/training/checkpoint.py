@@ -3,9 +3,7 @@ resumed run continue exactly."""
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from advisor.atomic import atomic_open
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
 
@@ -24,16 +23,8 @@ _BULK_KEYS = {"model_state", "optimizer_state", "rng", "generators"}
 def save_atomic(payload: dict[str, Any], path: Path) -> None:
     """torch.save to a temporary file beside ``path``, fsync, then rename over ``path``: a
     crash leaves either the old file or the new one, never a torn one."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            torch.save(payload, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    with atomic_open(path, "wb") as out:
+        torch.save(payload, out)
 
 
 def read(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

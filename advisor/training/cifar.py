@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from advisor.atomic import atomic_open
 from advisor.errors import AdvisorError
 
 log = logging.getLogger(__name__)
@@ -73,26 +74,25 @@ def download(url: str, destination: Path, md5: str) -> Path:
     is ``md5``."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     log.info("downloading %s to %s", url, destination)
-    handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
     try:
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+        with (
+            atomic_open(destination, "wb") as out,
+            urllib.request.urlopen(url, timeout=60) as response,
+        ):
             shutil.copyfileobj(response, out, 1 << 20)
-        actual = file_md5(Path(temporary))
-        if actual != md5:
-            raise AdvisorError(
-                f"download of {url} has MD5 {actual}, expected {md5}: the transfer "
-                f"was corrupted or the file changed; retry, or place a good copy at "
-                f"{destination}"
-            )
-        os.replace(temporary, destination)
+            out.flush()
+            actual = file_md5(Path(out.name))
+            if actual != md5:
+                raise AdvisorError(
+                    f"download of {url} has MD5 {actual}, expected {md5}: the transfer "
+                    f"was corrupted or the file changed; retry, or place a good copy at "
+                    f"{destination}"
+                )
     except OSError as err:
         raise AdvisorError(
             f"could not download {url}: {err}; check the network, or download it "
             f"by hand into {destination.parent} and pass --data-dir"
         ) from None
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
     return destination
 
 

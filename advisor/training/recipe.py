@@ -9,12 +9,23 @@ from typing import Any
 from advisor.errors import AdvisorError
 
 OPTIMIZERS = ("lamb", "adamw", "sgd")
+# The study's schedule: 110 epochs, the first 10 a linear warm-up. `Recipe.study` scales the
+# warm-up with the epochs.
+STUDY_EPOCHS, STUDY_WARMUP_EPOCHS = 110, 10
 SPLITS = ("70/15/15", "test+val")
+
+
+def study_warmup_epochs(epochs: int) -> int:
+    """The study's warm-up share (10 of 110 epochs) of ``epochs``, rounded."""
+    if not isinstance(epochs, int) or isinstance(epochs, bool):
+        raise AdvisorError(f"recipe epochs must be an integer >= 1, got {epochs!r}")
+    return round(epochs * STUDY_WARMUP_EPOCHS / STUDY_EPOCHS)
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """Every setting of a training run. The defaults are the study's (see docs/METHOD.md).
+    """Every setting of a training run. The defaults are the study's (the
+    270-network PhiNet scaling study this tool implements: CIFAR-10 at 160x160, Lamb, lr 0.01).
 
     ``epochs`` counts every epoch, warm-up included: the study's 10 warm-up epochs plus 100
     epochs of cosine decay are ``epochs=110, warmup_epochs=10``. The learning rate rises
@@ -36,8 +47,8 @@ class Recipe:
     "small".
     """
 
-    epochs: int = 110
-    warmup_epochs: int = 10
+    epochs: int = STUDY_EPOCHS
+    warmup_epochs: int = STUDY_WARMUP_EPOCHS
     batch_size: int = 64
     lr: float = 0.01
     min_lr: float = 0.0
@@ -93,9 +104,13 @@ class Recipe:
             raise AdvisorError(f"unknown split {self.split!r}; choose one of {SPLITS}")
 
     @classmethod
-    def study(cls, **overrides: Any) -> Recipe:
-        """The study's recipe: Lamb, lr 0.01, 10 warm-up + 100 cosine epochs, 160x160, 70/15/15."""
-        return cls(**overrides)
+    def study(cls, epochs: int = STUDY_EPOCHS, **overrides: Any) -> Recipe:
+        """The study's recipe: Lamb, lr 0.01, 10 warm-up + 100 cosine epochs, 160x160, 70/15/15.
+
+        With other ``epochs`` the warm-up keeps the study's share (10 of 110, rounded: none
+        below 6 epochs) unless ``warmup_epochs`` is given."""
+        overrides.setdefault("warmup_epochs", study_warmup_epochs(epochs))
+        return cls(epochs=epochs, **overrides)
 
     @classmethod
     def quick(cls, **overrides: Any) -> Recipe:

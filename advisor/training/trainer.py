@@ -3,16 +3,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 import random
-import signal
-import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,16 +15,25 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
-from advisor.sources import TRAINING
+from advisor.provenance import TRAINING
 from advisor.training import checkpoint
-from advisor.training.augment import augment, channel_stats, to_input
+from advisor.training.augment import augment, channel_stats
 from advisor.training.data import DataSplits, default_cache_dir, load_dataset
+from advisor.training.evaluation import Evaluation, autocast, evaluate
 from advisor.training.optim import build_optimizer, learning_rate
+from advisor.training.progress import ProgressReporter
 from advisor.training.recipe import Recipe
+from advisor.training.rundir import (
+    check_same_data,
+    run_paths,
+    saved_run,
+    write_json,
+    write_metrics,
+)
+from advisor.training.session import Stop, ctrl_c_saves, global_rng_preserved
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +43,6 @@ log = logging.getLogger(__name__)
 Callback = Callable[[str, dict], "bool | None"]
 
 TIMING_KEYS = ("epoch_seconds", "images_per_second", "elapsed_seconds")
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    accuracy: float  # top-1, a fraction in [0, 1]
-    loss: float  # mean cross-entropy
-    count: int
 
 
 @dataclass(frozen=True)
@@ -96,201 +93,6 @@ class _Progress:
     train_seconds: float = 0.0  # time inside the optimisation loop only
     train_images: int = 0
     history: list[dict] = field(default_factory=list)
-
-
-@dataclass
-class _Stop:
-    requested: bool = False
-    by_signal: bool = False
-
-
-def _autocast(device: torch.device, enabled: bool = True):
-    if device.type == "cuda" and enabled:
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-@torch.no_grad()
-def evaluate(
-    model: nn.Module,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    *,
-    mean: Sequence[float],
-    std: Sequence[float],
-    resolution: int | None = None,
-    batch_size: int = 256,
-    device: str | torch.device | None = None,
-    bf16: bool = True,
-) -> Evaluation:
-    """Top-1 accuracy and mean cross-entropy of ``model`` on uint8 ``images`` (N, C, H, W),
-    normalised with ``mean``/``std`` (0..1 scale, per channel) and resized to ``resolution``
-    (default: the images' size). The model's train/eval mode is restored afterwards."""
-    device = torch.device(device) if device else next(model.parameters()).device
-    resolution = resolution or int(images.shape[-1])
-    if len(labels) == 0:
-        raise AdvisorError("evaluate() got no images")
-    scale, shift = channel_stats(mean, std, device)
-    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
-    correct = torch.zeros((), dtype=torch.int64, device=device)
-    was_training = model.training
-    model.eval()
-    try:
-        for start in range(0, len(labels), batch_size):
-            x = to_input(images[start : start + batch_size].to(device), scale, shift, resolution)
-            y = labels[start : start + batch_size].to(device)
-            with _autocast(device, bf16):
-                logits = model(x)
-            loss_sum += F.cross_entropy(logits.float(), y, reduction="sum")
-            correct += (logits.argmax(1) == y).sum()
-    finally:
-        model.train(was_training)
-    return Evaluation(correct.item() / len(labels), loss_sum.item() / len(labels), len(labels))
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
-def _write_json(path: Path, data: Any) -> None:
-    _write_text_atomic(path, json.dumps(data, indent=2) + "\n")
-
-
-def _differences(saved: dict, current: dict) -> list[str]:
-    return [
-        f"{key}: {saved.get(key)!r} -> {current.get(key)!r}"
-        for key in sorted(set(saved) | set(current))
-        if saved.get(key) != current.get(key)
-    ]
-
-
-@contextlib.contextmanager
-def _global_rng_preserved() -> Iterator[None]:
-    """train() seeds the global RNGs (initialisation, dropout); the caller gets theirs back."""
-    saved = checkpoint.rng_states()
-    try:
-        yield
-    finally:
-        checkpoint.set_rng_states(saved)
-
-
-@contextlib.contextmanager
-def _ctrl_c_saves(stop: _Stop) -> Iterator[None]:
-    """First Ctrl-C: finish the current step, save, raise KeyboardInterrupt. Second: at once."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        if stop.by_signal:
-            raise KeyboardInterrupt
-        stop.requested = stop.by_signal = True
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-class _Reporter:
-    """A rich progress bar on stderr (loss, accuracy, images/s, ETA) and a line per epoch."""
-
-    def __init__(self, enabled: bool, recipe: Recipe, total_steps: int, done_steps: int):
-        self.enabled, self.recipe = enabled, recipe
-        self.last_update = 0.0
-        if not enabled:
-            return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self.progress = Progress(
-            TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn(
-                "loss {task.fields[loss]}  acc {task.fields[acc]}  {task.fields[speed]} img/s"
-            ),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-        )
-        self.task = self.progress.add_task(
-            "train",
-            total=total_steps,
-            completed=done_steps,
-            epoch=1,
-            epochs=recipe.epochs,
-            loss="-",
-            acc="-",
-            speed="-",
-        )
-        self.progress.start()
-
-    def step(
-        self, epoch: int, global_step: int, running: Callable[[], tuple[float, float]], speed: float
-    ) -> None:
-        now = time.perf_counter()
-        if not self.enabled or now - self.last_update < 0.5:
-            return
-        self.last_update = now
-        loss, accuracy = running()
-        self.progress.update(
-            self.task,
-            completed=global_step,
-            epoch=epoch + 1,
-            loss=f"{loss:.3f}",
-            acc=f"{100 * accuracy:.1f}%",
-            speed=f"{speed:,.0f}",
-        )
-
-    def epoch(self, record: dict, global_step: int) -> None:
-        line = (
-            f"epoch {record['epoch']}/{self.recipe.epochs}: "
-            f"train loss {record['train_loss']:.4f} "
-            f"acc {100 * record['train_accuracy']:.2f}%, val loss {record['val_loss']:.4f} "
-            f"acc {100 * record['val_accuracy']:.2f}% (measured: training run), "
-            f"{record['images_per_second']:,.0f} img/s, {record['epoch_seconds']:.1f} s"
-        )
-        if not self.enabled:
-            log.info(line)
-            return
-        self.progress.update(self.task, completed=global_step)
-        self.progress.console.print(line)
-
-    def close(self) -> None:
-        if self.enabled:
-            self.progress.stop()
-
-
-def _run_paths(out_dir: Path) -> dict[str, Path]:
-    return {
-        name: out_dir / file
-        for name, file in (
-            ("config", "config.json"),
-            ("recipe", "recipe.json"),
-            ("data", "data.json"),
-            ("metrics", "metrics.jsonl"),
-            ("last", "last.pt"),
-            ("best", "best.pt"),
-            ("result", "result.json"),
-        )
-    }
 
 
 def _check_inputs(config: PhiNetConfig, data: DataSplits, recipe: Recipe) -> None:
@@ -351,27 +153,8 @@ def train(
     """
     recipe = recipe or Recipe()
     out_dir = Path(out_dir)
-    paths = _run_paths(out_dir)
-    if paths["last"].exists() and not resume:
-        raise AdvisorError(
-            f"{out_dir} already holds a training run ({paths['last'].name}); pass "
-            f"--resume to continue it, or choose another --out"
-        )
-    if resume and not paths["last"].exists():
-        raise AdvisorError(
-            f"nothing to resume: {paths['last']} does not exist; train without --resume first"
-        )
-    saved = checkpoint.read(paths["last"]) if resume else None
-    if saved is not None:
-        changed = _differences(saved["config"], config.to_dict()) + _differences(
-            saved["recipe"], recipe.to_dict()
-        )
-        if changed:
-            raise AdvisorError(
-                f"the run in {out_dir} was started with another config or recipe "
-                f"({'; '.join(changed)}); resume with the same settings or use a "
-                f"new --out"
-            )
+    paths = run_paths(out_dir)
+    saved = saved_run(paths, config, recipe, resume)
     if not isinstance(data, DataSplits):
         data = load_dataset(
             data,
@@ -386,19 +169,10 @@ def train(
         )
     _check_inputs(config, data, recipe)
     if saved is not None:
-        identity = ("fingerprint", "split", "seed", "classes", "sizes", "mean", "std")
-        changed = _differences(
-            {k: saved["data"][k] for k in identity}, {k: data.describe()[k] for k in identity}
-        )
-        if changed:
-            raise AdvisorError(
-                f"the run in {out_dir} was trained on other data "
-                f"({'; '.join(changed)}); resume with the same data or use a new "
-                f"--out"
-            )
+        check_same_data(paths, saved, data)
     device_ = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     out_dir.mkdir(parents=True, exist_ok=True)
-    with _global_rng_preserved():
+    with global_rng_preserved():
         return _run(config, data, recipe, paths, saved, device_, progress, callbacks)
 
 
@@ -497,7 +271,7 @@ class _Run:
         )
 
     def train_epoch(
-        self, epoch: int, stop: _Stop, callbacks: Sequence[Callback], reporter: _Reporter
+        self, epoch: int, stop: Stop, callbacks: Sequence[Callback], reporter: ProgressReporter
     ) -> tuple[int, float, float]:
         """Optimiser steps from state.step to the end of the epoch, or until a stop is asked.
         Returns (images seen, loop seconds, last learning rate)."""
@@ -529,7 +303,7 @@ class _Run:
             )
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
-            with _autocast(self.device, recipe.bf16):
+            with autocast(self.device, recipe.bf16):
                 logits = self.model(x)
             loss = F.cross_entropy(logits.float(), y, label_smoothing=recipe.label_smoothing)
             self.optimizer.zero_grad(set_to_none=True)
@@ -603,18 +377,18 @@ def _run(
     run = _Run(config, data, recipe, paths, saved, device)
     state = run.state
     if saved is None:
-        _write_json(paths["config"], config.to_dict())
-        _write_json(paths["recipe"], recipe.to_dict())
-        _write_json(paths["data"], data.describe())
+        write_json(paths["config"], config.to_dict())
+        write_json(paths["recipe"], recipe.to_dict())
+        write_json(paths["data"], data.describe())
     else:
         log.info("resuming %s at epoch %d, step %d", paths["last"].parent, state.epoch, state.step)
     # metrics.jsonl is rewritten from the checkpoint's history: lines past it are dropped
-    _write_text_atomic(paths["metrics"], "".join(json.dumps(r) + "\n" for r in state.history))
-    stop = _Stop()
-    reporter = _Reporter(progress, recipe, run.total_steps, state.global_step)
+    write_metrics(paths["metrics"], state.history)
+    stop = Stop()
+    reporter = ProgressReporter(progress, recipe, run.total_steps, state.global_step)
     run.model.train()
     try:
-        with _ctrl_c_saves(stop):
+        with ctrl_c_saves(stop):
             for epoch in range(state.epoch, recipe.epochs):
                 epoch_start = time.perf_counter()
                 images, seconds, lr = run.train_epoch(epoch, stop, callbacks, reporter)
@@ -660,5 +434,5 @@ def _run(
         device=str(device),
     )
     if completed:
-        _write_json(paths["result"], result.to_dict())
+        write_json(paths["result"], result.to_dict())
     return result

@@ -21,7 +21,7 @@ SMALL = PhiNetConfig(alpha=0.25, beta=1.0, t0=4, num_layers=5, resolution=24)
 
 def make_phinet(config: PhiNetConfig, seed: int = 0):
     """advisor's PhiNet with random weights and non-trivial BatchNorm statistics, in eval mode."""
-    from advisor.export.calibration import random_phinet
+    from advisor.export.cost_calibration import random_phinet
 
     return random_phinet(config, seed)
 

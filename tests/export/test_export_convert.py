@@ -68,7 +68,7 @@ def test_float_tflite_matches_micromind_reference():
     """The converter reads micromind 0.2.1's own state_dict, not only advisor's PhiNet."""
     from micromind_reference import reference_phinet
 
-    from advisor.export.calibration import randomize_batchnorm
+    from advisor.export.cost_calibration import randomize_batchnorm
 
     config = PhiNetConfig(alpha=0.25, beta=1.1, t0=5, num_layers=6, resolution=21)
     model = reference_phinet(config)

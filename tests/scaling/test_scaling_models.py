@@ -44,13 +44,13 @@ def test_fit_recovers_known_curve_and_parameters(model):
         tolerance = RELATIVE_TOLERANCE[name]
         if (model, name) == ("logarithmic", "c"):
             tolerance = LOG_C_TOLERANCE
-        assert fit.params[name] == pytest.approx(value, rel=tolerance), name
+        assert fit.coefficients[name] == pytest.approx(value, rel=tolerance), name
 
 
 def test_convex_reports_a_valid_convex_combination():
     fit = fit_curve("convex", *sample("convex"))
-    assert 0 <= fit.params["k"] <= 1
-    assert 0 < fit.params["a"] < 1
+    assert 0 <= fit.coefficients["k"] <= 1
+    assert 0 < fit.coefficients["a"] < 1
 
 
 def test_fit_pinned_at_a_bound_is_reported_failed():
@@ -68,7 +68,7 @@ def test_hyperbolic_may_reach_the_limit_b_to_zero():
     params, accuracy = sample("generalized_hyperbolic")
     fit = fit_curve("hyperbolic", params, accuracy)
     assert fit.ok
-    assert fit.params["b"] == pytest.approx(0, abs=1e-6 * params.min())
+    assert fit.coefficients["b"] == pytest.approx(0, abs=1e-6 * params.min())
 
 
 def test_too_few_points_is_a_failed_fit_not_an_exception():

@@ -13,9 +13,9 @@ from scaling_synthetic import (
 )
 
 from advisor.errors import AdvisorError
+from advisor.provenance import SCALING_LAW
 from advisor.scaling import fit_prior, load_prior
 from advisor.scaling import prior as prior_module
-from advisor.sources import SCALING_LAW
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,9 @@ def test_results_file_is_fitted_on_load(tmp_path):
 
 
 def test_default_prefers_a_shipped_measured_prior(tmp_path, monkeypatch):
-    shutil.copy(prior_module.available_priors()["study-published"], tmp_path)
+    shipped = prior_module.priors_dir()
+    for name in ("study-published.json", "phinet-published.json", "phinet-published.csv"):
+        shutil.copy(shipped / name, tmp_path)  # the study's rule takes accuracy from the cards
     monkeypatch.setattr(prior_module, "priors_dir", lambda: tmp_path)
     assert load_prior().name == "study-published"
     rows = synthetic_rows(seed=4, resolution=32, epochs=10)

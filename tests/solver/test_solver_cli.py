@@ -1,8 +1,5 @@
 """`advisor recommend` through the real entry point: every board, bad input, JSON shape."""
 
-import subprocess
-import sys
-
 import pytest
 
 from advisor.boards import list_boards, load_board
@@ -67,9 +64,13 @@ def test_stm32h7_json_shape_and_round_trip(recommend_json):
     config = PhiNetConfig.from_dict(data)
     assert config.to_dict() == data["config"]
     assert (config.resolution, config.num_classes, config.in_channels) == (160, 10, 3)
-    # the shipped prior has no fitted curves: accuracy is unavailable, with a reason
-    if not data["prior"]["has_curves"]:
+    # the default prior: the study's N rule; accuracy only from the published N=7 curve
+    assert not data["prior"]["has_curves"] and data["prior"]["predicts_accuracy"]
+    if data["config"]["num_layers"] == 7:
+        assert data["sources"]["accuracy"].startswith("predicted: literature prior")
+    else:
         assert data["estimates"]["accuracy"] is None and data["estimates"]["accuracy_unavailable"]
+    assert data["nearest_networks"]
     budgets = data["budgets"]
     estimates = data["estimates"]
     assert estimates["latency_ms"] == pytest.approx(
@@ -198,24 +199,57 @@ def test_a_board_file_is_accepted_and_a_flash_override_shortfall_names_the_optio
     assert any("--flash" in fix for fix in data["fixes"])
 
 
-def test_recommend_imports_no_heavy_package():
-    heavy = ("torch", "tensorflow", "keras", "ray", "matplotlib", "onnx", "onnxruntime")
-    probe = (
-        "import sys\n"
-        "from advisor.cli import main\n"
-        "sys.argv = ['advisor', 'recommend', '--board', 'stm32h7', '--json']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        f"print(sorted(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
-    )
-    assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
-
-
 def test_search_resolution_where_nothing_fits_reports_the_smallest(recommend_json):
     code, data = recommend_json("--board", "msp432p401r", "--search-resolution", "160,128")
     assert code == 3 and data["fits"] is False
     assert data["resolution"] == 128
     assert [row["fits"] for row in data["resolutions"]] == [False, False]
     assert data["largest_fitting_resolution"] < 128
+
+
+def test_the_default_prediction_is_the_literature_curve_beside_the_nearest_networks(
+    advisor, recommend_json
+):
+    code, data = recommend_json("--board", "stm32h7")
+    assert code == 0 and data["config"]["num_layers"] == 7
+    estimates = data["estimates"]
+    assert 86_000 < estimates["params"] < 90_000  # near the 88.9k published network (88.08 %)
+    assert estimates["accuracy"] == pytest.approx(88.0, abs=0.3)
+    assert 0.758 <= estimates["accuracy_std"] < 1.5
+    assert data["sources"]["accuracy"].startswith("predicted: literature prior (phinet-published")
+    assert {part["from"] for part in data["prior"]["parts"]} == {
+        "study-published",
+        "phinet-published",
+        None,
+    }
+    nearest = data["nearest_networks"]
+    assert 1 <= len(nearest) <= 5 and all(item["same_num_layers"] for item in nearest[:3])
+    assert (nearest[0]["params"], nearest[0]["accuracy"]) == (88_901, 88.08)
+    assert nearest[0]["kind"] == "literature" and "huggingface.co/micromind" in nearest[0]["source"]
+    assert [item["log_distance"] for item in nearest] == sorted(
+        item["log_distance"] for item in nearest
+    )
+    for option in data["alternatives"]:  # the curve was fitted on 39,067-4,394,545 params
+        assert option["accuracy_extrapolated"] == (option["params"] < 39_067)
+    code, out, _err = advisor("recommend", "--board", "stm32h7")
+    assert code == 0 and "88.0 ± 0.9 %" in out and "Nearest measured networks" in out
+
+
+@pytest.mark.parametrize(
+    "args, outside",
+    [(("--resolution", "32"), "32x32"), (("--dataset", "cifar100"), "cifar100")],
+)
+def test_no_prediction_outside_the_priors_regime(advisor, recommend_json, args, outside):
+    code, data = recommend_json("--board", "stm32h7", *args)
+    assert code == 0
+    assert data["estimates"]["accuracy"] is None and data["sources"]["accuracy"] is None
+    assert outside in data["estimates"]["accuracy_unavailable"]
+    assert all(option["accuracy"] is None for option in data["alternatives"])
+    nearest = data["nearest_networks"]
+    assert nearest  # evidence instead of a curve
+    if outside == "32x32":
+        assert nearest[0]["regime"]["resolution"] == 32
+    else:
+        assert {item["regime"]["dataset"] for item in nearest} == {"CIFAR-100"}
+    code, out, _err = advisor("recommend", "--board", "stm32h7", *args)
+    assert code == 0 and "no prediction" in out and "literature prior" not in out

@@ -14,8 +14,6 @@ TINY_REGIME = [
     "8",
     "--epochs",
     "1",
-    "--warmup-epochs",
-    "0",
     "--batch-size",
     "8",
     "--threads",

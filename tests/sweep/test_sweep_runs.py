@@ -145,3 +145,13 @@ def test_failed_runs_are_recorded_and_do_not_stop_the_sweep(tmp_path, grid_file)
     assert all("broken.zip" in row["error"] for row in stored)
     assert sweep(*args)["ran_now"] == 0  # failures are not retried unless asked
     assert sweep(*args, "--retry-failed")["ran_now"] == 2
+
+
+def test_a_short_sweep_scales_the_warm_up_as_train_does(tmp_path, tiny_data):
+    grid = tmp_path / "grid.json"
+    grid.write_text(json.dumps({"configs": TINY_CONFIGS[:1]}))
+    common = ["--grid", str(grid), "--data", str(tiny_data), "--resolution", "8", "--limit", "0"]
+    summary = sweep(*common, "--epochs", "3", "--store", str(tmp_path / "three.db"))
+    assert summary["regime"]["recipe"]["warmup_epochs"] == 0  # 10/110 of 3, rounded
+    summary = sweep(*common, "--epochs", "22", "--store", str(tmp_path / "long.db"))
+    assert summary["regime"]["recipe"]["warmup_epochs"] == 2

@@ -24,6 +24,13 @@ def test_the_default_recipe_is_the_study():
     assert recipe.hflip and recipe.rotation_degrees > 0 and recipe.zoom > 0
 
 
+def test_the_study_schedule_scales_its_warm_up_with_the_epochs():
+    assert (Recipe.study(110).warmup_epochs, Recipe.study(220).warmup_epochs) == (10, 20)
+    assert [Recipe.study(epochs).warmup_epochs for epochs in (1, 3, 5, 6, 30)] == [0, 0, 0, 1, 3]
+    assert Recipe.study(3, warmup_epochs=2).warmup_epochs == 2
+    assert Recipe.study(30, resolution=32).resolution == 32
+
+
 def test_a_recipe_round_trips_through_a_dict_and_rejects_bad_values():
     quick = Recipe.quick(seed=4)
     assert Recipe.from_dict(quick.to_dict()) == quick

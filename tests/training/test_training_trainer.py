@@ -5,11 +5,12 @@ import torch
 
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
-from advisor.sources import TRAINING
+from advisor.provenance import TRAINING
 from advisor.training.checkpoint import load_checkpoint
 from advisor.training.data import load_dataset
+from advisor.training.evaluation import evaluate
 from advisor.training.recipe import Recipe
-from advisor.training.trainer import TIMING_KEYS, evaluate, train
+from advisor.training.trainer import TIMING_KEYS, train
 
 CONFIG = PhiNetConfig(alpha=0.25, beta=1.0, t0=3, num_layers=3, resolution=16, num_classes=3)
 RECIPE = Recipe(

@@ -1,4 +1,5 @@
-"""Measured vs estimated: convert PhiNets with random weights (sizes do not depend on the
+"""Cost-model calibration (not int8 calibration: the representative images for quantization
+are in ``advisor.export.convert``). Measured vs estimated: convert PhiNets with random weights (sizes do not depend on the
 values, as long as no two bias buffers are equal: see ``randomize_batchnorm``), measure
 .tflite bytes and the TFLite Micro arena, and put the cost model's estimates beside them.
 The cost model's deployment constants are calibrated on this."""

@@ -9,3 +9,4 @@ CONVERTER = "measured: TFLite converter"  # bytes of the .tflite file written
 TFLITE_MICRO = "measured: TFLite Micro"  # arena and outputs from the real TFLM interpreter
 TRAINING = "measured: training run"  # accuracy on held-out data after training
 LINEAR_PROBE = "measured: linear probe on held-out data"  # advisor.probe
+LITERATURE = "literature"  # published by others (a paper, a model card), cited per row

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from advisor.config import PhiNetConfig
-from advisor.export.calibration import measure
+from advisor.export.cost_calibration import measure
 
 CONFIGS = [
     PhiNetConfig(alpha=0.15, beta=0.75, t0=4, num_layers=4, resolution=32),

@@ -1,0 +1,445 @@
+"""The tool's main job as a library function: recommend a PhiNet for a board (or take one),
+train it, quantize it to int8, export TFLite + ONNX + C headers, run it in TFLite Micro and
+judge the board on the measured figures. ``advisor build`` is its command line.
+
+    from advisor.boards import load_board
+    from advisor.build import build
+
+    report = build(load_board("stm32l476"), "cifar10", "build/l476", epochs=30, resolution=32)
+    report.fits, report.files["tflite"], report.to_dict()
+
+Each stage is a function of its own (``recommend_config``, ``adapt_config``, ``train_model``,
+``preprocess``, ``pick_images``, ``export_model``); ``build`` chains them. Heavy packages
+(torch, tensorflow) are imported by the stages that need them, not by this module.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from advisor import provenance
+from advisor.atomic import write_text_atomic
+from advisor.config import PhiNetConfig
+from advisor.errors import AdvisorError, NothingFits
+from advisor.training.recipe import SPLITS, STUDY_EPOCHS
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+    from advisor.boards import Board
+    from advisor.cost import CostReport
+    from advisor.export.pipeline import ExportResult
+    from advisor.solver import Recommendation
+    from advisor.training.data import DataSplits
+    from advisor.training.trainer import TrainResult
+
+log = logging.getLogger(__name__)
+
+# Training images the int8 quantization is calibrated on, and test images run in TFLite Micro
+# for the int8 accuracy (0: all of them).
+CALIBRATION_IMAGES, VERIFY_IMAGES = 500, 2000
+
+
+@dataclass
+class BuildReport:
+    """What ``build`` made and measured. ``fits`` is the verdict on the measured model bytes
+    and tensor arena; ``files`` are the paths it wrote; ``to_dict()`` is report.json."""
+
+    board: Board
+    config: PhiNetConfig
+    config_source: str
+    cost: CostReport
+    training: TrainResult
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    classes: list[str]
+    export: ExportResult
+    out_dir: Path
+    warnings: list[str] = field(default_factory=list)
+    recommendation: Recommendation | None = None
+
+    @property
+    def fits(self) -> bool:
+        return self.export.fits_all
+
+    def reasons(self) -> list[str]:
+        """Why the model does not fit the board (empty when it fits): the model bytes and
+        host arena, and the linked firmware image where it ran under QEMU."""
+        return [reason for fit in self.export.fits for reason in fit.reasons()] + [
+            reason
+            for run in self.export.emulation
+            if run.status == "ran" and run.board
+            for reason in run.board.reasons()
+        ]
+
+    @property
+    def files(self) -> dict[str, Path]:
+        files = {
+            "tflite": self.export.tflite_path,
+            "onnx": self.export.onnx_path,
+            "firmware": self.export.firmware_dir,
+            "checkpoint": self.training.checkpoint,
+            "report_json": self.out_dir / "report.json",
+            "report_md": self.out_dir / "report.md",
+        }
+        if self.recommendation is not None:
+            files["recommendation"] = self.out_dir / "recommendation.json"
+        return files
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every figure with its source (report.json)."""
+        cost = self.cost
+        return {
+            "fits": self.fits,
+            "board": {
+                **self.board.to_dict(),
+                "flash_budget_bytes": self.board.flash_budget_bytes,
+                "ram_budget_bytes": self.board.ram_budget_bytes,
+                "source": provenance.BOARD_PROFILE,
+            },
+            "config": self.config.to_dict(),
+            "config_source": self.config_source,
+            "cost_model": {
+                "params": cost.params,
+                "macs": cost.macs,
+                "peak_ram_bytes": cost.peak_ram_bytes,
+                "arena_bytes": cost.arena_bytes,
+                "flash_bytes": cost.flash_bytes,
+                "source": provenance.COST_MODEL,
+            },
+            "training": {**self.training.to_dict(), "source": provenance.TRAINING},
+            "normalization": {"mean": list(self.mean), "std": list(self.std)},
+            "classes": self.classes,
+            "export": self.export.to_dict(),
+            "warnings": self.warnings,
+        }
+
+
+def build(
+    board: Board,
+    data: str | Path | DataSplits,
+    out_dir: str | Path,
+    *,
+    config: PhiNetConfig | str | Path | None = None,
+    epochs: int = STUDY_EPOCHS,
+    resolution: int | None = None,
+    split: str = "70/15/15",
+    batch_size: int | None = None,
+    calibration_images: int = CALIBRATION_IMAGES,
+    verify_images: int = VERIFY_IMAGES,
+    seed: int = 0,
+    device: str | None = None,
+    cache_dir: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    echo: Callable[[str], None] | None = None,
+    emulate: bool = True,
+    emulate_images: int = 16,
+    tflm_dir: str | Path | None = None,
+) -> BuildReport:
+    """Build a verified int8 PhiNet for ``board`` from ``data`` into ``out_dir``.
+
+    ``data`` is cifar10, cifar100, an image folder (root/<split>/<class>/*.jpg), a .zip of one
+    or loaded :class:`DataSplits`. ``config`` (a PhiNetConfig or a JSON file: a config or an
+    ``advisor recommend --json`` output) skips the recommendation; its resolution and class
+    count follow ``resolution`` and the data. ``resolution`` defaults to the config's, else the
+    study's 160. Training uses the study's recipe for ``epochs`` (warm-up 10/110 of them).
+    ``seed`` seeds the split, training and the calibration and test image picks.
+    ``emulate`` builds the firmware for the board's core and runs it under QEMU on
+    ``emulate_images`` test images (``tflm_dir``: the TFLite Micro tree; skipped, with the
+    reason, when the tree, cross compiler or QEMU is missing).
+
+    Writes the training run (``out_dir``/training), the model files, firmware and report.json /
+    report.md, and returns the report; a model that does not fit the board is reported
+    (``fits`` False), not raised. Raises NothingFits when no PhiNet fits the board (with no
+    ``config``), AdvisorError on bad input and KeyboardInterrupt when training is interrupted
+    (it is saved in ``out_dir``/training; ``resume=True`` continues it).
+    """
+    from advisor.solver.recommendation import DEFAULT_RESOLUTION
+
+    say = echo or log.info
+    if calibration_images < 1:
+        raise AdvisorError(f"calibration_images must be at least 1, got {calibration_images}")
+    if emulate_images < 1:
+        raise AdvisorError(f"emulate_images must be at least 1, got {emulate_images}")
+    if verify_images < 0:
+        raise AdvisorError(f"verify_images must be at least 0 (0: all), got {verify_images}")
+    if split not in SPLITS:
+        raise AdvisorError(f"unknown split {split!r}; choose one of {SPLITS}")
+    out = Path(out_dir)
+    given, config_source = _given_config(config)
+    resolution = resolution or (given.resolution if given else DEFAULT_RESOLUTION)
+
+    splits = load_data(
+        data,
+        resolution,
+        split,
+        seed,
+        cache_dir=cache_dir,
+        data_dir=data_dir,
+        channels=given.in_channels if given else 3,
+    )
+    say(
+        f"data: {splits.source}: {len(splits.train_labels)} train / "
+        f"{len(splits.val_labels)} val / {len(splits.test_labels)} test images, "
+        f"{splits.num_classes} classes"
+    )
+
+    chosen, config_source, warnings, recommendation = choose_config(
+        board, given, config_source, resolution, splits, out
+    )
+    say(
+        f"PhiNet: alpha {chosen.alpha:g} beta {chosen.beta:g} t0 {chosen.t0:g} "
+        f"N {chosen.num_layers} at {chosen.resolution}x{chosen.resolution}"
+    )
+
+    model, trained, result = train_model(
+        chosen,
+        splits,
+        out / "training",
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        device=device,
+        resume=resume,
+        progress=progress,
+    )
+
+    calibration_pick, test_pick = pick_images(splits, calibration_images, verify_images, seed)
+    say(
+        f"export: calibrating on {len(calibration_pick)} training images, verifying on "
+        f"{len(test_pick)} test images in TFLite Micro"
+    )
+    cost = _estimate(trained)
+    exported = export_model(
+        model,
+        trained,
+        splits,
+        out,
+        board,
+        calibration_pick,
+        test_pick,
+        emulate=emulate,
+        emulate_images=emulate_images,
+        estimated_arena_bytes=cost.arena_bytes,
+        tflm_dir=tflm_dir,
+    )
+    return write_report(
+        BuildReport(
+            board=board,
+            config=trained,
+            config_source=config_source,
+            cost=cost,
+            training=result,
+            mean=tuple(splits.mean),
+            std=tuple(splits.std),
+            classes=list(splits.classes),
+            export=exported,
+            out_dir=out,
+            warnings=warnings,
+            recommendation=recommendation,
+        )
+    )
+
+
+def choose_config(
+    board: Board,
+    given: PhiNetConfig | None,
+    given_source: str,
+    resolution: int,
+    splits: DataSplits,
+    out_dir: Path,
+) -> tuple[PhiNetConfig, str, list[str], Recommendation | None]:
+    """The PhiNet to train, where it came from, warnings, and the recommendation (written to
+    ``out_dir``/recommendation.json) when the solver chose it."""
+    if given is not None:
+        adapted, warnings = adapt_config(given, resolution, splits.num_classes)
+        return adapted, given_source, warnings, None
+    recommendation = recommend_config(board, resolution, splits.channels, splits.num_classes)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(
+        out_dir / "recommendation.json", json.dumps(recommendation.to_dict(), indent=2)
+    )
+    source = f"solver: grid search over the {provenance.COST_MODEL}"
+    return recommendation.config, source, list(recommendation.warnings), recommendation
+
+
+def _given_config(config: PhiNetConfig | str | Path | None) -> tuple[PhiNetConfig | None, str]:
+    if config is None or isinstance(config, PhiNetConfig):
+        return config, "given: PhiNetConfig"
+    return PhiNetConfig.from_json_file(config), f"--config {config}"
+
+
+def _estimate(config: PhiNetConfig) -> CostReport:
+    from advisor.cost import estimate
+
+    return estimate(config)
+
+
+def load_data(
+    data: str | Path | DataSplits,
+    resolution: int,
+    split: str,
+    seed: int,
+    *,
+    cache_dir: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    channels: int = 3,
+) -> DataSplits:
+    """The data set, decoded (and cached) at ``resolution`` and split by ``seed``."""
+    from advisor.training.data import DataSplits, default_cache_dir, load_dataset
+
+    if isinstance(data, DataSplits):
+        return data
+    return load_dataset(
+        data,
+        resolution,
+        split,
+        seed,
+        cache_dir=cache_dir or default_cache_dir(),
+        data_dir=data_dir,
+        channels=channels,
+    )
+
+
+def recommend_config(
+    board: Board, resolution: int, in_channels: int, num_classes: int
+) -> Recommendation:
+    """The solver's recommendation for ``board`` (its own budgets, the default prior); raises
+    NothingFits with what would make one fit."""
+    from advisor.solver import recommend
+
+    result = recommend(
+        board, resolution=resolution, in_channels=in_channels, num_classes=num_classes
+    )
+    if not result.fits:
+        raise NothingFits(result.message())
+    return result
+
+
+def adapt_config(
+    config: PhiNetConfig, resolution: int, num_classes: int
+) -> tuple[PhiNetConfig, list[str]]:
+    """``config`` at ``resolution`` with the data's ``num_classes``, and a warning if that
+    changed it."""
+    changes = {
+        key: value
+        for key, value in (("resolution", resolution), ("num_classes", num_classes))
+        if getattr(config, key) != value
+    }
+    if not changes:
+        return config, []
+    warning = (
+        f"the config was changed to {changes} (--resolution and the data decide them); "
+        "its costs change with them"
+    )
+    return replace(config, **changes), [warning]
+
+
+def train_model(
+    config: PhiNetConfig,
+    splits: DataSplits,
+    run_dir: Path,
+    *,
+    epochs: int,
+    batch_size: int | None = None,
+    seed: int = 0,
+    device: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> tuple[torch.nn.Module, PhiNetConfig, TrainResult]:
+    """Train ``config`` with the study's recipe for ``epochs`` into ``run_dir``; the best
+    checkpoint's model (eval mode), its config and the training result."""
+    from advisor.training.checkpoint import load_checkpoint
+    from advisor.training.recipe import Recipe
+    from advisor.training.trainer import train
+
+    recipe = Recipe.study(
+        epochs,
+        resolution=config.resolution,
+        split=splits.split,
+        seed=seed,
+        **({"batch_size": batch_size} if batch_size else {}),
+    )
+    result = train(config, splits, run_dir, recipe, resume=resume, device=device, progress=progress)
+    model, trained, _extra = load_checkpoint(result.checkpoint)
+    return model, trained, result
+
+
+def preprocess(
+    images: torch.Tensor, mean: Sequence[float], std: Sequence[float], resolution: int
+) -> np.ndarray:
+    """uint8 (N, C, H, W) images as the network's float inputs, exactly as in training:
+    normalised per channel and resized bilinearly to ``resolution``."""
+    from advisor.export.pipeline import in_batches
+    from advisor.training.augment import channel_stats, to_input
+
+    scale, shift = channel_stats(mean, std, "cpu")
+    return in_batches(lambda batch: to_input(batch, scale, shift, resolution).numpy(), images)
+
+
+def pick_images(
+    splits: DataSplits, calibration_images: int, verify_images: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded picks: indices of the training images to calibrate on and of the test images to
+    verify on (``verify_images`` 0: all of them, in order)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    train_count, test_count = len(splits.train_labels), len(splits.test_labels)
+    calibration = rng.choice(train_count, min(calibration_images, train_count), replace=False)
+    count = test_count if verify_images == 0 else min(verify_images, test_count)
+    return calibration, np.sort(rng.choice(test_count, count, replace=False))
+
+
+def export_model(
+    model: torch.nn.Module,
+    config: PhiNetConfig,
+    splits: DataSplits,
+    out_dir: Path,
+    board: Board,
+    calibration_pick: np.ndarray,
+    test_pick: np.ndarray,
+    **emulation: Any,
+) -> ExportResult:
+    """Export and verify the trained model (see ``export_and_verify``; ``emulation`` are its
+    emulate options) and judge ``board``."""
+    from advisor.export.pipeline import export_and_verify
+
+    resolution = config.resolution
+    return export_and_verify(
+        model,
+        config,
+        out_dir,
+        calibration=preprocess(
+            splits.train_images[calibration_pick], splits.mean, splits.std, resolution
+        ),
+        test_images=preprocess(splits.test_images[test_pick], splits.mean, splits.std, resolution),
+        test_labels=splits.test_labels[test_pick].numpy(),
+        labels=splits.classes,
+        boards=[board],
+        name="model",
+        **emulation,
+        preprocessing=f"x = (pixel / 255 - mean) / std per channel, mean "
+        f"{_rounded(splits.mean)}, std {_rounded(splits.std)}, image resized bilinearly to "
+        f"{resolution}x{resolution}",
+    )
+
+
+def write_report(report: BuildReport) -> BuildReport:
+    """report.json and report.md in the report's ``out_dir``."""
+    from advisor.export.report import write_reports
+
+    write_reports(report.out_dir, report.to_dict())
+    return report
+
+
+def _rounded(values: Sequence[float]) -> list[float]:
+    return [round(float(v), 4) for v in values]
