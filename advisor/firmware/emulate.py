@@ -239,10 +239,21 @@ def emulate_bundle(
     model = read_array(bundle_dir / "model_data.cc")
     info = read_tflite(model)
     input_tensor, output_tensor = info.inputs[0], info.outputs[0]
+    if (input_tensor.dtype, output_tensor.dtype) != ("INT8", "INT8"):
+        raise AdvisorError(
+            f"the firmware runs full-int8 models; this one has a {input_tensor.dtype} input "
+            f"and a {output_tensor.dtype} output: export it with int8 input and output"
+        )
     classes = int(np.prod(output_tensor.shape[1:]))
     if inputs is None:
         inputs = default_inputs(tuple(input_tensor.shape[1:]))
     inputs = np.ascontiguousarray(inputs, dtype=np.int8)
+    per_image = int(np.prod(input_tensor.shape[1:]))
+    if inputs.ndim < 2 or inputs[0].size != per_image:
+        raise AdvisorError(
+            f"inputs must be int8 images of shape (N, {', '.join(map(str, input_tensor.shape[1:]))}),"
+            f" got {inputs.shape}"
+        )
     declared = int(_ARENA_SIZE.search((bundle_dir / "model_config.h").read_text()).group(1))
 
     cache_root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -314,7 +325,8 @@ def emulate_bundle(
     if len(run.outputs) != len(inputs):
         report.errors.append(f"{len(run.outputs)} of {len(inputs)} images ran")
     if compare_with_host and len(run.outputs):
-        _compare(report, model, inputs[: len(run.outputs)], run.outputs, declared)
+        host_arena = max(declared, host_arena_bytes or 0)
+        _compare(report, model, inputs[: len(run.outputs)], run.outputs, host_arena)
     if board is not None:
         report.board = judge_image(board, sizes, run.stack_used_bytes or 0)
     return report
