@@ -30,8 +30,8 @@ def small_model(tmp_path_factory) -> SmallModel:
     pytest.importorskip("torch")
     pytest.importorskip("tensorflow")
     pytest.importorskip("tflite_micro")
-    from advisor.export.calibration import random_phinet
     from advisor.export.convert import to_nhwc, to_tflite
+    from advisor.export.cost_calibration import random_phinet
     from advisor.export.firmware import write_firmware
     from advisor.export.tflite_file import read_tflite
     from advisor.export.tflm import minimal_arena
