@@ -147,7 +147,7 @@ def build(
     """Build a verified int8 PhiNet for ``board`` from ``data`` into ``out_dir``.
 
     ``data`` is cifar10, cifar100, an image folder (root/<split>/<class>/*.jpg), a .zip of one
-    or loaded :class:`DataSplits`. ``config`` (a PhiNetConfig or a JSON file: a config or an
+    or loaded :class:`DataSplits` (then its own split and resolution count). ``config`` (a PhiNetConfig or a JSON file: a config or an
     ``advisor recommend --json`` output) skips the recommendation; its resolution and class
     count follow ``resolution`` and the data. ``resolution`` defaults to the config's, else the
     study's 160. Training uses the study's recipe for ``epochs`` (warm-up 10/110 of them).

@@ -10,3 +10,12 @@ TFLITE_MICRO = "measured: TFLite Micro"  # arena and outputs from the real TFLM 
 TRAINING = "measured: training run"  # accuracy on held-out data after training
 LINEAR_PROBE = "measured: linear probe on held-out data"  # advisor.probe
 LITERATURE = "literature"  # published by others (a paper, a model card), cited per row
+
+
+def latency_model(engine: str, measurements: int, typical_error: float | None) -> str:
+    """Where every latency figure comes from: the latency model, advisor.latency."""
+    error = "unknown" if typical_error is None else f"+-{100 * typical_error:.0f} %"
+    return (
+        f"estimated: latency model ({engine}, calibrated on {measurements} published "
+        f"measurements, typical error {error})"
+    )

@@ -14,6 +14,7 @@ On a CPU, W processes with one thread each compete for the same cores.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import tempfile
@@ -27,8 +28,18 @@ from advisor.sweep.regime import Regime
 from advisor.sweep.runner import plan_sweep, run_sweep
 from advisor.sweep.store import SweepStore
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from synthetic_images import write_colour_folder
+
+def _load_test_helper(name: str):
+    """A helper module of tests/ (the one image generator tests and benchmarks share), loaded by
+    its file: tests/ is not a package and stays off sys.path."""
+    path = Path(__file__).resolve().parents[1] / "tests" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+write_colour_folder = _load_test_helper("synthetic_images").write_colour_folder
 
 
 def synthetic_folder(root: Path, per_class: int, size: int) -> Path:

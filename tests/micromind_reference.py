@@ -67,13 +67,3 @@ def reference_phinet(config, compatibility: bool = False):
         squeeze_excite=config.squeeze_excite,
         divisor=config.divisor,
     )
-
-
-@pytest.fixture(scope="module", autouse=False)
-def one_torch_thread():
-    """Small models run far faster on one thread than on threads fighting over shared cores."""
-    torch = pytest.importorskip("torch")
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)

@@ -1,6 +1,8 @@
-"""Tiny generated image-folder data sets: root/<split>/<colour>/NNN.png, noisy images whose
-dominant channel is the class, learnable by a tiny PhiNet in an epoch."""
+"""The one generator of tiny image-folder data sets for the tests and benchmarks:
+root/<split>/<colour>/NNN.png, noisy images whose dominant channel is the class, learnable by a
+tiny PhiNet in an epoch; and the zip of such a folder."""
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -30,3 +32,12 @@ def write_colour_folder(
                 pixels[..., CHANNEL_OF_COLOUR[colour]] += boost
                 Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{index:03d}.png")
     return root
+
+
+def zip_folder(folder: Path, archive: Path, top: str | None = None) -> Path:
+    """Zip ``folder``'s contents, under a top folder ``top`` when given (as cifar10-jpeg.zip)."""
+    with zipfile.ZipFile(archive, "w") as out:
+        for path in sorted(folder.rglob("*")):
+            name = path.relative_to(folder).as_posix()
+            out.write(path, f"{top}/{name}" if top else name)
+    return archive

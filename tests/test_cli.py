@@ -1,8 +1,10 @@
+import importlib
 import sys
 
+import click
 import pytest
 
-from advisor.cli import main
+from advisor.cli import SUBCOMMANDS, main
 
 
 def run(monkeypatch, capsys, *args):
@@ -46,3 +48,56 @@ def test_unknown_command_and_version(monkeypatch, capsys):
     assert code == 2 and "No such command" in output.err
     code, output = run(monkeypatch, capsys, "--version")
     assert code == 0 and "advisor, version" in output.out
+
+
+def test_the_version_is_the_installed_distributions(monkeypatch, capsys):
+    """One version source: pyproject reads advisor.__version__ (setuptools dynamic version)."""
+    from importlib.metadata import version
+
+    import advisor
+
+    code, output = run(monkeypatch, capsys, "--version")
+    assert code == 0 and output.out.strip() == f"advisor, version {advisor.__version__}"
+    assert version("mcu-advisor") == advisor.__version__
+
+
+def test_help_lists_the_commands_in_data_flow_order(monkeypatch, capsys):
+    code, output = run(monkeypatch, capsys, "--help")
+    assert code == 0
+    listed = [line.split()[0] for line in output.out.split("Commands:")[1].strip().splitlines()]
+    assert listed == list(SUBCOMMANDS)
+
+
+def _command_paths() -> list[tuple[str, ...]]:
+    """Every subcommand of `advisor`, and every subcommand of those that are groups."""
+    paths = []
+    for name, (target, _) in SUBCOMMANDS.items():
+        module_name, attribute = target.split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        paths.append((name,))
+        if isinstance(command, click.Group):
+            paths += [(name, sub) for sub in command.list_commands(click.Context(command))]
+    return paths
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=" ".join)
+def test_every_command_has_working_help(monkeypatch, capsys, path):
+    """`--help` needs no optional extra: on a base install it works for every command."""
+    code, output = run(monkeypatch, capsys, *path, "--help")
+    assert code == 0, output.err
+    usage = output.out.splitlines()[0]  # "Usage: <how advisor was started> boards show ..."
+    assert usage.startswith("Usage: ") and f"advisor {' '.join(path)} " in usage
+    assert output.err == ""
+    assert "Options:" in output.out and "--help" in output.out
+
+
+@pytest.mark.parametrize("command", ["train", "build", "sweep"])
+@pytest.mark.parametrize(
+    ("option", "value", "range_"), [("--threads", "0", "x>=1"), ("--seed", "-1", "x>=0")]
+)
+def test_shared_options_refuse_out_of_range_values_before_any_work(
+    monkeypatch, capsys, command, option, value, range_
+):
+    code, output = run(monkeypatch, capsys, command, option, value)
+    assert code == 2
+    assert f"Invalid value for '{option}'" in output.err and range_ in output.err

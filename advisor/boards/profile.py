@@ -31,10 +31,15 @@ POSITIVE_FIELDS = (
     "flash_bytes",
     "ram_bytes",
     "ram_total_bytes",
-    "macs_per_cycle",
     "latency_ms",
 )
-TEXT_FIELDS = ("id", "name", "chip", "core", "runtime", "macs_per_cycle_source", "notes")
+TEXT_FIELDS = ("id", "name", "chip", "core", "engine", "runtime", "notes")
+# Fields of older profiles and what replaced them (named in the error).
+REPLACED_FIELDS = {
+    "macs_per_cycle": "engine (the latency model per core and engine replaced one MACs/cycle "
+    'per board: e.g. engine = "tflm-cmsis-nn"; `advisor boards show stm32h7`)',
+    "macs_per_cycle_source": "engine (the latency model names its own sources)",
+}
 OPTIONAL_DEFAULTS: dict[str, Any] = {
     "aliases": (),
     "sources": (),
@@ -53,7 +58,9 @@ class Board:
     what the runtime and the application keep for themselves. `reserved_flash_bytes` is
     assumed (runtime + HAL + application); once the firmware is built and measured
     (`--emulate`), the runtime is in the measured image and only `reserved_hal_flash_bytes`
-    (HAL, drivers, application) is added to it."""
+    (HAL, drivers, application) is added to it. `core` is the core family
+    and `engine` the inference engine the latency model estimates (advisor.latency);
+    `latency_ms` is the latency budget of one inference."""
 
     id: str
     name: str
@@ -65,8 +72,7 @@ class Board:
     ram_total_bytes: int
     reserved_flash_bytes: int
     reserved_ram_bytes: int
-    macs_per_cycle: float
-    macs_per_cycle_source: str
+    engine: str
     runtime: str
     latency_ms: float
     aliases: tuple[str, ...] = ()
@@ -88,15 +94,30 @@ class Board:
         """Contiguous RAM left for the tensor arena."""
         return self.ram_bytes - self.reserved_ram_bytes
 
-    def mac_budget(self, latency_ms: float | None = None) -> int:
-        """int8 MACs the default runtime runs in `latency_ms` (default: the profile's):
-        latency x clock x MACs per cycle."""
-        latency = self.latency_ms if latency_ms is None else latency_ms
-        if isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency <= 0:
-            raise AdvisorError(
-                f"latency_ms must be a positive number of milliseconds, got {latency!r}"
-            )
-        return int(latency / 1000 * self.clock_hz * self.macs_per_cycle)
+    @property
+    def core_family(self) -> str:
+        """The core as the latency model names it (e.g. "Cortex-M0+" -> "cortex-m0plus")."""
+        return core_family(self.core)
+
+    def latency_model(self):
+        """The latency model of this board's core and engine (advisor.latency.PairModel);
+        AdvisorError when the core has no calibration (8-bit AVR)."""
+        from advisor.latency import pair_model
+
+        return pair_model(self.core_family, self.engine)
+
+    def latency_note(self) -> str | None:
+        """Why this board's latency is less certain than the engine's typical error: no
+        published measurement of this chip (the estimate is the core family's)."""
+        from advisor.latency import published_boards
+
+        chip = self.chip.upper()[:9]
+        if any(chip in board.upper() for board in published_boards()):
+            return None
+        return (
+            f"no published latency of the {self.chip}: estimated from other "
+            f"{self.core} chips (memory wait states and caches differ between chips)"
+        )
 
     def with_overrides(self, **fields: Any) -> Board:
         """A copy with `fields` replaced, sizes as ints or strings ("256KB"), validated."""
@@ -113,8 +134,24 @@ class Board:
         data["aliases"], data["sources"] = list(self.aliases), list(self.sources)
         data["flash_budget_bytes"] = self.flash_budget_bytes
         data["ram_budget_bytes"] = self.ram_budget_bytes
-        data["mac_budget"] = self.mac_budget()
+        data["core_family"] = self.core_family
+        try:
+            model = self.latency_model()
+            data["latency_model"] = model.source
+            data["latency_extrapolation"] = model.extrapolation
+        except AdvisorError as err:
+            data["latency_model"] = f"unavailable: {err}"
+        data["latency_note"] = self.latency_note()
         return data
+
+
+_CORE_ALIASES = {"cortex-m4": "cortex-m4f", "xtensa": "xtensa-lx7", "lx7": "xtensa-lx7"}
+
+
+def core_family(core: str) -> str:
+    """A core's family id: lower case, "+" spelled "plus", spaces as dashes."""
+    text = core.strip().lower().replace("+", "plus").replace(" ", "-")
+    return _CORE_ALIASES.get(text, text)
 
 
 def board_from_toml(path: str | os.PathLike) -> Board:
@@ -131,6 +168,12 @@ def board_from_toml(path: str | os.PathLike) -> Board:
         raise AdvisorError(f"{path}: malformed TOML ({err}): fix the syntax") from None
     settable = set(_FIELD_NAMES) - {"path"}  # path is where the file lies, not a setting
     unknown = sorted(set(raw) - settable)
+    replaced = [name for name in unknown if name in REPLACED_FIELDS]
+    if replaced:
+        raise AdvisorError(
+            f"{path}: field {replaced[0]} is no longer used: replace it with "
+            f"{REPLACED_FIELDS[replaced[0]]}"
+        )
     if unknown:
         raise AdvisorError(_unknown_fields_message(unknown, str(path)))
     missing = [
@@ -168,7 +211,7 @@ def _normalize(data: dict[str, Any], where: str) -> dict[str, Any]:
                 f'{where}: field {name} must be a list of strings, e.g. {name} = ["..."]'
             )
         out[name] = tuple(value)
-    for name in ("macs_per_cycle", "latency_ms"):
+    for name in ("latency_ms",):
         value = data[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise AdvisorError(f"{where}: field {name} must be a number, got {value!r}")
@@ -180,9 +223,21 @@ def _validate(board: Board, where: str) -> None:
     for name in TEXT_FIELDS:
         if not isinstance(getattr(board, name), str):
             raise AdvisorError(f"{where}: field {name} must be a string")
-    for name in ("id", "name", "chip", "core", "runtime"):
+    for name in ("id", "name", "chip", "core", "engine", "runtime"):
         if not getattr(board, name).strip():
             raise AdvisorError(f"{where}: field {name} is empty")
+    from advisor.latency import known_cores, known_engines
+
+    if board.core_family not in known_cores():
+        raise AdvisorError(
+            f"{where}: field core {board.core!r} is not a core family the latency model "
+            f"knows; use one of {', '.join(known_cores())}"
+        )
+    if board.engine not in known_engines():
+        raise AdvisorError(
+            f"{where}: field engine {board.engine!r} is not a known inference engine; use "
+            f"one of {', '.join(known_engines())}"
+        )
     for name in POSITIVE_FIELDS:
         value = getattr(board, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:

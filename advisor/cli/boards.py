@@ -16,12 +16,20 @@ from advisor.errors import AdvisorError
 
 
 def board_options(function: Callable | None = None, *, multiple: bool = False) -> Callable:
-    """Add `--board ID` and `--board-file PATH.toml` to a click command; with
-    `multiple=True` both repeat (parameters `board` and `board_file` become tuples) and
-    `--all-boards` is added. Turn the values into boards with `resolve_board` /
+    """Add `--board ID`, `--board-file PATH.toml` and `--engine ID` to a click command; with
+    `multiple=True` the first two repeat (parameters `board` and `board_file` become tuples)
+    and `--all-boards` is added. Turn the values into boards with `resolve_board` /
     `resolve_boards`."""
 
     def decorate(command: Callable) -> Callable:
+        command = click.option(
+            "--engine",
+            "engine",
+            metavar="ID",
+            help="Inference engine the latency is estimated for, instead of the board's "
+            "(tflm-reference, tflm-cmsis-nn, tflm-esp-nn, x-cube-ai, xnnpack; "
+            "`advisor boards show ID` names the board's).",
+        )(command)
         if multiple:
             command = click.option(
                 "--all-boards", is_flag=True, help="Every profile, built-in and user."
@@ -47,21 +55,40 @@ def board_options(function: Callable | None = None, *, multiple: bool = False) -
     return decorate(function) if function is not None else decorate
 
 
-def resolve_board(board_id: str | None, board_file: str | None) -> Board:
-    """The one board a command targets, from `--board` or `--board-file`."""
+def resolve_board(board_id: str | None, board_file: str | None, engine: str | None = None) -> Board:
+    """The one board a command targets, from `--board` or `--board-file`, its engine
+    replaced by `--engine` when given."""
     if board_id is None and board_file is None:
         raise AdvisorError(
             "no board given: pass --board ID (see `advisor boards`) or --board-file PATH.toml"
         )
     if board_id is not None and board_file is not None:
         raise AdvisorError("give either --board or --board-file, not both")
-    return load_board(board_id=board_id, board_file=board_file)
+    return with_engine(load_board(board_id=board_id, board_file=board_file), engine)
+
+
+def with_engine(board: Board, engine: str | None) -> Board:
+    """`board` with its engine replaced by `engine` (validated), or as it is for None."""
+    if engine is None:
+        return board
+    from advisor.latency import known_engines
+
+    if engine not in known_engines():
+        raise AdvisorError(
+            f"--engine {engine!r} is not a known inference engine: use one of "
+            f"{', '.join(known_engines())}"
+        )
+    return board.with_overrides(engine=engine)
 
 
 def resolve_boards(
-    board_ids: Sequence[str], board_files: Sequence[str], all_boards: bool = False
+    board_ids: Sequence[str],
+    board_files: Sequence[str],
+    all_boards: bool = False,
+    engine: str | None = None,
 ) -> list[Board]:
-    """The boards a multi-board command targets, in the order given, without repeats."""
+    """The boards a multi-board command targets, in the order given, without repeats, their
+    engine replaced by `engine` when given."""
     if all_boards:
         chosen = list_boards()
     elif not board_ids and not board_files:
@@ -74,7 +101,7 @@ def resolve_boards(
     unique: dict[tuple[str, str | None], Board] = {}
     for board in chosen:
         unique.setdefault((board.id, board.path), board)
-    return list(unique.values())
+    return [with_engine(board, engine) for board in unique.values()]
 
 
 def board_json(board: Board) -> dict:
@@ -86,7 +113,7 @@ def board_json(board: Board) -> dict:
 @json_option(help="JSON on stdout instead of a table.")
 @click.pass_context
 def boards(ctx: click.Context, as_json: bool) -> None:
-    """List board profiles: flash, RAM for the tensor arena, reserves and int8 throughput.
+    """List board profiles: flash, RAM for the tensor arena, reserves, engine and latency budget.
 
     Built-in profiles plus those in $XDG_CONFIG_HOME/mcu-advisor/boards/*.toml (a user
     profile with a built-in's id wins). Sizes: 1 KiB = 1024 bytes.
@@ -152,13 +179,32 @@ def _described_fields(board: Board) -> list[tuple[str, str]]:
         ("reserved RAM", size(board.reserved_ram_bytes)),
         ("RAM for the arena", size(board.ram_budget_bytes)),
         ("runtime", board.runtime),
-        ("int8 MACs/cycle", f"{board.macs_per_cycle:g}"),
-        ("MACs/cycle source", board.macs_per_cycle_source),
-        ("default latency", f"{board.latency_ms:g} ms"),
-        ("MAC budget", f"{board.mac_budget() / 1e6:,.2f} M MACs in {board.latency_ms:g} ms"),
+        ("inference engine", board.engine),
+        ("latency model", _latency_model_text(board)),
+        ("latency budget", f"{board.latency_ms:g} ms"),
         ("notes", board.notes or "-"),
         ("sources", "\n".join(board.sources) or "-"),
     ]
+
+
+def _latency_model_text(board: Board) -> str:
+    try:
+        model = board.latency_model()
+    except AdvisorError as err:
+        return f"unavailable: {err}"
+    notes = [model.source, model.extrapolation, board.latency_note()]
+    return "; ".join(note for note in notes if note)
+
+
+def _throughput(board: Board) -> str:
+    """Cycles per MAC of a 1x1 convolution on the board's engine, or n/a."""
+    try:
+        model = board.latency_model()
+    except AdvisorError:
+        return "n/a"
+    from advisor.latency import CLASSES
+
+    return f"{1 / model.cycles_per_unit[CLASSES.index('conv_1x1')]:.2f}"
 
 
 def _print_table(all_boards: list[Board]) -> None:
@@ -170,8 +216,9 @@ def _print_table(all_boards: list[Board]) -> None:
         console.width = 200  # piped or captured: no reason to wrap cells at 80 columns
     show_name = console.width >= 150
     table = Table(
-        caption=f"All figures: {provenance.BOARD_PROFILE} (`advisor boards show ID` "
-        "for sources). 1 KiB = 1024 B. Arena = largest contiguous RAM block."
+        caption=f"Sizes, clock, budgets: {provenance.BOARD_PROFILE} (`advisor boards show ID` "
+        "for sources). 1 KiB = 1024 B. Arena = largest contiguous RAM block. "
+        "MACs/cycle: estimated by the latency model (per engine; `advisor boards show ID`)."
     )
     headers = (
         "id",
@@ -182,9 +229,9 @@ def _print_table(all_boards: list[Board]) -> None:
         "flash reserve",
         "RAM arena",
         "RAM reserve",
-        "MACs/cycle",
-        "latency",
-        "MAC budget",
+        "engine",
+        "1x1 conv MACs/cycle",
+        "latency budget",
     )
     for header in headers:
         if header == "name" and not show_name:
@@ -201,9 +248,9 @@ def _print_table(all_boards: list[Board]) -> None:
             format_size(board.reserved_flash_bytes),
             format_size(board.ram_bytes),
             format_size(board.reserved_ram_bytes),
-            f"{board.macs_per_cycle:g}",
+            board.engine,
+            _throughput(board),
             f"{board.latency_ms:g} ms",
-            f"{board.mac_budget() / 1e6:,.1f} M",
         ]
         table.add_row(*(row if show_name else row[:1] + row[2:]))
     console.print(table)

@@ -21,7 +21,6 @@ from advisor.cli.options import (
 )
 from advisor.errors import DoesNotFit
 from advisor.training.recipe import SPLITS, STUDY_EPOCHS
-from advisor.training.session import set_threads
 
 
 @click.command()
@@ -107,6 +106,7 @@ from advisor.training.session import set_threads
 def build(
     board,
     board_file,
+    engine,
     data,
     epochs,
     out_dir,
@@ -138,9 +138,10 @@ def build(
     advisor build --board stm32l476 --data cifar10 --epochs 30 --resolution 32 --out build/l476
     """
     from advisor.build import build as run_build
+    from advisor.training.session import set_threads
 
     set_threads(threads)
-    target = resolve_board(board, board_file)
+    target = resolve_board(board, board_file, engine)
     out = Path(out_dir)
     try:
         report = run_build(

@@ -1,5 +1,5 @@
 """`advisor cost`: parameters, MACs, int8 peak RAM, tensor arena and flash of one PhiNet
-(cost model)."""
+(cost model), and with --board its estimated latency (latency model)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from advisor import provenance
+from advisor.cli.boards import board_options, resolve_board
 from advisor.cli.options import json_option
 from advisor.config import PhiNetConfig
 from advisor.cost.model import ARENA_SOURCE
@@ -67,7 +68,19 @@ def _config(
     return PhiNetConfig.from_dict(data)
 
 
-def _print_tables(report, per_layer: bool) -> None:
+def _latency(report, board_id, board_file, engine):
+    """The latency estimate of `report` on the board, or None without --board."""
+    if board_id is None and board_file is None:
+        if engine is not None:
+            raise AdvisorError("--engine needs a board: add --board ID or --board-file PATH")
+        return None
+    from advisor.latency import estimate_ops
+
+    board = resolve_board(board_id, board_file, engine)
+    return board, estimate_ops(board.latency_model(), board.clock_hz, report.layers)
+
+
+def _print_tables(report, per_layer: bool, latency=None) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -102,21 +115,38 @@ def _print_tables(report, per_layer: bool) -> None:
             f"{provenance.COST_MODEL} (estimate)",
         ),
     ]
+    if latency is not None:
+        board, estimate = latency
+        rows.append(
+            (
+                f"latency on {board.id} ({estimate.engine}, {board.clock_hz / 1e6:g} MHz)",
+                f"{estimate.total_ms:,.1f} ms",
+                estimate.source,
+            )
+        )
     for row in rows:
         table.add_row(*row)
     console = Console()
     console.print(table)
+    if latency is not None:
+        extrapolation = latency[0].latency_model().extrapolation
+        for note in (extrapolation, latency[0].latency_note()):
+            if note:
+                console.print(f"latency: {note}")
     if per_layer:
         layers = Table(
             title="per op of the int8 graph", caption=f"all figures: {provenance.COST_MODEL}"
         )
-        for column in ("op", "name", "input HxWxC", "output HxWxC", "params", "MACs", "live bytes"):
-            numeric = column in ("params", "MACs", "live bytes")
+        columns = ["op", "name", "input HxWxC", "output HxWxC", "params", "MACs", "live bytes"]
+        if latency is not None:
+            columns.append("est. ms")
+        for column in columns:
+            numeric = column in ("params", "MACs", "live bytes", "est. ms")
             layers.add_column(
                 column, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric
             )
-        for layer in report.layers:
-            layers.add_row(
+        for index, layer in enumerate(report.layers):
+            cells = [
                 layer.op,
                 layer.name,
                 "x".join(map(str, layer.input_shape)),
@@ -124,8 +154,10 @@ def _print_tables(report, per_layer: bool) -> None:
                 f"{layer.params:,}",
                 f"{layer.macs:,}",
                 f"{layer.live_bytes:,}",
-                style="bold" if layer is peak else None,
-            )
+            ]
+            if latency is not None:
+                cells.append(f"{latency[1].ops[index].ms:.3f}")
+            layers.add_row(*cells, style="bold" if layer is peak else None)
         console.print(layers)
 
 
@@ -148,6 +180,14 @@ def _print_tables(report, per_layer: bool) -> None:
     help="A PhiNet config or recommendation JSON; options above override it.",
 )
 @click.option("--per-layer", is_flag=True, help="Also every op of the int8 graph.")
+@board_options
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    metavar="PATH.png|PATH.svg",
+    help="Write a per-op bar chart (estimated time with --board, MACs, live RAM).",
+)
 @json_option(help="JSON on stdout instead of tables.")
 def cost(
     alpha,
@@ -162,6 +202,10 @@ def cost(
     no_hswish,
     config_file,
     per_layer,
+    board,
+    board_file,
+    engine,
+    plot_path,
     as_json,
 ) -> None:
     """Parameters, MACs, int8 peak RAM, tensor arena and flash of a PhiNet (cost model).
@@ -169,7 +213,8 @@ def cost(
     Parameters and MACs agree exactly with micromind 0.2.1's PhiNet; the activation peak is
     the largest set of int8 tensors TFLite Micro keeps alive for one op; the tensor arena
     (activations plus TFLite Micro's persistent allocations) and flash are estimates
-    calibrated on measured models.
+    calibrated on measured models. With --board, also the latency the latency model
+    estimates on the board's core, engine and clock (per op with --per-layer).
     """
     from advisor.cost import estimate
 
@@ -184,8 +229,34 @@ def cost(
         divisor=divisor,
     )
     report = estimate(_config(config_file, values, no_se, no_hswish))
+    latency = _latency(report, board, board_file, engine)
+    if plot_path is not None:
+        from advisor.latency.plot import plot_ops
+
+        config = report.config
+        plot_ops(
+            plot_path,
+            labels=[layer.name for layer in report.layers],
+            classes=[layer.op_class for layer in report.layers],
+            latency_ms=[None] * len(report.layers)
+            if latency is None
+            else [op.ms for op in latency[1].ops],
+            macs=[layer.macs for layer in report.layers],
+            live_bytes=[layer.live_bytes for layer in report.layers],
+            title=f"PhiNet alpha={config.alpha:g} beta={config.beta:g} t0={config.t0:g} "
+            f"N={config.num_layers} {config.resolution}px"
+            + ("" if latency is None else f" on {latency[0].id}"),
+        )
     if as_json:
         data = report.to_dict()
+        if latency is not None:
+            board_used, estimate_ = latency
+            data["latency"] = {
+                "board": board_used.id,
+                **estimate_.to_dict(per_op=per_layer),
+                "extrapolation": board_used.latency_model().extrapolation,
+                "note": board_used.latency_note(),
+            }
         if not per_layer:
             del data["layers"]
         data["notes"] = {
@@ -200,4 +271,4 @@ def cost(
         }
         click.echo(json.dumps(data, indent=2))
     else:
-        _print_tables(report, per_layer)
+        _print_tables(report, per_layer, latency)

@@ -154,11 +154,12 @@ def _write_outputs(out: Path | None, curves, data: dict, name: str) -> list[str]
     """Write the figure and the JSON report into `out`; list the files in data["files"]."""
     if out is None:
         return []
+    from advisor.atomic import write_text_atomic
     from advisor.probe.plot import save_probe_figure
 
     paths = save_probe_figure(curves, out, name)
     report_path = out / f"{name}.json"
-    report_path.write_text(json.dumps(data, indent=2) + "\n")
+    write_text_atomic(report_path, json.dumps(data, indent=2) + "\n")
     files = [str(path) for path in (*paths, report_path)]
     data["files"] = files
     return files

@@ -44,8 +44,8 @@ from advisor.errors import AdvisorError, NothingFits
 @click.option(
     "--latency-ms",
     type=float,
-    help="Latency target in ms (sets the MAC budget with "
-    "the board's clock and MACs per cycle). Default: the board profile's.",
+    help="Latency budget in ms, judged against the latency model's estimate for the "
+    "board's core, engine and clock. Default: the board profile's.",
 )
 @click.option(
     "--flash",
@@ -61,8 +61,8 @@ from advisor.errors import AdvisorError, NothingFits
 @click.option(
     "--macs",
     metavar="COUNT",
-    help="MACs per inference allowed, e.g. 20000000 or 2e7 "
-    "(default: latency target x clock x MACs per cycle).",
+    help="An extra cap on MACs per inference, e.g. 20000000 or 2e7 (default: none; "
+    "latency is judged by the latency model).",
 )
 @click.option(
     "--prior",
@@ -79,6 +79,7 @@ from advisor.errors import AdvisorError, NothingFits
 def recommend(
     board: str | None,
     board_file: str | None,
+    engine: str | None,
     resolution: int | None,
     search_resolution: str | None,
     num_classes: int,
@@ -92,14 +93,15 @@ def recommend(
     as_json: bool,
 ) -> None:
     """The PhiNet (alpha, beta, t0, N) with the most predicted accuracy (or, without a fitted
-    prior, the most parameters) that fits the board's flash, RAM and MAC budgets.
+    prior, the most parameters) that fits the board's flash, RAM and latency budgets
+    (latency: estimated by the latency model of the board's core and engine).
 
     Exit codes: 0 a recommendation, 2 bad input, 3 nothing fits (the output says what would).
     """
     from advisor.solver import recommend as solver_recommend
 
     result = solver_recommend(
-        resolve_board(board, board_file),
+        resolve_board(board, board_file, engine),
         resolution=resolution,
         search_resolutions=_parse_resolutions(search_resolution),
         in_channels=in_channels,
@@ -146,6 +148,8 @@ def _show_recommendation(data: dict) -> None:
     from advisor.boards import format_size
 
     console = Console()
+    if not console.is_terminal:
+        console.width = 200  # piped or captured: no reason to wrap cells at 80 columns
     config, estimates, budgets, use = (
         data["config"],
         data["estimates"],
@@ -194,17 +198,22 @@ def _show_recommendation(data: dict) -> None:
     table.add_row(
         "MACs",
         f"{estimates['macs']:,}",
-        f"{budgets['macs']:,}",
-        f"{use['macs']:.1f} %",
-        source("macs", "macs"),
+        "" if budgets["macs"] is None else f"{budgets['macs']:,}",
+        "" if use["macs"] is None else f"{use['macs']:.1f} %",
+        figures["macs"] + ("" if budgets["macs"] is None else f" / {budgets['sources']['macs']}"),
     )
-    table.add_row(
-        "latency",
-        f"{estimates['latency_ms']:.1f} ms",
-        f"{budgets['latency_ms']:g} ms",
-        "",
-        f"MACs / (clock x MACs per cycle) / {budgets['sources']['latency_ms']}",
-    )
+    if estimates["latency_ms"] is None:
+        table.add_row("latency", "not estimated", f"{budgets['latency_ms']:g} ms", "", "see below")
+    else:
+        error = estimates["latency_typical_error"]
+        table.add_row(
+            f"latency ({budgets['engine']})",
+            f"{estimates['latency_ms']:.1f} ms"
+            + ("" if error is None else f" ± {100 * error:.0f} %"),
+            f"{budgets['latency_ms']:g} ms",
+            f"{use['latency']:.1f} %",
+            source("latency_ms", "latency_ms"),
+        )
     if estimates["accuracy"] is None:
         table.add_row("accuracy", "no prediction", "", "", "nearest measured networks below")
     else:
@@ -216,6 +225,11 @@ def _show_recommendation(data: dict) -> None:
             figures["accuracy"],
         )
     console.print(table)
+    if estimates["latency_unavailable"]:
+        console.print(f"latency: {estimates['latency_unavailable']}")
+    for note in ("latency_extrapolation", "latency_note"):
+        if estimates[note]:
+            console.print(f"latency: {estimates[note]}")
     if estimates["accuracy"] is None:
         console.print(f"accuracy: {estimates['accuracy_unavailable']}")
     n_rule = data["n_rule"]
@@ -240,7 +254,8 @@ def _show_recommendation(data: dict) -> None:
         objective = "predicted accuracy" if data["prior"]["has_curves"] else "parameters"
         alternatives = Table(
             title="Cheaper alternatives, caps relative to the recommendation "
-            f"(Pareto set: {objective}" + " vs latency and RAM; cost model)",
+            f"(Pareto set: {objective} vs latency and RAM; cost model; latency "
+            f"{figures['latency_ms'] or 'not estimated: MACs stand in for it'})",
             title_justify="left",
         )
         with_accuracy = estimates["accuracy"] is not None
@@ -259,7 +274,7 @@ def _show_recommendation(data: dict) -> None:
                 str(c["num_layers"]),
                 f"{option['params']:,}",
                 format_size(option["arena_bytes"]),
-                f"{option['latency_ms']:.1f} ms",
+                "n/a" if option["latency_ms"] is None else f"{option['latency_ms']:.1f} ms",
             ]
             if with_accuracy:
                 cells.append(
@@ -326,17 +341,24 @@ def _show_infeasible(data: dict) -> None:
             justify="left" if column in ("budget", "source") else "right",
             no_wrap=column != "source",
         )
-    for name, label, key, budget_key, fmt in (
-        ("flash", "int8 flash", "flash_bytes", "flash_bytes", format_size),
-        ("ram", "RAM: tensor arena", "arena_bytes", "ram_bytes", format_size),
-        ("macs", "MACs", "macs", "macs", lambda v: f"{v:,}"),
-    ):
+    from advisor.solver.budgets import BUDGET_KINDS
+
+    formats = {"flash": format_size, "ram": format_size, "latency": lambda v: f"{v:,.1f} ms"}
+    for kind in BUDGET_KINDS:
+        if budgets[kind.budget] is None or (kind.name == "latency" and not budgets["engine"]):
+            continue
+        fmt = formats.get(kind.name, lambda v: f"{v:,}")
+        need_source = (
+            data["sources"]["latency_ms"]
+            if kind.name == "latency"
+            else data["sources"]["smallest_need"]
+        )
         table.add_row(
-            label,
-            fmt(smallest[key]),
-            fmt(budgets[budget_key]),
-            "no" if name in data["over_budget"] else "yes",
-            f"{data['sources']['smallest_need']} / {budgets['sources'][budget_key]}",
+            kind.label,
+            fmt(smallest[kind.cost]),
+            fmt(budgets[kind.budget]),
+            "no" if kind.name in data["over_budget"] else "yes",
+            f"{need_source} / {budgets['sources'][kind.budget]}",
         )
     console.print(table)
     if data["resolutions"]:

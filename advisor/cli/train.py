@@ -19,7 +19,6 @@ from advisor.cli.options import (
 )
 from advisor.errors import AdvisorError
 from advisor.training.recipe import OPTIMIZERS, SPLITS, STUDY_EPOCHS, STUDY_WARMUP_EPOCHS
-from advisor.training.session import set_threads
 
 ARCHITECTURE_FLAGS = {"alpha": "--alpha", "beta": "--beta", "t0": "--t0", "num_layers": "--layers"}
 
@@ -129,6 +128,7 @@ def train(
     """
     from advisor.build import adapt_config
     from advisor.training.data import default_cache_dir, load_dataset
+    from advisor.training.session import set_threads
     from advisor.training.trainer import train as run_training
 
     out = Path(out_dir)

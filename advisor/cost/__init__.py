@@ -9,10 +9,19 @@ The deployment assumptions (int8 graph, flash and arena constants) live in ``adv
 from advisor.cost.model import (
     ARENA_SOURCE,
     TOTALS,
+    WORK_TOTALS,
     CostReport,
     LayerCost,
     estimate,
     estimate_totals,
 )
 
-__all__ = ["ARENA_SOURCE", "TOTALS", "CostReport", "LayerCost", "estimate", "estimate_totals"]
+__all__ = [
+    "ARENA_SOURCE",
+    "TOTALS",
+    "WORK_TOTALS",
+    "CostReport",
+    "LayerCost",
+    "estimate",
+    "estimate_totals",
+]

@@ -51,9 +51,13 @@ from advisor.cost.architecture import (
     stem_padding,
 )
 from advisor.errors import AdvisorError
+from advisor.latency.ops import CLASSES, MAC_CLASSES, op_class, op_work
 from advisor.provenance import COST_MODEL
 
 TOTALS = ("params", "params_folded", "macs", "peak_ram_bytes", "arena_bytes", "flash_bytes")
+# What the latency model needs, also returned by `estimate_totals`: the op count and the
+# work per op class (advisor.latency.ops: MACs without the folded BatchNorm, or elements).
+WORK_TOTALS = ("ops", *(f"work_{name}" for name in CLASSES))
 # Where ``arena_bytes`` comes from, for every place that prints it.
 ARENA_SOURCE = f"{COST_MODEL}, calibrated on TFLite Micro arenas (64-bit host build)"
 
@@ -76,6 +80,8 @@ class LayerCost:
     macs: int
     live_bytes: int
     flash_bytes: int
+    op_class: str = ""
+    work: int = 0  # what the latency model charges (advisor.latency.ops)
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,13 @@ class CostReport:
     arena_bytes: int
     flash_bytes: int
     layers: list[LayerCost]
+
+    def work_totals(self) -> dict[str, int]:
+        """The op count and the work per op class (keys of WORK_TOTALS)."""
+        totals = {"ops": len(self.layers), **{f"work_{name}": 0 for name in CLASSES}}
+        for layer in self.layers:
+            totals[f"work_{layer.op_class}"] += layer.work
+        return totals
 
     @property
     def peak_layer(self) -> LayerCost:
@@ -132,6 +145,8 @@ class _Op:
     tensors: Any  # tensors it adds: its output, and its weights, bias, shared constant
     channels: Any  # output channels of a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED
     present: Any  # bool, or a bool array: a residual ADD exists only where widths match
+    op_class: str  # latency-model class (advisor.latency.ops)
+    work: Any  # latency-model work
 
 
 class _Graph:
@@ -196,15 +211,22 @@ class _Graph:
         else:
             params = params_folded = macs = 0
             channels = 0
+        cls = op_class(op)  # every CONV_2D of a PhiNet is 1x1
+        work = op_work(
+            cls,
+            weights * (output_shape[0] * output_shape[1]) if cls in MAC_CLASSES else 0,
+            inputs[0].shape[0] * inputs[0].shape[1] * inputs[0].shape[2],
+            output_shape[0] * output_shape[1] * output_shape[2],
+        )
         if op in dp.SHARED_CONSTANT_BYTES and op not in self._shared:
             self._shared.add(op)  # the first PAD / MEAN carries the constant all of them use
             constants, data = constants + 1, data + dp.SHARED_CONSTANT_BYTES[op]
         flash = _ACTIVATION_FLASH + constants * dp.CONSTANT_TENSOR_BYTES + data
         tensors = 1 + constants  # the output tensor too
         if present is not True:
-            params, params_folded, macs, live, flash, tensors, channels = (
+            params, params_folded, macs, live, flash, tensors, channels, work = (
                 value * present
-                for value in (params, params_folded, macs, live, flash, tensors, channels)
+                for value in (params, params_folded, macs, live, flash, tensors, channels, work)
             )
         self.ops.append(
             _Op(
@@ -220,6 +242,8 @@ class _Graph:
                 tensors,
                 channels,
                 present,
+                cls,
+                work,
             )
         )
         return output
@@ -422,7 +446,12 @@ def _totals(graph: _Graph) -> dict[str, Any]:
     count = sum(op.present for op in ops)
     channels = sum(op.channels for op in ops)
     flash = dp.MODEL_BYTES + _ACTIVATION_FLASH + sum(op.flash_bytes for op in ops)
+    work = {
+        f"work_{name}": sum((op.work for op in ops if op.op_class == name), 0) for name in CLASSES
+    }
     return {
+        **work,
+        "ops": count,
         "params": sum(op.params for op in ops),
         "params_folded": sum(op.params_folded for op in ops),
         "macs": sum(op.macs for op in ops),
@@ -474,11 +503,13 @@ def estimate(config: PhiNetConfig) -> CostReport:
             op.macs,
             op.live_bytes,
             op.flash_bytes,
+            op.op_class,
+            op.work,
         )
         for op in graph.ops
         if op.present
     ]
-    totals = {name: int(value) for name, value in _totals(graph).items()}
+    totals = {name: int(value) for name, value in _totals(graph).items() if name in TOTALS}
     return CostReport(config=config, layers=layers, **totals)
 
 
@@ -512,8 +543,9 @@ def estimate_totals(
     :class:`~advisor.config.PhiNetConfig` fields (divisor, downsampling_layers,
     squeeze_excite, h_swish, residuals, include_top).
 
-    Returns int64 arrays of the broadcast shape under the keys of :data:`TOTALS`; element
-    ``i`` equals ``estimate(PhiNetConfig(alpha[i], beta[i], t0[i], ...))``.
+    Returns int64 arrays of the broadcast shape under the keys of :data:`TOTALS` and
+    :data:`WORK_TOTALS`; element ``i`` equals ``estimate(PhiNetConfig(alpha[i], beta[i],
+    t0[i], ...))`` (its totals and ``work_totals()``).
     """
     arrays = [
         _positive_array(name, value)

@@ -18,7 +18,7 @@ from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
 from advisor.export.convert import run_onnx, to_nhwc, to_onnx, to_tflite
 from advisor.export.firmware import firmware_arena_size, tflm_version, write_firmware
-from advisor.export.fit import BoardFit, judge
+from advisor.export.fit import BoardFit, judge_model
 from advisor.export.tflite_file import read_tflite
 from advisor.export.tflm import ArenaMeasurement, minimal_arena
 from advisor.export.verify import (
@@ -194,6 +194,7 @@ def export_and_verify(
         arena_limit=arena_limit,
     )
     firmware_arena = firmware_arena_size(arena.arena_bytes, arena_limit)
+    parsed = read_tflite(int8)
     emulation = []
     if emulate:
         from advisor.firmware import emulate_boards
@@ -201,7 +202,7 @@ def export_and_verify(
         emulation = emulate_boards(
             firmware.directory,
             boards,
-            quantize(to_nhwc(test_images[:emulate_images]), read_tflite(int8).inputs[0]),
+            quantize(to_nhwc(test_images[:emulate_images]), parsed.inputs[0]),
             out_dir / "emulated",
             host_arena_bytes=arena.arena_bytes,
             estimated_arena_bytes=estimated_arena_bytes,
@@ -214,12 +215,15 @@ def export_and_verify(
         model_bytes=len(int8),
         arena=arena,
         firmware_arena_bytes=firmware_arena,
-        ops=read_tflite(int8).op_types,
+        ops=parsed.op_types,
         float_tflite_max_abs_diff=float_diff,
         onnx_max_abs_diff=onnx_diff,
         verification=verification,
         calibration_images=len(calibration),
-        fits=[judge(board, len(int8), arena.arena_bytes) for board in boards],
+        fits=[
+            judge_model(board, len(int8), arena.arena_bytes, parsed.operators)[0]
+            for board in boards
+        ],
         emulation=emulation,
         seconds=time.perf_counter() - started,
     )

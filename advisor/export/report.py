@@ -69,6 +69,12 @@ def markdown(report: dict[str, Any]) -> str:
             f"{fit['ram_margin_bytes']:,} B ({provenance.BOARD_PROFILE} budgets minus the "
             "measured model bytes and arena).",
         ]
+        if fit.get("latency_ms") is not None:
+            lines += [
+                "",
+                f"Latency {fit['latency_ms']:,.1f} ms on {fit['engine']} against a "
+                f"{fit['latency_budget_ms']:g} ms budget ({fit['latency_source']}).",
+            ]
     lines += _emulation_lines(export.get("emulation", []))
     lines += [
         "",

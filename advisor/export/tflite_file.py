@@ -1,6 +1,6 @@
-"""What a .tflite flatbuffer holds: its ops, its tensors' types and its input/output
-quantization. Read with the schema bundled in the ``tflite-micro`` package, so that
-``advisor check`` needs neither TensorFlow nor torch."""
+"""What a .tflite flatbuffer holds: its ops (with shapes, MACs and latency-model class per
+op), its tensors' types and its input/output quantization. Read with the schema bundled in
+the ``tflite-micro`` package, so that ``advisor check`` needs neither TensorFlow nor torch."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from advisor.errors import AdvisorError
+from advisor.latency.ops import op_class, op_work
 
 # Ops that betray a partly float or layout-converted graph (see `full_int8_problems`).
 FORBIDDEN_OPS = ("TRANSPOSE", "QUANTIZE", "DEQUANTIZE")
@@ -32,8 +33,27 @@ class TensorInfo:
 
 
 @dataclass(frozen=True)
+class OpInfo:
+    """One operator of the first subgraph, in execution order. ``macs``: CONV_2D
+    out_h*out_w*out_c*k_h*k_w*in_c, DEPTHWISE_CONV_2D out_h*out_w*out_c*k_h*k_w,
+    FULLY_CONNECTED batch*in*out, 0 otherwise (biases not counted); ``op_class`` and
+    ``work`` are what the latency model charges (advisor.latency.ops)."""
+
+    index: int
+    op: str
+    input_shape: tuple[int, ...]  # the first input's
+    output_shape: tuple[int, ...]  # the first output's
+    kernel_hw: tuple[int, int]  # a convolution's kernel (1, 1) for every other op
+    macs: int
+    op_class: str
+    work: int
+    live_bytes: int = 0  # activation tensors alive while it runs (inputs, output, kept ones)
+
+
+@dataclass(frozen=True)
 class TFLiteFile:
-    """A parsed .tflite: ``ops`` lists every operator in execution order."""
+    """A parsed .tflite: ``ops`` lists every operator in execution order, ``operators`` the
+    same with shapes and MACs."""
 
     size_bytes: int
     ops: tuple[str, ...]
@@ -41,6 +61,11 @@ class TFLiteFile:
     inputs: tuple[TensorInfo, ...]
     outputs: tuple[TensorInfo, ...]
     num_subgraphs: int
+    operators: tuple[OpInfo, ...] = ()
+
+    @property
+    def macs(self) -> int:
+        return sum(op.macs for op in self.operators)
 
     @property
     def op_types(self) -> tuple[str, ...]:
@@ -107,9 +132,12 @@ def read_tflite(data: bytes | bytearray | str | Path) -> TFLiteFile:
                     zeros,
                 )
             )
-        ops = tuple(
-            opcodes[graph.Operators(i).OpcodeIndex()] for i in range(graph.OperatorsLength())
+        operators = tuple(
+            _operator(i, opcodes[graph.Operators(i).OpcodeIndex()], graph.Operators(i), tensors)
+            for i in range(graph.OperatorsLength())
         )
+        operators = _with_live_bytes(operators, graph, model, tensors)
+        ops = tuple(op.op for op in operators)
         inputs = tuple(tensors[int(i)] for i in graph.InputsAsNumpy())
         outputs = tuple(tensors[int(i)] for i in graph.OutputsAsNumpy())
     except AdvisorError:
@@ -118,7 +146,40 @@ def read_tflite(data: bytes | bytearray | str | Path) -> TFLiteFile:
         raise AdvisorError(
             f"TFLite model is corrupt or truncated ({type(err).__name__}: {err}); export it again"
         ) from None
-    return TFLiteFile(len(data), ops, tuple(tensors), inputs, outputs, model.SubgraphsLength())
+    return TFLiteFile(
+        len(data), ops, tuple(tensors), inputs, outputs, model.SubgraphsLength(), operators
+    )
+
+
+def _product(shape: tuple[int, ...]) -> int:
+    total = 1
+    for dim in shape:
+        total *= max(int(dim), 1)  # a -1 (dynamic) batch counts as one
+    return total
+
+
+def _operator(index: int, name: str, operator, tensors: list[TensorInfo]) -> OpInfo:
+    """Shapes and MACs of one operator, from its tensors (TFLite layouts: CONV_2D filter
+    [out_c, k_h, k_w, in_c], DEPTHWISE_CONV_2D filter [1, k_h, k_w, out_c],
+    FULLY_CONNECTED weights [out, in])."""
+    inputs = [int(i) for i in operator.InputsAsNumpy()] if operator.InputsLength() else []
+    outputs = [int(i) for i in operator.OutputsAsNumpy()] if operator.OutputsLength() else []
+    shapes = [tensors[i].shape if i >= 0 else () for i in inputs]
+    output = tensors[outputs[0]].shape if outputs else ()
+    kernel_hw, macs = (1, 1), 0
+    weights = shapes[1] if len(shapes) > 1 else ()
+    if name == "CONV_2D" and len(weights) == 4:
+        kernel_hw = (weights[1], weights[2])
+        macs = _product(output) * weights[1] * weights[2] * weights[3]
+    elif name == "DEPTHWISE_CONV_2D" and len(weights) == 4:
+        kernel_hw = (weights[1], weights[2])
+        macs = _product(output) * weights[1] * weights[2]
+    elif name == "FULLY_CONNECTED" and len(weights) == 2:
+        macs = _product(output) * weights[1]
+    cls = op_class(name, kernel_hw)
+    input_shape = shapes[0] if shapes else ()
+    work = op_work(cls, macs, _product(input_shape), _product(output))
+    return OpInfo(index, name, input_shape, output, kernel_hw, macs, cls, int(work))
 
 
 def full_int8_problems(model: TFLiteFile) -> list[str]:
@@ -134,3 +195,42 @@ def full_int8_problems(model: TFLiteFile) -> list[str]:
         f"tensor {t.name!r} is {t.dtype}" for t in model.tensors if t.dtype not in ("INT8", "INT32")
     ]
     return problems
+
+
+_DTYPE_BYTES = {"INT8": 1, "UINT8": 1, "BOOL": 1, "INT16": 2, "FLOAT16": 2, "INT32": 4}
+_DTYPE_BYTES.update({"FLOAT32": 4, "INT64": 8, "FLOAT64": 8})
+
+
+def _with_live_bytes(operators, graph, model, tensors) -> tuple[OpInfo, ...]:
+    """Each op's live activation bytes: every non-constant tensor from the op that writes it
+    (the start for model inputs) to the last op that reads it (the end for outputs), as
+    TFLite Micro's memory planner keeps them."""
+    from dataclasses import replace
+
+    count = graph.OperatorsLength()
+    first: dict[int, int] = {int(i): 0 for i in graph.InputsAsNumpy()}
+    last: dict[int, int] = {int(i): count - 1 for i in graph.OutputsAsNumpy()}
+    for index in range(count):
+        operator = graph.Operators(index)
+        reads = operator.InputsAsNumpy() if operator.InputsLength() else []
+        writes = operator.OutputsAsNumpy() if operator.OutputsLength() else []
+        for i in (int(i) for i in reads if i >= 0):
+            last[i] = max(last.get(i, index), index)
+        for i in (int(i) for i in writes):
+            first.setdefault(i, index)
+            last.setdefault(i, index)
+
+    def constant(i: int) -> bool:
+        buffer = model.Buffers(graph.Tensors(i).Buffer())
+        return buffer is not None and buffer.DataLength() > 0
+
+    sizes = {
+        i: _product(tensors[i].shape) * _DTYPE_BYTES.get(tensors[i].dtype, 1)
+        for i in first
+        if not constant(i)
+    }
+    live = [0] * count
+    for i, size in sizes.items():
+        for index in range(first[i], last.get(i, first[i]) + 1):
+            live[index] += size
+    return tuple(replace(op, live_bytes=live[k]) for k, op in enumerate(operators))

@@ -25,8 +25,11 @@ import numpy as np
 
 from advisor.errors import AdvisorError
 
-# Ops whose MicroMutableOpResolver method is not "Add" + the CamelCase of the op name.
+# Ops whose MicroMutableOpResolver method is not "Add" + the CamelCase of the op name
+# (checked against TFLM's micro_mutable_op_resolver.h by tests/export/test_export_firmware.py).
 _RESOLVER_METHODS = {
+    "BATCH_MATMUL": "AddBatchMatMul",
+    "CUMSUM": "AddCumSum",
     "CONV_2D": "AddConv2D",
     "DEPTHWISE_CONV_2D": "AddDepthwiseConv2D",
     "AVERAGE_POOL_2D": "AddAveragePool2D",

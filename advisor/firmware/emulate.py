@@ -37,7 +37,9 @@ _ARENA_SIZE = re.compile(r"constexpr int kTensorArenaSize = (\d+);")
 
 
 def kernels_for_board(board) -> str:
-    """The kernel set a board profile's runtime uses: CMSIS-NN unless it says reference."""
+    """The TFLite Micro kernel set for a board's engine: reference kernels for
+    tflm-reference, CMSIS-NN otherwise (other engines, e.g. X-CUBE-AI, are not TFLite Micro;
+    CMSIS-NN is the closest engine the emulated build has)."""
     engine = str(getattr(board, "engine", "") or board.runtime).lower()
     return "ref" if "ref" in engine and "cmsis" not in engine else "cmsis_nn"
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from advisor.atomic import write_text_atomic
 from advisor.errors import AdvisorError
 from advisor.provenance import LITERATURE, SCALING_LAW
 from advisor.scaling import segmentation
@@ -262,7 +263,7 @@ class Prior:
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
         return path
 
 

@@ -1,5 +1,5 @@
-"""The three-constraint solver: the PhiNet (alpha, beta, t0, N) to build for a board's int8
-flash, arena RAM and MAC budgets, from the exact cost model and a scaling prior.
+"""The solver: the PhiNet (alpha, beta, t0, N) to build for a board's int8 flash, arena RAM
+and latency budgets, from the exact cost model, the latency model and a scaling prior.
 Pure Python + numpy; never imports torch."""
 
 from advisor.solver.budgets import Budgets, budgets_for

@@ -1,8 +1,14 @@
-"""The three budgets a PhiNet must fit on a board: int8 flash, arena RAM and MACs."""
+"""The budgets a PhiNet must fit on a board, one table of kinds: int8 flash, tensor-arena
+RAM and latency (estimated by the latency model of the board's core and engine), plus an
+optional cap on MACs.
+
+Every place that compares, prints or explains a budget iterates `BUDGET_KINDS`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -10,52 +16,104 @@ from advisor.boards import Board, parse_size
 from advisor.errors import AdvisorError
 from advisor.provenance import BOARD_PROFILE
 
+if TYPE_CHECKING:
+    from advisor.latency import PairModel
+
 COMMAND_LINE = "command line"
+
+
+class BudgetKind(NamedTuple):
+    name: str  # key in use_percent, binding and over_budget
+    label: str  # for people
+    cost: str  # candidate-table column compared with the budget
+    budget: str  # Budgets field
+    option: str  # the command-line option that sets it
+    example: str
+
+
+BUDGET_KINDS = (
+    BudgetKind("flash", "int8 flash", "flash_bytes", "flash_bytes", "--flash", "512KB"),
+    BudgetKind("ram", "RAM: tensor arena", "arena_bytes", "ram_bytes", "--ram", "256KB"),
+    BudgetKind("latency", "latency", "latency_ms", "latency_ms", "--latency-ms", "100"),
+    BudgetKind("macs", "MACs (cap)", "macs", "macs", "--macs", "2e7"),
+)
+KINDS = {kind.name: kind for kind in BUDGET_KINDS}
 
 
 @dataclass(frozen=True)
 class Budgets:
     """What the model may use: `flash_bytes` of int8 model (flash minus the reserve),
-    `ram_bytes` of tensor arena (contiguous RAM minus the reserve) and `macs` per inference
-    (latency target x clock x MACs per cycle). `clock_hz` and `macs_per_cycle` turn MACs
-    back into an estimated latency; `sources` says where each figure came from."""
+    `ram_bytes` of tensor arena (contiguous RAM minus the reserve), `latency_ms` per
+    inference as the latency model estimates it on the board's core, engine and clock
+    (`latency`: the model, None when the core has no calibration: then latency is not
+    judged), and an optional cap on `macs`. `sources` says where each figure came from."""
 
     flash_bytes: int
     ram_bytes: int
-    macs: int
     latency_ms: float
     clock_hz: int
-    macs_per_cycle: float
+    latency: PairModel | None = None
+    macs: int | None = None
+    latency_unavailable: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
-    def fits(self, flash_bytes, arena_bytes, macs) -> np.ndarray:
-        """Elementwise: does a model of these costs fit all three budgets? `arena_bytes` is
-        the whole tensor arena TFLite Micro needs (the cost model's ``arena_bytes``)."""
-        return (
-            (np.asarray(flash_bytes) <= self.flash_bytes)
-            & (np.asarray(arena_bytes) <= self.ram_bytes)
-            & (np.asarray(macs) <= self.macs)
-        )
+    def active(self) -> list[tuple[BudgetKind, float]]:
+        """The kinds this budget judges, with their limits (latency only with a latency
+        model, MACs only when capped)."""
+        out = []
+        for kind in BUDGET_KINDS:
+            limit = self.limit(kind)
+            if limit is not None:
+                out.append((kind, float(limit)))
+        return out
 
-    def latency_ms_for(self, macs: float) -> float:
-        """Estimated latency of `macs` at the board's clock and int8 MACs per cycle."""
-        return macs / (self.clock_hz * self.macs_per_cycle) * 1000.0
+    def limit(self, kind: BudgetKind) -> float | None:
+        if kind.name == "latency" and self.latency is None:
+            return None
+        return getattr(self, kind.budget)
 
-    def use_percent(self, flash_bytes: int, arena_bytes: int, macs: int) -> dict[str, float]:
-        return {
-            "flash": round(100.0 * flash_bytes / self.flash_bytes, 1),
-            "ram": round(100.0 * arena_bytes / self.ram_bytes, 1),
-            "macs": round(100.0 * macs / self.macs, 1),
-        }
+    def latency_ms_of(self, table: dict):
+        """Estimated latency (ms) of the candidates in `table` (the cost model's work
+        columns); NaN without a latency model."""
+        from advisor.latency import CLASSES
+
+        ops = np.asarray(table["ops"], float)
+        if self.latency is None:
+            return np.full(ops.shape, np.nan)
+        work = np.stack([np.asarray(table[f"work_{name}"], float) for name in CLASSES], -1)
+        return self.latency.cycles(work, ops) / self.clock_hz * 1000.0
+
+    def fits(self, table: dict) -> np.ndarray:
+        """Elementwise: do the candidates of `table` (cost columns, and `latency_ms`) fit
+        every active budget? `arena_bytes` is the whole tensor arena TFLite Micro needs."""
+        result = np.ones(np.shape(table["flash_bytes"]), bool)
+        for kind, limit in self.active():
+            result = result & (np.asarray(table[kind.cost]) <= limit)
+        return result
+
+    def use_percent(self, costs: dict) -> dict[str, float | None]:
+        out: dict[str, float | None] = {}
+        for kind in BUDGET_KINDS:
+            limit = self.limit(kind)
+            out[kind.name] = None if limit is None else round(100 * costs[kind.cost] / limit, 1)
+        return out
+
+    def over(self, costs: dict) -> list[str]:
+        """The kinds `costs` exceeds."""
+        return [
+            kind.name for kind in BUDGET_KINDS if costs[kind.cost] > (self.limit(kind) or np.inf)
+        ]
 
     def to_dict(self) -> dict:
         return {
             "flash_bytes": self.flash_bytes,
             "ram_bytes": self.ram_bytes,
-            "macs": self.macs,
             "latency_ms": self.latency_ms,
+            "macs": self.macs,
             "clock_hz": self.clock_hz,
-            "macs_per_cycle": self.macs_per_cycle,
+            "engine": None if self.latency is None else self.latency.engine,
+            "latency_judged": self.latency is not None,
+            "latency_unavailable": self.latency_unavailable,
             "sources": dict(self.sources),
         }
 
@@ -69,21 +127,21 @@ def budgets_for(
     macs: int | str | None = None,
 ) -> Budgets:
     """The board's budgets, each replaceable: `flash` and `ram` are the bytes the model may use
-    ("512KB" accepted), `macs` the MACs per inference, `latency_ms` the latency target from
-    which the MAC budget is derived when `macs` is not given."""
-    sources = dict.fromkeys(("flash_bytes", "ram_bytes", "macs", "latency_ms"), BOARD_PROFILE)
+    ("512KB" accepted), `latency_ms` the latency budget (default: the profile's), `macs` an
+    optional cap on MACs per inference."""
+    sources = dict.fromkeys(("flash_bytes", "ram_bytes", "latency_ms"), BOARD_PROFILE)
     if latency_ms is not None:
         if (
             isinstance(latency_ms, bool)
             or not isinstance(latency_ms, (int, float))
             or not latency_ms > 0
+            or not np.isfinite(latency_ms)
         ):
             raise AdvisorError(
                 f"latency target must be a positive number of milliseconds, got "
                 f"{latency_ms!r}: e.g. --latency-ms 100"
             )
-        sources["latency_ms"] = sources["macs"] = COMMAND_LINE
-    target_ms = float(board.latency_ms if latency_ms is None else latency_ms)
+        sources["latency_ms"] = COMMAND_LINE
     flash_budget = _positive_size(flash, "flash budget", "--flash 512KB")
     ram_budget = _positive_size(ram, "RAM budget", "--ram 256KB")
     mac_budget = _positive_count(macs, "MAC budget", "--macs 20000000")
@@ -93,13 +151,19 @@ def budgets_for(
         sources["ram_bytes"] = COMMAND_LINE
     if mac_budget is not None:
         sources["macs"] = COMMAND_LINE
+    try:
+        model, unavailable = board.latency_model(), None
+        sources["latency_estimate"] = model.source
+    except AdvisorError as err:
+        model, unavailable = None, str(err)
     return Budgets(
         flash_bytes=board.flash_budget_bytes if flash_budget is None else flash_budget,
         ram_bytes=board.ram_budget_bytes if ram_budget is None else ram_budget,
-        macs=board.mac_budget(target_ms) if mac_budget is None else mac_budget,
-        latency_ms=target_ms,
+        latency_ms=float(board.latency_ms if latency_ms is None else latency_ms),
         clock_hz=board.clock_hz,
-        macs_per_cycle=board.macs_per_cycle,
+        latency=model,
+        macs=mac_budget,
+        latency_unavailable=unavailable,
         sources=sources,
     )
 
@@ -125,7 +189,7 @@ def _positive_count(value: int | str | None, what: str, example: str) -> int | N
     text = str(value).strip().replace("_", "")
     try:
         count = int(float(text)) if "e" in text.lower() else int(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise AdvisorError(f"{what} {value!r} is not a number: e.g. {example} or 2e7") from None
     if count <= 0:
         raise AdvisorError(f"{what} must be positive, got {value!r}: e.g. {example}")

@@ -15,14 +15,12 @@ import numpy as np
 from advisor import provenance
 from advisor.boards import list_boards
 from advisor.cost.model import ARENA_SOURCE
-from advisor.solver.budgets import COMMAND_LINE, Budgets, budgets_for
+from advisor.solver.budgets import COMMAND_LINE, KINDS, Budgets, budgets_for
 from advisor.solver.search import evaluate
 from advisor.solver.space import SearchSpace
 
 if TYPE_CHECKING:
     from advisor.boards import Board
-
-BUDGET_NAMES = {"flash": "flash", "ram": "RAM", "macs": "MACs (latency)"}
 
 
 @dataclass
@@ -43,10 +41,11 @@ class Infeasible:
     fits = False
 
     def message(self) -> str:
+        unit = {"latency": " ms"}
         needs = "; ".join(
-            f"{BUDGET_NAMES[name]} needs {self.smallest[key]:,} of {budget:,}"
-            for name, key, budget in self._rows()
-            if name in self.over
+            f"{KINDS[name].label} needs {self.smallest[KINDS[name].cost]:,}{unit.get(name, '')} "
+            f"of {self.budgets.limit(KINDS[name]):,}{unit.get(name, '')}"
+            for name in self.over
         )
         return (
             f"no PhiNet fits {self.board.id} at {self.space.resolution}x"
@@ -62,31 +61,20 @@ class Infeasible:
                 f"a lower resolution (--resolution {self.largest_resolution} is the "
                 f"largest that fits)"
             )
-        options = {"flash": "--flash", "ram": "--ram", "macs": "--macs"}
-        for name, key, _budget in self._rows():
-            if name not in self.over:
-                continue
-            budget_key = (
-                "flash_bytes" if name == "flash" else "ram_bytes" if name == "ram" else "macs"
-            )
-            if self.budgets.sources.get(budget_key) == COMMAND_LINE:
-                fixes.append(f"a larger {options[name]} (at least {self.smallest[key]:,})")
-            elif name == "macs" and self.latency_ms_needed is not None:
+        for name in self.over:
+            kind = KINDS[name]
+            if name == "latency" and self.latency_ms_needed is not None:
                 fixes.append(
                     f"a longer latency target (--latency-ms {self.latency_ms_needed:g} or more)"
+                    " or a faster engine (--engine)"
                 )
+            elif self.budgets.sources.get(kind.budget) == COMMAND_LINE:
+                fixes.append(f"a larger {kind.option} (at least {self.smallest[kind.cost]:,})")
         if self.boards_that_fit:
             fixes.append(f"another board ({', '.join(self.boards_that_fit[:6])})")
         if not fixes:
-            fixes.append("a board with more " + " and ".join(BUDGET_NAMES[n] for n in self.over))
+            fixes.append("a board with more " + " and ".join(KINDS[n].label for n in self.over))
         return fixes
-
-    def _rows(self):
-        return (
-            ("flash", "flash_bytes", self.budgets.flash_bytes),
-            ("ram", "arena_bytes", self.budgets.ram_bytes),
-            ("macs", "macs", self.budgets.macs),
-        )
 
     def to_dict(self) -> dict:
         return {
@@ -110,30 +98,32 @@ class Infeasible:
             "warnings": self.warnings,
             "sources": {
                 "smallest_need": provenance.COST_MODEL,
+                "latency_ms": None if self.budgets.latency is None else self.budgets.latency.source,
                 "arena_bytes": ARENA_SOURCE,
                 "budgets": dict(self.budgets.sources),
             },
         }
 
 
-def smallest_needs(space: SearchSpace) -> dict[str, int]:
-    """The least flash, arena RAM and MACs any PhiNet of `space` needs (each on its own)."""
-    corners = [
-        evaluate(space, n, space.alphas[0], space.betas[0], space.t0s[0]) for n in space.num_layers
-    ]
-    return {
+def _corner(space: SearchSpace, n: int, budgets: Budgets) -> dict:
+    return evaluate(space, n, space.alphas[0], space.betas[0], space.t0s[0], budgets)
+
+
+def smallest_needs(space: SearchSpace, budgets: Budgets) -> dict[str, float]:
+    """The least flash, arena RAM, latency and MACs any PhiNet of `space` needs (each on
+    its own); latency is NaN without a latency model."""
+    corners = [_corner(space, n, budgets) for n in space.num_layers]
+    needs: dict[str, float] = {
         name: int(min(np.min(corner[name]) for corner in corners))
         for name in ("params", "flash_bytes", "arena_bytes", "macs")
     }
+    needs["latency_ms"] = round(float(min(np.min(c["latency_ms"]) for c in corners)), 3)
+    return needs
 
 
 def smallest_fits(space: SearchSpace, budgets: Budgets) -> bool:
-    """Does the smallest PhiNet of some depth fit all three budgets?"""
-    for n in space.num_layers:
-        corner = evaluate(space, n, space.alphas[0], space.betas[0], space.t0s[0])
-        if bool(np.all(budgets.fits(corner["flash_bytes"], corner["arena_bytes"], corner["macs"]))):
-            return True
-    return False
+    """Does the smallest PhiNet of some depth fit every budget?"""
+    return any(bool(np.all(budgets.fits(_corner(space, n, budgets)))) for n in space.num_layers)
 
 
 def largest_fitting_resolution(space: SearchSpace, budgets: Budgets) -> int | None:
@@ -167,21 +157,13 @@ def largest_fitting_resolution(space: SearchSpace, budgets: Budgets) -> int | No
 def diagnose(board: Board, budgets: Budgets, space: SearchSpace, warnings: list[str]) -> Infeasible:
     """Why no PhiNet of ``space`` fits ``board``'s budgets, and what would make one fit."""
 
-    smallest = smallest_needs(space)
-    over = [
-        name
-        for name, key, budget in (
-            ("flash", "flash_bytes", budgets.flash_bytes),
-            ("ram", "arena_bytes", budgets.ram_bytes),
-            ("macs", "macs", budgets.macs),
-        )
-        if smallest[key] > budget
-    ]
+    smallest = smallest_needs(space, budgets)
+    over = budgets.over(smallest)
     # Flash does not depend on the resolution: no resolution helps a flash shortfall.
     largest = None if "flash" in over else largest_fitting_resolution(space, budgets)
     latency_needed = None
-    if "macs" in over:
-        latency_needed = float(np.ceil(budgets.latency_ms_for(smallest["macs"]) * 10) / 10)
+    if "latency" in over:
+        latency_needed = float(np.ceil(smallest["latency_ms"] * 10) / 10)
     others = []
     for other in list_boards():
         if other.id == board.id:

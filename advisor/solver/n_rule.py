@@ -1,4 +1,4 @@
-"""Choosing the number of layers N from what each N can reach within all three budgets.
+"""Choosing the number of layers N from what each N can reach within every budget.
 
 The study keys N on the parameter budget alone ("the flash budget fixes N"). On a board
 where RAM or MACs bind first, the size an N can actually reach is smaller than the flash
@@ -59,7 +59,7 @@ def choose_num_layers(reachable: dict[int, int | None], prior, flash_budget_byte
             return NChoice(
                 best,
                 f"highest predicted accuracy ({prior.name}) at the parameter "
-                f"count each N reaches within all three budgets",
+                f"count each N reaches within every budget",
                 flash_rule,
                 dict(reachable),
                 predicted,
@@ -68,8 +68,8 @@ def choose_num_layers(reachable: dict[int, int | None], prior, flash_budget_byte
     if consistent:
         best = max(consistent, key=lambda n: sizes[n])
         rule = (
-            f"segmentation of {prior.name} at the parameter count each N reaches within all "
-            f"three budgets: N={best} is the best N for the {sizes[best]:,} parameters it "
+            f"segmentation of {prior.name} at the parameter count each N reaches within "
+            f"every budget: N={best} is the best N for the {sizes[best]:,} parameters it "
             f"reaches"
         )
         return NChoice(best, rule, flash_rule, dict(reachable))

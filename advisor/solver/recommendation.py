@@ -1,7 +1,8 @@
-"""The three-constraint solver: the PhiNet to build for a board's flash, RAM and MAC budgets.
+"""The solver: the PhiNet to build for a board's flash, RAM and latency budgets.
 
 1. For every candidate N, the largest parameter count any (alpha, beta, t0) of the grid
-   reaches within all three budgets (exact cost model; `advisor.solver.search`).
+   reaches within every budget (exact cost model, latency model on its int8 op graph;
+   `advisor.solver.search`).
 2. N from those reachable sizes and the prior (`advisor.solver.n_rule`).
 3. At that N the configuration with the most parameters (accuracy rises with parameters at
    fixed N in every model the study fits), so also the highest predicted accuracy when the
@@ -21,7 +22,7 @@ import numpy as np
 
 from advisor import provenance
 from advisor.config import PhiNetConfig
-from advisor.cost.model import ARENA_SOURCE
+from advisor.cost.model import ARENA_SOURCE, TOTALS
 from advisor.errors import AdvisorError
 from advisor.solver.alternatives import pareto_alternatives
 from advisor.solver.budgets import Budgets, budgets_for
@@ -48,6 +49,7 @@ class Recommendation:
     prior: Prior
     config: PhiNetConfig
     costs: CostReport
+    latency_ms: float  # the latency model's estimate on the board (NaN: not estimated)
     binding: list[str]
     n_choice: NChoice
     accuracy: Prediction | None
@@ -63,9 +65,7 @@ class Recommendation:
     def to_dict(self) -> dict:
         costs = self.costs
         accuracy_source = None if self.accuracy is None else self.accuracy.source
-        latency_source = (
-            f"{provenance.COST_MODEL} MACs / ({provenance.BOARD_PROFILE} clock x MACs per cycle)"
-        )
+        latency = self.budgets.latency
         return {
             "fits": True,
             "board": {
@@ -82,7 +82,11 @@ class Recommendation:
                 "peak_ram_bytes": costs.peak_ram_bytes,
                 "arena_bytes": costs.arena_bytes,
                 "macs": costs.macs,
-                "latency_ms": round(self.budgets.latency_ms_for(costs.macs), 3),
+                "latency_ms": _latency(self.latency_ms),
+                "latency_typical_error": None if latency is None else latency.typical_error,
+                "latency_unavailable": self.budgets.latency_unavailable,
+                "latency_note": self.board.latency_note(),
+                "latency_extrapolation": None if latency is None else latency.extrapolation,
                 "accuracy": None
                 if self.accuracy is None
                 else round(float(self.accuracy.accuracy), 3),
@@ -97,9 +101,7 @@ class Recommendation:
                 ),
             },
             "budgets": self.budgets.to_dict(),
-            "use_percent": self.budgets.use_percent(
-                costs.flash_bytes, costs.arena_bytes, costs.macs
-            ),
+            "use_percent": self.budgets.use_percent(_figures(costs, self.latency_ms)),
             "binding": self.binding[0] if self.binding else None,
             "binding_all": self.binding,
             "n_rule": self.n_choice.to_dict()
@@ -123,7 +125,7 @@ class Recommendation:
                 "peak_ram_bytes": provenance.COST_MODEL,
                 "arena_bytes": ARENA_SOURCE,
                 "macs": provenance.COST_MODEL,
-                "latency_ms": latency_source,
+                "latency_ms": None if latency is None else latency.source,
                 "accuracy": accuracy_source,
                 "budgets": dict(self.budgets.sources),
                 "n_rule": f"prior {self.prior.name}",
@@ -173,6 +175,8 @@ def solve(
 ) -> Recommendation | Infeasible:
     """The recommendation for one input resolution, or what stands in the way."""
     warnings = list(prior.regime_mismatch(dataset=dataset, resolution=space.resolution))
+    if budgets.latency is None:
+        warnings.append(f"latency not judged: {budgets.latency_unavailable}")
     per_depth = {n: search_depth(space, budgets, n) for n in space.num_layers}
     best_rows = {
         n: row(found.candidates, int(rank_by_params(found.candidates)[0]))
@@ -193,7 +197,7 @@ def solve(
         in_channels=space.in_channels,
         num_classes=space.num_classes,
     )
-    costs = _confirmed_costs(config, budgets)
+    costs, latency_ms = _confirmed_costs(config, budgets)
     outside = prior.not_covered(dataset, space.resolution)
     accuracy, unavailable = _accuracy(prior, config.num_layers, costs.params, outside)
     warnings += _extrapolation_warnings(config, prior, costs.params)
@@ -209,6 +213,7 @@ def solve(
         prior=prior,
         config=config,
         costs=costs,
+        latency_ms=latency_ms,
         binding=_binding(space, budgets, best),
         n_choice=n_choice,
         accuracy=accuracy,
@@ -267,23 +272,36 @@ def _resolution_summary(result) -> dict:
         "macs": result.costs.macs,
         "peak_ram_bytes": result.costs.peak_ram_bytes,
         "arena_bytes": result.costs.arena_bytes,
+        "latency_ms": _latency(result.latency_ms),
         "binding": result.binding[0] if result.binding else None,
         "source": provenance.COST_MODEL,
     }
 
 
-def _confirmed_costs(config: PhiNetConfig, budgets: Budgets) -> CostReport:
-    """The cost model's per-network report for the chosen config, checked against the budgets."""
+def _figures(report: CostReport, latency_ms: float) -> dict:
+    """The budgeted figures of one network, keyed as the candidate table's columns."""
+    return {**{name: getattr(report, name) for name in TOTALS}, "latency_ms": latency_ms}
+
+
+def _confirmed_costs(config: PhiNetConfig, budgets: Budgets) -> tuple[CostReport, float]:
+    """The cost model's per-network report for the chosen config and its estimated latency,
+    checked against the budgets."""
     from advisor.cost import estimate
 
     report = estimate(config)
-    if not budgets.fits(report.flash_bytes, report.arena_bytes, report.macs):
+    latency_ms = float(budgets.latency_ms_of(report.work_totals()))
+    if not budgets.fits(_figures(report, latency_ms)):
         raise RuntimeError(
             f"cost model disagrees with its vectorized totals on {config}: "
             f"flash {report.flash_bytes}, arena {report.arena_bytes}, MACs {report.macs} "
-            f"do not fit {budgets}"
+            f"latency {latency_ms} ms do not fit {budgets}"
         )
-    return report
+    return report, latency_ms
+
+
+def _latency(value: float) -> float | None:
+    """A latency for JSON: rounded, None when not estimated (NaN)."""
+    return None if value != value else round(float(value), 3)
 
 
 def _accuracy(prior, num_layers: int, params: int, outside: str | None):
@@ -324,13 +342,12 @@ def _binding(space: SearchSpace, budgets: Budgets, best: Candidate) -> list[str]
     if index + 1 >= len(alphas):
         return ["search range"]
     step = row(
-        evaluate(space, best.num_layers, alphas[index + 1 : index + 2], best.beta, best.t0), 0
+        evaluate(
+            space, best.num_layers, alphas[index + 1 : index + 2], best.beta, best.t0, budgets
+        ),
+        0,
     )
-    ratios = {
-        "flash": step.flash_bytes / budgets.flash_bytes,
-        "ram": step.arena_bytes / budgets.ram_bytes,
-        "macs": step.macs / budgets.macs,
-    }
+    ratios = {kind.name: getattr(step, kind.cost) / limit for kind, limit in budgets.active()}
     return sorted(
         (name for name, ratio in ratios.items() if ratio > 1), key=lambda name: -ratios[name]
     )
@@ -349,8 +366,8 @@ def _alternatives(
         alpha, beta, t0 = (
             grid.ravel() for grid in np.meshgrid(alphas, coarse.betas, coarse.t0s, indexing="ij")
         )
-        table = evaluate(space, n, alpha, beta, t0)
-        fits = budgets.fits(table["flash_bytes"], table["arena_bytes"], table["macs"])
+        table = evaluate(space, n, alpha, beta, t0, budgets)
+        fits = budgets.fits(table)
         tables.append({name: column[fits] for name, column in table.items()})
     table = concat(tables)
 
@@ -383,12 +400,13 @@ def _alternatives(
                 "peak_ram_bytes": candidate.peak_ram_bytes,
                 "arena_bytes": candidate.arena_bytes,
                 "macs": candidate.macs,
-                "latency_ms": round(budgets.latency_ms_for(candidate.macs), 3),
+                "latency_ms": _latency(candidate.latency_ms),
                 "accuracy": None if accuracy is None else round(float(accuracy.accuracy), 3),
                 "accuracy_std": None if accuracy is None else round(float(accuracy.std), 3),
                 "accuracy_extrapolated": None if accuracy is None else bool(accuracy.extrapolated),
                 "sources": {
                     "costs": provenance.COST_MODEL,
+                    "latency_ms": None if budgets.latency is None else budgets.latency.source,
                     "accuracy": None if accuracy is None else accuracy.source,
                 },
             }

@@ -1,9 +1,11 @@
-"""Exact-cost search of alpha, beta and t0 at one depth, against the three budgets.
+"""Exact-cost search of alpha, beta and t0 at one depth, against the budgets.
 
 Costs come from `advisor.cost.estimate_totals` (the cost model, vectorized). A candidate
 table is a dict of equal-length numpy arrays: num_layers, alpha, beta, t0 and the cost
 model's params, params_folded, macs, peak_ram_bytes (activation plan), arena_bytes (the
-whole TFLite Micro tensor arena, compared with the RAM budget), flash_bytes.
+whole TFLite Micro tensor arena, compared with the RAM budget), flash_bytes, the op count
+and work per op class, and latency_ms (the latency model on the board's core, engine and
+clock; NaN when the board's core has no calibration).
 """
 
 from __future__ import annotations
@@ -12,15 +14,20 @@ from typing import NamedTuple
 
 import numpy as np
 
+from advisor.cost import TOTALS, WORK_TOTALS
 from advisor.solver.budgets import Budgets
 from advisor.solver.space import SearchSpace
 
 CONFIG_COLUMNS = ("num_layers", "alpha", "beta", "t0")
-COST_COLUMNS = ("params", "params_folded", "macs", "peak_ram_bytes", "arena_bytes", "flash_bytes")
+COST_COLUMNS = (*TOTALS, *WORK_TOTALS)
+FLOAT_COLUMNS = ("alpha", "beta", "t0", "latency_ms")
 
 
-def evaluate(space: SearchSpace, num_layers: int, alpha, beta, t0) -> dict[str, np.ndarray]:
-    """Candidate table of the PhiNets (alpha[i], beta[i], t0[i]) of depth `num_layers`."""
+def evaluate(
+    space: SearchSpace, num_layers: int, alpha, beta, t0, budgets: Budgets
+) -> dict[str, np.ndarray]:
+    """Candidate table of the PhiNets (alpha[i], beta[i], t0[i]) of depth `num_layers`, their
+    latency estimated as `budgets` does."""
     from advisor.cost import estimate_totals
 
     alpha, beta, t0 = np.broadcast_arrays(
@@ -37,6 +44,7 @@ def evaluate(space: SearchSpace, num_layers: int, alpha, beta, t0) -> dict[str, 
     )
     table = {"num_layers": np.full(alpha.shape, num_layers), "alpha": alpha, "beta": beta, "t0": t0}
     table.update({name: np.asarray(totals[name]).astype(np.int64) for name in COST_COLUMNS})
+    table["latency_ms"] = budgets.latency_ms_of(table)
     return table
 
 
@@ -50,7 +58,7 @@ class DepthSearch(NamedTuple):
 
 
 def search_depth(space: SearchSpace, budgets: Budgets, num_layers: int) -> DepthSearch:
-    """The (alpha, beta, t0) of the grid with the most parameters that fits all three budgets
+    """The (alpha, beta, t0) of the grid with the most parameters that fits every budget
     at depth `num_layers`: per (beta, t0) line, the largest fitting alpha.
 
     Costs never fall as alpha, beta or t0 grow, so the lines of least and most (beta, t0)
@@ -68,8 +76,9 @@ def search_depth(space: SearchSpace, budgets: Budgets, num_layers: int) -> Depth
         np.concatenate([alphas, alphas]),
         np.repeat([space.betas[0], space.betas[-1]], count),
         np.repeat([space.t0s[0], space.t0s[-1]], count),
+        budgets,
     )
-    fits = budgets.fits(extremes["flash_bytes"], extremes["arena_bytes"], extremes["macs"])
+    fits = budgets.fits(extremes)
     upper, lower = _fitting_prefix(fits[:count]), _fitting_prefix(fits[count:])
     if upper < 0:
         return DepthSearch({name: column[:0] for name, column in extremes.items()}, 0.0)
@@ -92,10 +101,9 @@ def search_depth(space: SearchSpace, budgets: Budgets, num_layers: int) -> Depth
             alphas[probes].ravel(),
             np.repeat(betas[open_lines], per_line),
             np.repeat(t0s[open_lines], per_line),
+            budgets,
         )
-        fits = budgets.fits(table["flash_bytes"], table["arena_bytes"], table["macs"]).reshape(
-            probes.shape
-        )
+        fits = budgets.fits(table).reshape(probes.shape)
         params = table["params"].reshape(probes.shape)
         rows = np.arange(open_lines.size)
         last_fit = np.argmax(np.where(fits, probes, -1), axis=1)
@@ -113,7 +121,9 @@ def search_depth(space: SearchSpace, budgets: Budgets, num_layers: int) -> Depth
         best = fitting_params.max()
         alive &= ~((failing_params <= best) & (fitting_params < best))
     found = np.flatnonzero(alive & (fitting >= 0))
-    candidates = evaluate(space, num_layers, alphas[fitting[found]], betas[found], t0s[found])
+    candidates = evaluate(
+        space, num_layers, alphas[fitting[found]], betas[found], t0s[found], budgets
+    )
     return DepthSearch(candidates, float(alphas[upper]))
 
 
@@ -126,7 +136,7 @@ _POINTS_PER_CALL = 1200
 
 
 def concat(tables: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    names = CONFIG_COLUMNS + COST_COLUMNS
+    names = (*CONFIG_COLUMNS, *COST_COLUMNS, "latency_ms")
     return {
         name: np.concatenate([table[name] for table in tables]) if tables else np.zeros(0)
         for name in names
@@ -134,14 +144,18 @@ def concat(tables: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 def rank_by_params(table: dict[str, np.ndarray]) -> np.ndarray:
-    """Row indices from most parameters to fewest; ties go to fewer MACs, then less RAM,
-    then less flash (cheaper to run for the same capacity)."""
-    return np.lexsort((table["flash_bytes"], table["arena_bytes"], table["macs"], -table["params"]))
+    """Row indices from most parameters to fewest; ties go to less latency, then fewer MACs,
+    then less RAM, then less flash (cheaper to run for the same capacity)."""
+    latency = np.nan_to_num(table["latency_ms"], nan=0.0)
+    return np.lexsort(
+        (table["flash_bytes"], table["arena_bytes"], table["macs"], latency, -table["params"])
+    )
 
 
 class Candidate(NamedTuple):
-    """One row of a candidate table as plain Python numbers: the configuration and the cost
-    model's figures."""
+    """One row of a candidate table as plain Python numbers: the configuration, the cost
+    model's figures, the op count and work per op class, and the estimated latency (NaN
+    without a latency model)."""
 
     num_layers: int
     alpha: float
@@ -153,11 +167,22 @@ class Candidate(NamedTuple):
     peak_ram_bytes: int
     arena_bytes: int
     flash_bytes: int
+    ops: int
+    work_conv_kxk: int
+    work_conv_1x1: int
+    work_depthwise: int
+    work_fully_connected: int
+    work_elementwise: int
+    work_pooling: int
+    latency_ms: float
 
 
 def row(table: dict[str, np.ndarray], index: int) -> Candidate:
     """Row ``index`` of a candidate table."""
     return Candidate._make(
-        float(table[name][index]) if name in ("alpha", "beta", "t0") else int(table[name][index])
+        float(table[name][index]) if name in FLOAT_COLUMNS else int(table[name][index])
         for name in Candidate._fields
     )
+
+
+assert Candidate._fields == (*CONFIG_COLUMNS, *COST_COLUMNS, "latency_ms")

@@ -48,8 +48,9 @@ def ctrl_c_saves(stop: Stop) -> Iterator[None]:
 
 
 def set_threads(threads: int | None) -> None:
-    """Apply --threads to torch in this process (None: leave torch's default)."""
-    if threads is not None:
-        import torch
+    """Apply --threads to torch in this process (None: leave torch's default). Imports torch
+    either way: a training command without it stops here, before any work."""
+    import torch
 
+    if threads is not None:
         torch.set_num_threads(threads)

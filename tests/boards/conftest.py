@@ -1,16 +1,9 @@
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def isolated_user_folder(tmp_path, monkeypatch):
-    """Every test sees an empty user board folder, never the developer's ~/.config."""
-    config_home = tmp_path / "config"
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
-    return config_home / "mcu-advisor" / "boards"
-
-
 @pytest.fixture
 def user_folder(isolated_user_folder):
+    """The user board folder (tests/conftest.py isolates it), created."""
     isolated_user_folder.mkdir(parents=True)
     return isolated_user_folder
 
@@ -26,8 +19,7 @@ ram_bytes = "128KB"
 reserved_flash_bytes = "64KB"
 reserved_ram_bytes = "8KB"
 runtime = "TensorFlow Lite Micro"
-macs_per_cycle = 0.25
-macs_per_cycle_source = "test"
+engine = "tflm-cmsis-nn"
 latency_ms = 50
 """
 

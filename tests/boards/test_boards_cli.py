@@ -18,7 +18,9 @@ PROMISED_KEYS = {
     "reserved_flash_bytes",
     "reserved_ram_bytes",
     "clock_hz",
-    "macs_per_cycle",
+    "core_family",
+    "engine",
+    "latency_model",
     "latency_ms",
 }
 
@@ -80,7 +82,8 @@ def test_show_prints_every_field_and_the_sources():
         "STM32H743ZI",
         "RAM for the arena",
         "496 KiB (507,904 B)",
-        "0.22",
+        "tflm-cmsis-nn",
+        "estimated: latency model",
         "nucleo_h743zi.json",
         "stm32h7.toml",
     ):
@@ -94,7 +97,8 @@ def test_show_json_is_one_object(minimal_profile, tmp_path):
     assert result.exit_code == 0, result.output
     board = json.loads(result.stdout)
     assert board["id"] == "mine" and board["ram_budget_bytes"] == 120 * 1024
-    assert board["mac_budget"] == int(0.050 * 100e6 * 0.25)
+    assert board["engine"] == "tflm-cmsis-nn" and board["core_family"] == "cortex-m4f"
+    assert board["latency_model"].startswith("estimated: latency model (tflm-cmsis-nn")
 
 
 def test_user_boards_appear_in_the_listing_and_shadow_warnings_stay_off_stdout(
@@ -112,8 +116,9 @@ def test_user_boards_appear_in_the_listing_and_shadow_warnings_stay_off_stdout(
 def _single_board_command():
     @click.command()
     @board_options
-    def target(board, board_file):
-        click.echo(resolve_board(board, board_file).id)
+    def target(board, board_file, engine):
+        chosen = resolve_board(board, board_file, engine)
+        click.echo(f"{chosen.id} {chosen.engine}")
 
     return target
 
@@ -121,18 +126,23 @@ def _single_board_command():
 def _multi_board_command():
     @click.command()
     @board_options(multiple=True)
-    def targets(board, board_file, all_boards):
-        click.echo(" ".join(b.id for b in resolve_boards(board, board_file, all_boards)))
+    def targets(board, board_file, all_boards, engine):
+        click.echo(" ".join(b.id for b in resolve_boards(board, board_file, all_boards, engine)))
 
     return targets
 
 
 def test_board_options_single(tmp_path, minimal_profile):
     command = _single_board_command()
-    assert CliRunner().invoke(command, ["--board", "uno"]).output.strip() == "arduino-uno"
+    assert CliRunner().invoke(command, ["--board", "uno"]).output.split()[0] == "arduino-uno"
     path = tmp_path / "mine.toml"
     path.write_text(minimal_profile("mine"))
-    assert CliRunner().invoke(command, ["--board-file", str(path)]).output.strip() == "mine"
+    assert CliRunner().invoke(command, ["--board-file", str(path)]).output.split()[0] == "mine"
+    result = CliRunner().invoke(command, ["--board", "stm32h7", "--engine", "x-cube-ai"])
+    assert result.output.split() == ["stm32h7", "x-cube-ai"]
+    wrong = CliRunner().invoke(command, ["--board", "stm32h7", "--engine", "tinyengine"])
+    assert isinstance(wrong.exception, AdvisorError)
+    assert "--engine 'tinyengine' is not a known inference engine" in str(wrong.exception)
     both = CliRunner().invoke(command, ["--board", "uno", "--board-file", str(path)])
     assert isinstance(both.exception, AdvisorError) and "not both" in str(both.exception)
 

@@ -15,7 +15,7 @@ def test_every_builtin_profile_parses_and_is_named_after_its_id(path):
     board = board_from_toml(path)
     assert board.id == path.stem
     assert board.sources, "a built-in profile names its sources"
-    assert board.macs_per_cycle_source
+    assert board.engine and board.core_family
     assert 0 < board.flash_budget_bytes < board.flash_bytes or board.reserved_flash_bytes == 0
     assert 0 < board.ram_budget_bytes < board.ram_bytes
     assert board.ram_bytes <= board.ram_total_bytes
@@ -36,14 +36,42 @@ def test_figures_from_the_board_table():
     assert (l476.ram_bytes, l476.ram_total_bytes) == (96 * 1024, 128 * 1024)
 
 
-def test_budgets_subtract_the_reserves_and_mac_budget_is_latency_clock_eta():
+def test_budgets_subtract_the_reserves():
     h7 = load_board("stm32h7")
     assert h7.flash_budget_bytes == h7.flash_bytes - h7.reserved_flash_bytes
     assert h7.ram_budget_bytes == h7.ram_bytes - h7.reserved_ram_bytes
-    assert h7.mac_budget() == int(0.100 * 480e6 * 0.22)
-    assert h7.mac_budget(latency_ms=50) == int(0.050 * 480e6 * 0.22)
-    with pytest.raises(AdvisorError, match="latency_ms must be positive|positive number"):
-        h7.mac_budget(latency_ms=0)
+
+
+def test_every_board_names_a_core_and_engine_the_latency_model_knows():
+    for board in list_boards(include_user=False):
+        if board.core_family == "avr":
+            with pytest.raises(AdvisorError, match="no calibration for core 'avr'"):
+                board.latency_model()
+            continue
+        model = board.latency_model()
+        assert model.engine == board.engine and model.core == board.core_family
+        assert model.source.startswith(f"estimated: latency model ({board.engine}, calibrated on")
+
+
+@pytest.mark.parametrize("board_id", ["stm32l476", "nano33ble", "msp432p401r", "msp432p4111"])
+def test_thin_data_boards_say_so(board_id):
+    board = load_board(board_id)
+    assert "Thin data" in board.notes
+    assert "no published latency" in board.latency_note()
+    assert board.to_dict()["latency_note"] == board.latency_note()
+
+
+def test_a_user_board_may_name_any_known_core_and_engine(tmp_path, minimal_profile):
+    text = minimal_profile("m33").replace('core = "Cortex-M4F"', 'core = "Cortex-M33"')
+    path = tmp_path / "m33.toml"
+    path.write_text(text.replace('clock_hz = "100MHz"', 'clock_hz = "200MHz"'))
+    board = load_board(board_file=path)
+    assert (board.core_family, board.engine, board.clock_hz) == (
+        "cortex-m33",
+        "tflm-cmsis-nn",
+        200_000_000,
+    )
+    assert board.latency_model().calibration_rows > 0  # RA6M4 rows, MLPerf Tiny
 
 
 @pytest.mark.parametrize(
@@ -78,7 +106,10 @@ def test_with_overrides_validates_and_parses_sizes():
     h7 = load_board("stm32h7")
     changed = h7.with_overrides(reserved_ram_bytes="32KB", latency_ms=50)
     assert changed.ram_budget_bytes == 480 * 1024
-    assert changed.mac_budget() == h7.mac_budget() // 2
+    assert changed.latency_ms == 50
+    assert h7.with_overrides(engine="x-cube-ai").latency_model().engine == "x-cube-ai"
+    with pytest.raises(AdvisorError, match="engine 'tvm' is not a known inference engine"):
+        h7.with_overrides(engine="tvm")
     assert h7.reserved_ram_bytes == 16 * 1024, "the original is unchanged"
     with pytest.raises(AdvisorError, match="reserved_ram_bytes .* leaves nothing"):
         h7.with_overrides(reserved_ram_bytes="512KB")
@@ -97,7 +128,8 @@ def test_to_dict_carries_the_fields_the_cli_json_promises():
         "reserved_flash_bytes",
         "reserved_ram_bytes",
         "clock_hz",
-        "macs_per_cycle",
+        "engine",
+        "latency_model",
         "latency_ms",
         "sources",
         "path",
@@ -166,8 +198,16 @@ def _write(tmp_path: Path, text: str) -> Path:
             r"field ram_bytes: unknown unit 'QB'",
         ),
         (
-            lambda t: t.replace("macs_per_cycle = 0.25", "macs_per_cycle = 0"),
-            r"field macs_per_cycle must be positive",
+            lambda t: t + "macs_per_cycle = 0.25\n",
+            r"field macs_per_cycle is no longer used: replace it with engine",
+        ),
+        (
+            lambda t: t.replace('engine = "tflm-cmsis-nn"', 'engine = "tinyengine"'),
+            r"field engine 'tinyengine' is not a known inference engine; use one of",
+        ),
+        (
+            lambda t: t.replace('core = "Cortex-M4F"', 'core = "Cortex-M99"'),
+            r"field core 'Cortex-M99' is not a core family the latency model knows",
         ),
         (
             lambda t: t.replace("latency_ms = 50", "latency_ms = -5"),
@@ -213,15 +253,14 @@ def test_direct_construction_is_validated():
             id="b",
             name="B",
             chip="c",
-            core="M4",
+            core="Cortex-M4",
             clock_hz=1,
             flash_bytes=0,
             ram_bytes=1,
             ram_total_bytes=1,
             reserved_flash_bytes=0,
             reserved_ram_bytes=0,
-            macs_per_cycle=1.0,
-            macs_per_cycle_source="",
+            engine="tflm-cmsis-nn",
             runtime="r",
             latency_ms=1.0,
         )

@@ -13,11 +13,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from micromind_reference import load_phinet_module, one_torch_thread, reference_phinet  # noqa: E402,F401
+from micromind_reference import load_phinet_module, reference_phinet  # noqa: E402
 
 from advisor.config import PhiNetConfig  # noqa: E402
-
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 from advisor.cost import deployment, estimate  # noqa: E402
 
 MAX_PARAMS = 150_000  # building and running wider reference models dominates test time

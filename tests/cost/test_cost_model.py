@@ -85,6 +85,8 @@ def test_vectorized_totals_equal_per_config_estimates(structure):
         )
         for name in TOTALS:
             assert totals[name][i] == getattr(report, name), (name, i)
+        for name, value in report.work_totals().items():  # what the latency model charges
+            assert totals[name][i] == value, (name, i)
 
 
 def test_vectorized_totals_broadcast():
@@ -105,6 +107,24 @@ def test_layers_add_up_to_totals():
     assert report.peak_ram_bytes == max(layer.live_bytes for layer in report.layers)
     assert report.flash_bytes > sum(layer.flash_bytes for layer in report.layers)
     assert report.flash_bytes > report.params_folded  # int32 biases, quantization, overhead
+
+
+def test_latency_work_of_the_layers():
+    report = estimate(PhiNetConfig(0.5, 1.05, 5, 7, 128))
+    work = report.work_totals()
+    assert work["ops"] == len(report.layers)
+    weighted = [layer for layer in report.layers if layer.op_class != "elementwise"]
+    assert {layer.op for layer in report.layers if layer.op_class == "conv_1x1"} == {"CONV_2D"}
+    # MACs of the int8 kernels: the cost model's torchinfo MACs less the folded BatchNorm
+    mac_classes = ("conv_1x1", "depthwise", "fully_connected")
+    bn = sum(2 * layer.output_shape[2] for layer in weighted if layer.params > layer.params_folded)
+    fc_bias = report.layers[-1].output_shape[2]
+    assert sum(work[f"work_{c}"] for c in mac_classes) == report.macs - bn - fc_bias
+    assert work["work_pooling"] == sum(
+        layer.input_shape[0] * layer.input_shape[1] * layer.input_shape[2]
+        for layer in report.layers
+        if layer.op == "MEAN"
+    )
 
 
 def test_peak_ram_at_least_the_largest_tensor():

@@ -7,7 +7,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 from synthetic_images import write_colour_folder
 
 from advisor.boards import load_board
@@ -19,8 +18,6 @@ from advisor.solver import recommend
 from advisor.training.augment import channel_stats, to_input
 from advisor.training.data import load_dataset
 
-pytest.importorskip("PIL")
-
 TINY = PhiNetConfig(alpha=0.25, beta=1.0, t0=3, num_layers=4, resolution=16)
 
 
@@ -29,14 +26,6 @@ def splits(tmp_path_factory):
     root = tmp_path_factory.mktemp("build-library")
     data = write_colour_folder(root / "colours", {"train": 24, "test": 8})
     return load_dataset(data, 16, "test+val", 0, cache_dir=root / "cache")
-
-
-@pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_recommend_stage_is_the_solvers_recommendation():
@@ -76,7 +65,8 @@ def test_image_picks_are_seeded_and_bounded(splits):
     )
 
 
-def test_build_returns_a_report_of_a_verified_model(splits, tmp_path, one_thread):
+@pytest.mark.slow  # trains, converts and verifies a model (about 14 s)
+def test_build_returns_a_report_of_a_verified_model(splits, tmp_path):
     out = tmp_path / "build"
     report = build(
         load_board("stm32h7"),

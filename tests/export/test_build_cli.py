@@ -8,33 +8,20 @@ import sys
 from pathlib import Path
 
 import pytest
+from synthetic_images import write_colour_folder
 
 from advisor.cli import main
 from advisor.export.firmware import read_array
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-from training_helpers import write_image_folder
-
-pytest.importorskip("PIL")
+pytestmark = pytest.mark.slow  # trains, converts and verifies a model per test (about 20 s)
 
 TINY = {"alpha": 0.25, "beta": 1.0, "t0": 3, "num_layers": 4, "resolution": 16}
-
-
-@pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("build-inputs")
-    data = write_image_folder(root / "shapes", {"train": 24, "test": 8})
+    data = write_colour_folder(root / "colours", {"train": 24, "test": 8})
     config = root / "config.json"
     config.write_text(json.dumps(TINY))
     return data, config, root / "cache"

@@ -1,21 +1,28 @@
 """The firmware bundle: the C array holds the .tflite byte for byte, 16-byte aligned; the
 files compile with g++ and arm-none-eabi-g++ (Cortex-M4 and M7); the op registration
-matches the model's ops."""
+matches the model's ops and calls methods TensorFlow Lite Micro's MicroMutableOpResolver
+really has (its header is read from the TFLM source tree beside the checkout)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from advisor.export.firmware import FILES, firmware_arena_size, read_array, write_firmware
 from advisor.export.tflite_file import read_tflite
+from advisor.export.tflm import resolver_method
+
+RESOLVER_HEADER = "tflm/tensorflow/lite/micro/micro_mutable_op_resolver.h"
 
 LABELS = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", 'tru"ck']
 
-# A host program: registers the ops with a stand-in resolver, checks the array's alignment,
-# and writes the array to stdout so the test can compare it with the .tflite.
+# A host program: registers the ops with a stand-in resolver that has exactly the methods of
+# TFLM's MicroMutableOpResolver (so a wrong name does not compile), checks the array's
+# alignment, and writes the array to stdout so the test can compare it with the .tflite.
 HARNESS = r"""
 #include <cstdint>
 #include <cstdio>
@@ -35,6 +42,38 @@ int main() {
   return 0;
 }
 """
+
+
+def tflm_resolver_header() -> Path:
+    """TFLM's micro_mutable_op_resolver.h, from the source tree in `shared/third_party/
+    tflite-micro` beside the checkout (or beside a folder above it); skips when there is none."""
+    for folder in Path(__file__).resolve().parents[2].parents:
+        header = folder / "shared" / "third_party" / "tflite-micro" / RESOLVER_HEADER
+        if header.is_file():
+            return header
+    pytest.skip(
+        "no TensorFlow Lite Micro source tree at shared/third_party/tflite-micro beside the "
+        "checkout: the op-resolver names cannot be checked against TFLM's own header"
+    )
+
+
+@pytest.fixture(scope="module")
+def resolver_methods() -> dict[str, str | None]:
+    """Every registration method of tflite::MicroMutableOpResolver -> the builtin op it
+    registers (None for custom ops), parsed from the real header."""
+    text = tflm_resolver_header().read_text()
+    parts = re.split(r"TfLiteStatus (Add\w*)\(", text)
+    methods = {}
+    for name, body in zip(parts[1::2], parts[2::2]):
+        builtin = re.search(r"BuiltinOperator_(\w+)", body)
+        methods[name] = builtin.group(1) if builtin else None
+    assert len(methods) > 100 and methods["AddConv2D"] == "CONV_2D"  # the parse found them
+    return methods
+
+
+def generated_calls(bundle) -> list[str]:
+    config = (bundle.directory / "model_config.h").read_text()
+    return re.findall(r"resolver\.(\w+)\(\)", config)
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +107,26 @@ def test_wrong_label_count_is_refused(exported, tmp_path):
         write_firmware(tmp_path, exported.int8, exported.arena, ["a", "b", "c"])
 
 
+def test_generated_registration_calls_are_tflite_micro_methods(bundle, exported, resolver_methods):
+    calls = generated_calls(bundle)
+    ops = sorted(set(read_tflite(exported.int8).op_types))
+    assert len(calls) == len(ops)
+    assert [resolver_methods.get(call) for call in calls] == ops
+
+
+def test_every_builtin_maps_to_the_method_tflite_micro_names(resolver_methods):
+    """resolver_method() for every builtin op TFLM registers, not only the model's few."""
+    builtins = {
+        op: method
+        for method, op in resolver_methods.items()
+        if op is not None and op != "CUSTOM"  # AddCustom / AddBuiltin take the op as argument
+    }
+    wrong = {
+        op: resolver_method(op) for op, method in builtins.items() if resolver_method(op) != method
+    }
+    assert wrong == {}, "expected " + str({op: builtins[op] for op in wrong})
+
+
 def _compiler(name: str) -> str:
     path = shutil.which(name)
     if path is None:
@@ -78,13 +137,11 @@ def _compiler(name: str) -> str:
     return path
 
 
-def test_host_build_registers_ops_and_reproduces_the_tflite(bundle, exported, tmp_path):
+def test_host_build_registers_ops_and_reproduces_the_tflite(
+    bundle, exported, tmp_path, resolver_methods
+):
     compiler = _compiler("g++")
-    methods = " ".join(
-        f"int {line.split('resolver.')[1].split('()')[0]}() {{ return Add(); }}"
-        for line in (bundle.directory / "model_config.h").read_text().splitlines()
-        if "resolver.Add" in line
-    )
+    methods = " ".join(f"int {name}() {{ return Add(); }}" for name in sorted(resolver_methods))
     source = tmp_path / "harness.cc"
     source.write_text(HARNESS % methods)
     binary = tmp_path / "harness"

@@ -42,7 +42,7 @@ def test_core_names_parse():
 
 def test_kernel_set_follows_the_board_runtime():
     assert kernels_for_board(load_board("stm32h7")) == "cmsis_nn"
-    reference = load_board("stm32h7").with_overrides(runtime="TensorFlow Lite Micro (reference)")
+    reference = load_board("stm32h7").with_overrides(engine="tflm-reference")
     assert kernels_for_board(reference) == "ref"
     assert all(kernels_for_board(board) in ("ref", "cmsis_nn") for board in list_boards())
 

@@ -9,6 +9,8 @@ from probe_helpers import train_tiny
 
 from advisor.cli import main
 
+pytestmark = pytest.mark.slow  # trains tiny PhiNets and probes them (about 10 s)
+
 
 def run_advisor(monkeypatch, capsys, *args):
     monkeypatch.setattr(sys, "argv", ["advisor", *map(str, args)])

@@ -74,6 +74,7 @@ def test_show_default_prior_json():
     assert shown["intervals"][0]["low"] == 0
 
 
+@pytest.mark.slow  # draws and saves every figure as PNG and SVG (about 20 s)
 def test_plot_writes_every_figure(results_csv, tmp_path):
     run("plot", results_csv, "--out", str(tmp_path))
     stems = [

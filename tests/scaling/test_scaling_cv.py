@@ -29,6 +29,7 @@ def table_from(model, seed=0, per_n=40):
     return from_rows(rows, f"synthetic {model}")
 
 
+@pytest.mark.slow  # cross-validates all five models on each true curve (about 12 s)
 @pytest.mark.parametrize("model", list(MODELS))
 def test_cross_validation_ranks_the_true_model_first(model):
     result = cross_validate(table_from(model), folds=30, seed=1)

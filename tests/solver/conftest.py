@@ -9,12 +9,6 @@ from advisor.scaling import Curve, Prior
 from advisor.scaling.segmentation import Interval
 
 
-@pytest.fixture(autouse=True)
-def isolated_user_folder(tmp_path, monkeypatch):
-    """Only the built-in board profiles, never the developer's ~/.config."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
 @pytest.fixture
 def advisor(monkeypatch, capsys):
     """Run the real `advisor` entry point in-process: (exit code, stdout, stderr)."""

@@ -14,12 +14,20 @@ from advisor.solver.search import evaluate, search_depth
 from advisor.solver.space import SearchSpace
 
 
-def budgets(flash=2**21, ram=2**19, macs=10**7) -> Budgets:
-    return Budgets(flash, ram, macs, latency_ms=100.0, clock_hz=480_000_000, macs_per_cycle=0.22)
+def budgets(flash=2**21, ram=2**19, latency=30.0, macs=None) -> Budgets:
+    """stm32h7's latency model (tflm-cmsis-nn, Cortex-M7 at 480 MHz) with these budgets."""
+    return budgets_for(load_board("stm32h7"), flash=flash, ram=ram, latency_ms=latency, macs=macs)
 
 
 @pytest.mark.parametrize(
-    "limits", [dict(), dict(ram=60_000), dict(flash=40_000, macs=10**9), dict(macs=2 * 10**6)]
+    "limits",
+    [
+        dict(),
+        dict(ram=60_000),
+        dict(flash=40_000, latency=1e4),
+        dict(latency=6.0),
+        dict(latency=1e4, macs=2 * 10**6),
+    ],
 )
 def test_bisection_finds_the_brute_force_optimum(limits):
     space = SearchSpace(96, num_layers=(7,)).coarse(every=2)
@@ -27,16 +35,34 @@ def test_bisection_finds_the_brute_force_optimum(limits):
     alpha, beta, t0 = (
         grid.ravel() for grid in np.meshgrid(space.alphas, space.betas, space.t0s, indexing="ij")
     )
-    every = evaluate(space, 7, alpha, beta, t0)
-    fits = budgets(**limits).fits(every["flash_bytes"], every["arena_bytes"], every["macs"])
-    assert fits.any()
+    every = evaluate(space, 7, alpha, beta, t0, budgets(**limits))
+    fits = budgets(**limits).fits(every)
+    assert fits.any() and not fits.all()
     assert found["params"].max() == every["params"][fits].max()
-    assert budgets(**limits).fits(found["flash_bytes"], found["arena_bytes"], found["macs"]).all()
+    assert budgets(**limits).fits(found).all()
 
 
+def test_latency_column_is_the_latency_model_of_the_cost_models_op_graph():
+    from advisor.config import PhiNetConfig
+    from advisor.cost import estimate
+    from advisor.latency import estimate_ops
+
+    space = SearchSpace(96, num_layers=(6,))
+    table = evaluate(space, 6, [0.25, 0.5], [1.0, 1.0], [4.0, 6.0], budgets())
+    board = load_board("stm32h7")
+    for i, (alpha, t0) in enumerate([(0.25, 4.0), (0.5, 6.0)]):
+        report = estimate(PhiNetConfig(alpha, 1.0, t0, 6, 96))
+        per_op = estimate_ops(board.latency_model(), board.clock_hz, report.layers)
+        assert table["latency_ms"][i] == pytest.approx(per_op.total_ms, rel=1e-9)
+    assert table["latency_ms"][1] > table["latency_ms"][0]
+
+
+@pytest.mark.slow  # a full search at every flash budget of a sweep (about 15 s)
 @pytest.mark.parametrize("fitted", [False, True])
 @pytest.mark.parametrize(
-    "others", [dict(ram="16MB", macs=10**9), dict()], ids=["flash-binds", "board-ram-and-macs"]
+    "others",
+    [dict(ram="16MB", latency_ms=1e5), dict()],
+    ids=["flash-binds", "board-ram-and-latency"],
 )
 def test_more_flash_never_lowers_the_objective(fitted, others, curves_prior):
     prior = curves_prior if fitted else load_prior("study-published")

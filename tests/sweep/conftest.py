@@ -5,7 +5,9 @@ from sweep_tiny import TINY_CONFIGS, write_image_folder
 
 
 @pytest.fixture(scope="session")
-def tiny_data(tmp_path_factory):
+def tiny_data(tmp_path_factory, train_extra):
+    """Images to train on: the tests that train request it, and skip without the `train`
+    extra; the grid, store and prior tests need neither."""
     return write_image_folder(tmp_path_factory.mktemp("tiny-images") / "tiny")
 
 

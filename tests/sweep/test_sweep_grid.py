@@ -85,6 +85,7 @@ def test_missing_grid_file_is_a_clear_error(tmp_path):
         load_grid(tmp_path / "nope.toml")
 
 
+@pytest.mark.slow  # the cost model over the whole study grid (about 3 s)
 def test_small_first_takes_every_depth_in_turn_from_the_fewest_macs():
     from advisor.cost import estimate
     from advisor.sweep.runner import small_first

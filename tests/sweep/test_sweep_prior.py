@@ -5,22 +5,23 @@ import json
 
 import pytest
 
+from advisor.scaling.prior import available_priors, load_prior
+
 NAME = "cifar10-32px-3ep-partial"
 
 
 @pytest.fixture(scope="module")
 def shipped():
-    prior = pytest.importorskip("advisor.scaling.prior")
-    paths = prior.available_priors()
+    paths = available_priors()
     if NAME not in paths:
         pytest.fail(f"{NAME}.json is missing from advisor/scaling/priors")
     label = json.loads(paths[NAME].read_text())
     rows = list(csv.DictReader((paths[NAME].parent / label["results_file"]).open()))
-    return prior, label, rows
+    return label, rows
 
 
 def test_the_results_file_holds_only_finished_measured_runs_of_one_regime(shipped):
-    _, label, rows = shipped
+    label, rows = shipped
     assert label["regime"]["runs"] == len(rows) >= 36
     assert {(r["dataset"], r["resolution"], r["epochs"]) for r in rows} == {("cifar10", "32", "3")}
     assert {r["source"] for r in rows} == {"measured: training run"}
@@ -31,8 +32,8 @@ def test_the_results_file_holds_only_finished_measured_runs_of_one_regime(shippe
 
 
 def test_it_loads_labelled_partial_and_is_not_the_default(shipped):
-    prior_module, _label, _ = shipped
-    prior = prior_module.load_prior(NAME)
+    _, rows = shipped
+    prior = load_prior(NAME)
     assert prior.regime["partial"] is True
     assert (prior.regime["dataset"], prior.regime["resolution"], prior.regime["epochs"]) == (
         "cifar10",
@@ -41,6 +42,6 @@ def test_it_loads_labelled_partial_and_is_not_the_default(shipped):
     )
     # every N's generalized hyperbolic fit fails on 3-epoch data: the prior is the raw segmentation
     assert not prior.has_curves and {iv.n for iv in prior.intervals} <= set(range(4, 10))
-    assert prior.intervals[0].low == pytest.approx(min(float(r["params"]) for r in shipped[2]))
+    assert prior.intervals[0].low == pytest.approx(min(float(r["params"]) for r in rows))
     assert prior.regime_mismatch(resolution=160, epochs=110)
-    assert prior_module.load_prior().name != NAME
+    assert load_prior().name != NAME

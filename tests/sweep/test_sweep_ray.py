@@ -12,6 +12,7 @@ from advisor.sweep.runner import plan_sweep, run_sweep
 from advisor.sweep.store import SweepStore
 
 ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow  # starts a local Ray instance (about 25 s)
 
 
 @pytest.fixture(scope="module")

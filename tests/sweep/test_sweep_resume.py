@@ -8,10 +8,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sweep_tiny import TINY_CONFIGS, TINY_REGIME
 
 from advisor.cli import cli
+
+pytestmark = pytest.mark.slow  # a sweep in a subprocess, killed and rerun (about 20 s)
 
 
 def statuses(store):

@@ -12,6 +12,7 @@ from advisor.cli import cli
 from advisor.config import PhiNetConfig
 from advisor.cost import estimate
 from advisor.errors import AdvisorError
+from advisor.scaling.results import load_results
 
 
 def sweep(*args):
@@ -94,11 +95,10 @@ def test_a_different_regime_is_refused_and_the_store_left_alone(swept):
 
 
 def test_the_store_and_its_csv_export_load_as_scaling_results(swept, tmp_path):
-    results = pytest.importorskip("advisor.scaling.results")
-    from_store = results.load_results(swept["store"])
+    from_store = load_results(swept["store"])
     csv_path = tmp_path / "runs.csv"
     assert sweep("--store", str(swept["store"]), "--export", str(csv_path))["rows"] == 2
-    from_csv = results.load_results(csv_path)
+    from_csv = load_results(csv_path)
     assert (
         sorted(from_store.params)
         == sorted(from_csv.params)
@@ -108,6 +108,7 @@ def test_the_store_and_its_csv_export_load_as_scaling_results(swept, tmp_path):
     assert from_csv.regime() == {"dataset": "tiny", "resolution": 8, "epochs": 1}
 
 
+@pytest.mark.usefixtures("train_extra")
 def test_a_missing_data_set_is_refused_before_any_run(tmp_path, grid_file):
     store = tmp_path / "s.db"
     with pytest.raises(AdvisorError, match="no-such-data does not exist"):
@@ -123,6 +124,7 @@ def test_a_missing_data_set_is_refused_before_any_run(tmp_path, grid_file):
     assert not store.exists() or rows(store) == []
 
 
+@pytest.mark.usefixtures("train_extra")
 def test_failed_runs_are_recorded_and_do_not_stop_the_sweep(tmp_path, grid_file):
     store = tmp_path / "s.db"
     broken = tmp_path / "broken.zip"

@@ -1,24 +1,18 @@
+"""The training tests need the `train` extra (torch, Pillow): on a base install they skip."""
+
 from pathlib import Path
 
 import pytest
-from training_helpers import write_image_folder
+
+pytest.importorskip("torch", reason="the training tests need the 'train' extra")
+pytest.importorskip("PIL", reason="the image-folder tests need the 'train' extra (Pillow)")
+
+from synthetic_images import write_colour_folder
 
 
 @pytest.fixture(scope="session")
 def image_folder(tmp_path_factory) -> Path:
-    """36 train and 8 test PNGs per class, 16x16. Treat as read-only."""
-    return write_image_folder(
-        tmp_path_factory.mktemp("images") / "shapes", {"train": 36, "test": 8}
+    """36 train and 8 test PNGs per class (red, green, blue), 16x16. Treat as read-only."""
+    return write_colour_folder(
+        tmp_path_factory.mktemp("images") / "colours", {"train": 36, "test": 8}
     )
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """On a shared 2-core machine torch's intra-op threads spin against each other (30x slower
-    measured); the tests run on one, and give the setting back."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

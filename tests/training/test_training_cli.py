@@ -8,7 +8,7 @@ import time
 import pytest
 import torch
 from click.testing import CliRunner
-from training_helpers import zip_folder
+from synthetic_images import zip_folder
 
 from advisor.cli import cli, main
 from advisor.config import PhiNetConfig
@@ -109,6 +109,7 @@ def test_bad_input_exits_2_with_a_message(monkeypatch, capsys, tmp_path):
     assert code == 2 and "missing --beta --t0 --layers" in err
 
 
+@pytest.mark.slow  # three training runs in subprocesses (about 18 s)
 def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_like_an_uninterrupted_run(
     image_folder, tmp_path
 ):

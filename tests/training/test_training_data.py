@@ -7,7 +7,7 @@ import tarfile
 import numpy as np
 import pytest
 import torch
-from training_helpers import CLASS_COLOURS, write_image_folder, zip_folder
+from synthetic_images import CHANNEL_OF_COLOUR, write_colour_folder, zip_folder
 
 from advisor.errors import AdvisorError
 from advisor.training import cifar
@@ -18,7 +18,7 @@ def test_a_folder_and_its_zip_with_a_top_folder_load_the_same(image_folder, tmp_
     archive = zip_folder(image_folder, tmp_path / "shapes.zip", top="shapes")
     from_folder = load_dataset(image_folder, 16, split="test+val", seed=3, val_fraction=0.25)
     from_zip = load_dataset(archive, 16, split="test+val", seed=3, val_fraction=0.25)
-    assert from_folder.classes == from_zip.classes == sorted(CLASS_COLOURS)
+    assert from_folder.classes == from_zip.classes == sorted(CHANNEL_OF_COLOUR)
     for name in (
         "train_images",
         "train_labels",
@@ -57,7 +57,7 @@ def test_stratified_split_keeps_class_proportions_and_partitions():
 
 
 def test_images_larger_than_the_resolution_are_resized_and_smaller_ones_kept(tmp_path):
-    root = write_image_folder(tmp_path / "big", {"train": 3, "test": 2}, size=40)
+    root = write_colour_folder(tmp_path / "big", {"train": 3, "test": 2}, size=40)
     assert load_dataset(root, 24, split="test+val", val_fraction=0.34).stored_size == 24
     assert load_dataset(root, 64, split="test+val", val_fraction=0.34).stored_size == 40
 
@@ -76,7 +76,7 @@ def test_decoded_arrays_are_cached_by_a_hash_of_the_source(image_folder, tmp_pat
 
 
 def test_an_unreadable_image_is_skipped_counted_and_logged(tmp_path, caplog):
-    root = write_image_folder(tmp_path / "d", {"train": 6, "test": 3})
+    root = write_colour_folder(tmp_path / "d", {"train": 6, "test": 3})
     (root / "train" / "green" / "broken.png").write_bytes(b"not an image at all")
     with caplog.at_level(logging.WARNING):
         data = load_dataset(root, 16, split="test+val", val_fraction=0.34)
@@ -99,7 +99,7 @@ def test_a_missing_source_names_the_path(tmp_path):
 
 
 def test_an_empty_class_folder_is_named(tmp_path):
-    root = write_image_folder(tmp_path / "d", {"train": 4, "test": 2})
+    root = write_colour_folder(tmp_path / "d", {"train": 4, "test": 2})
     (root / "train" / "zebra").mkdir()
     (root / "test" / "zebra").mkdir()
     with pytest.raises(AdvisorError, match="zebra.*holds no images"):
@@ -107,14 +107,14 @@ def test_an_empty_class_folder_is_named(tmp_path):
 
 
 def test_classes_that_differ_between_splits_are_an_error(tmp_path):
-    root = write_image_folder(tmp_path / "d", {"train": 4, "test": 2})
+    root = write_colour_folder(tmp_path / "d", {"train": 4, "test": 2})
     shutil.rmtree(root / "test" / "blue")
     with pytest.raises(AdvisorError, match="test lacks \\['blue'\\]"):
         load_dataset(root, 16, split="test+val")
 
 
 def test_test_plus_val_needs_a_test_split(tmp_path):
-    root = write_image_folder(tmp_path / "d", {"train": 4})
+    root = write_colour_folder(tmp_path / "d", {"train": 4})
     with pytest.raises(AdvisorError, match="use split 70/15/15"):
         load_dataset(root, 16, split="test+val")
 

@@ -9,11 +9,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from micromind_reference import load_phinet_module, one_torch_thread, reference_phinet  # noqa: E402,F401
+from micromind_reference import load_phinet_module, reference_phinet  # noqa: E402
 
 from advisor.config import PhiNetConfig  # noqa: E402
-
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 from advisor.training.phinet import BN_EPS, PhiNet, SqueezeExcite  # noqa: E402
 
 EXPORTABLE = (
