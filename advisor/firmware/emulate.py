@@ -263,17 +263,20 @@ def emulate_bundle(
     work = Path(work_dir) if keep else Path(tempfile.mkdtemp(prefix="advisor-fw-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        image = build_image(
-            bundle_dir,
-            info.op_types,
-            core=core,
-            kernels=kernels,
-            tree=tree,
-            toolchain=toolchain,
-            cache_root=cache_root,
-            work=work,
-            jobs=jobs or os.cpu_count() or 1,
-        )
+        try:
+            image = build_image(
+                bundle_dir,
+                info.op_types,
+                core=core,
+                kernels=kernels,
+                tree=tree,
+                toolchain=toolchain,
+                cache_root=cache_root,
+                work=work,
+                jobs=jobs or os.cpu_count() or 1,
+            )
+        except ToolsMissing as missing:  # e.g. the tree has no kernel for one of the ops
+            return skipped(core.name, kernels, missing)
         sizes = image_sizes(image.elf, image.map_file, toolchain.nm)
         (work / "inputs.bin").write_bytes(inputs.tobytes())
         plugin = plugin_library(tree, toolchain, cache_root)
