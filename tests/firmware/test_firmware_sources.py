@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from advisor.export.tflite_file import read_tflite
 from advisor.export.tflm import resolver_method
 from advisor.firmware.compile import cxx_flags, includes
 from advisor.firmware.cores import CORES
+
+pytestmark = pytest.mark.slow  # each compiles TFLite Micro's headers (seconds)
 
 RESOLVER_PROBE = """
 #include "model_config.h"
