@@ -50,7 +50,7 @@ def main() -> None:
                 print(
                     f"{core} {kernels} {label}: {seconds[-1]:.1f} s wall, build "
                     f"{build['build_seconds']} s ({build['objects_compiled']} objects compiled, "
-                    f"{build['objects_cached']} cached), QEMU {report.qemu_seconds} s, "
+                    f"{build['objects_cached']} cached), QEMU {report.qemu_seconds:.2f} s, "
                     f"arena {report.arena_used_bytes} B, "
                     f"{report.instructions_per_inference[0]:,} instructions/inference",
                     flush=True,
