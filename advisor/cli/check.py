@@ -11,7 +11,7 @@ import click
 from advisor import provenance
 from advisor.cli.boards import board_options, resolve_boards
 from advisor.cli.options import json_option
-from advisor.errors import AdvisorError, DoesNotFit
+from advisor.errors import AdvisorError, CheckFailed, DoesNotFit
 
 
 def measure_and_judge(
@@ -38,6 +38,7 @@ def measure_and_judge(
             f"--latency-ms must be a positive number of milliseconds, got {latency_ms!r}"
         )
     info = read_tflite(model_path)  # AdvisorError when missing or not a TFLite file
+    not_int8 = full_int8_problems(info)
     arena = minimal_arena(Path(model_path).read_bytes())
     firmware_arena = firmware_arena_size(arena.arena_bytes)
     estimates, notes, fits = {}, {}, []
@@ -76,7 +77,8 @@ def measure_and_judge(
         "macs": info.macs,
         "ops": list(info.op_types),
         "layers": layers,
-        "full_int8": not full_int8_problems(info),
+        "full_int8": not not_int8,
+        "full_int8_problems": not_int8,
         "boards": [{**fit.to_dict(), "latency_note": notes[fit.board_id]} for fit in fits],
         "emulation": emulation,
         "sources": {
@@ -174,6 +176,11 @@ def full_int8_problems_of(info) -> list[str]:
     metavar="PATH.png|PATH.svg",
     help="Write a per-op bar chart (estimated time on the first board, MACs, live RAM).",
 )
+@click.option(
+    "--allow-float",
+    is_flag=True,
+    help="Accept a model that is not full-int8 (for a board whose firmware runs float kernels).",
+)
 @json_option(help="JSON on stdout instead of a table.")
 def check(
     model: str,
@@ -187,6 +194,7 @@ def check(
     engine: str | None,
     latency_ms: float | None,
     plot_path: str | None,
+    allow_float: bool,
     as_json: bool,
 ) -> None:
     """Measure MODEL.tflite in the real TFLite Micro interpreter (model bytes, smallest
@@ -201,9 +209,12 @@ def check(
     runtime reserve. Without the tree, compiler or QEMU that part is skipped, with the
     reason.
 
-    Exit codes: 0 fits every board, 1 does not fit some board (flash, RAM or latency; or the
-    emulated outputs differ from the host), 2 bad input (not a TFLite file, an op TFLite
-    Micro lacks, unknown board or engine).
+    A model that is not full-int8 (float tensors, QUANTIZE/DEQUANTIZE ops) fails the check:
+    MCU kernels such as CMSIS-NN are int8; --allow-float accepts it for a board that runs float.
+
+    Exit codes: 0 fits every board, 1 does not fit some board (flash, RAM or latency), is
+    not full-int8 or runs differently on the emulated core than on the host, 2 bad input (not
+    a TFLite file, an op TFLite Micro lacks, unknown board or engine).
     Latency is not judged on a board whose core has no calibration (8-bit AVR)."""
     boards = resolve_boards(board, board_file, all_boards, engine)
     result = measure_and_judge(
@@ -221,6 +232,16 @@ def check(
         click.echo(json.dumps(result, indent=2))
     else:
         _print_table(result, boards)
+    if not result["full_int8"] and not allow_float:
+        raise CheckFailed(
+            f"{Path(model).name} is not a full-int8 model ("
+            + "; ".join(result["full_int8_problems"][:3])
+            + (", ..." if len(result["full_int8_problems"]) > 3 else "")
+            + "): microcontroller kernels (CMSIS-NN, TFLite Micro's optimized ones) run int8. "
+            "Convert it with full-integer quantization (a representative data set, int8 input "
+            "and output; `advisor build` does), or pass --allow-float for a board that runs "
+            "float models"
+        )
     failed = [_shortfall(b) for b in result["boards"] if not b["fits"]]
     failed += _emulation_failures(result["emulation"])
     if failed:

@@ -7,7 +7,7 @@ import json
 import click
 
 from advisor.cli.boards import board_options, resolve_board
-from advisor.cli.options import json_option
+from advisor.cli.options import accuracy_scale_option, json_option
 from advisor.errors import AdvisorError, NothingFits
 
 
@@ -75,6 +75,7 @@ from advisor.errors import AdvisorError, NothingFits
     metavar="NAME",
     help="Dataset you will train on, checked against the prior's regime (e.g. cifar10).",
 )
+@accuracy_scale_option()
 @json_option(help="JSON on stdout instead of tables.")
 def recommend(
     board: str | None,
@@ -90,6 +91,7 @@ def recommend(
     macs: str | None,
     prior_name: str | None,
     dataset: str | None,
+    accuracy_scale: str,
     as_json: bool,
 ) -> None:
     """The PhiNet (alpha, beta, t0, N) with the most predicted accuracy (or, without a fitted
@@ -99,6 +101,13 @@ def recommend(
     Exit codes: 0 a recommendation, 2 bad input, 3 nothing fits (the output says what would).
     """
     from advisor.solver import recommend as solver_recommend
+
+    prior = None
+    if prior_name is not None:
+        from advisor.scaling import load_prior
+
+        # a results file given as --prior is read with --accuracy-scale
+        prior = load_prior(prior_name, accuracy_scale)
 
     result = solver_recommend(
         resolve_board(board, board_file, engine),
@@ -110,7 +119,7 @@ def recommend(
         flash=flash,
         ram=ram,
         macs=macs,
-        prior=prior_name,
+        prior=prior,
         dataset=dataset,
     )
     for warning in result.warnings:

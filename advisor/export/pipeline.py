@@ -16,6 +16,7 @@ from advisor import provenance
 from advisor.atomic import write_bytes_atomic
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
+from advisor.export.compile_check import CompileCheck, check_compiles
 from advisor.export.convert import run_onnx, to_nhwc, to_onnx, to_tflite
 from advisor.export.firmware import firmware_arena_size, tflm_version, write_firmware
 from advisor.export.fit import BoardFit, judge_model
@@ -55,6 +56,7 @@ class ExportResult:
     verification: Int8Verification
     calibration_images: int
     fits: list[BoardFit] = field(default_factory=list)
+    compile_checks: list[CompileCheck] = field(default_factory=list)
     emulation: list[Any] = field(default_factory=list)  # advisor.firmware.EmulationReport
     seconds: float = 0.0
 
@@ -119,6 +121,13 @@ class ExportResult:
                 **self.verification.to_dict(),
                 "source": f"{provenance.TFLITE_MICRO} vs tf.lite reference kernels vs "
                 "PyTorch, on the test images",
+            },
+            "firmware_compiles": {
+                "value": [check.to_dict() for check in self.compile_checks],
+                "source": "measured: model_data.cc and model_config.h compiled (syntax only) "
+                "with each compiler listed"
+                if self.compile_checks
+                else "not checked: no C++ compiler (g++, arm-none-eabi-g++) on PATH",
             },
             "calibration_images": self.calibration_images,
             "boards": [{**fit.to_dict(), "source": provenance.BOARD_PROFILE} for fit in self.fits],
@@ -193,6 +202,7 @@ def export_and_verify(
         preprocessing=preprocessing,
         arena_limit=arena_limit,
     )
+    compile_checks = check_compiles(firmware.directory, firmware.resolver_methods)
     firmware_arena = firmware_arena_size(arena.arena_bytes, arena_limit)
     parsed = read_tflite(int8)
     emulation = []
@@ -224,6 +234,7 @@ def export_and_verify(
             judge_model(board, len(int8), arena.arena_bytes, parsed.operators)[0]
             for board in boards
         ],
+        compile_checks=compile_checks,
         emulation=emulation,
         seconds=time.perf_counter() - started,
     )

@@ -112,6 +112,7 @@ def markdown(report: dict[str, Any]) -> str:
         *[f"- {name}: `{path}`" for name, path in export["files"].items()],
         "- firmware/main.cc runs the model with TensorFlow Lite Micro; port.h is the board "
         "part (port_generic.cc a starting point, the emulated run links a QEMU port).",
+        f"- firmware/model_data.cc and model_config.h: {_compiled(export)}.",
         "",
     ]
     if report.get("warnings"):
@@ -177,3 +178,12 @@ def _drop(verification: dict) -> str:
     if verification["float_top1"] is None:
         return "-"
     return f"{100 * (verification['float_top1'] - verification['int8_top1']):.2f} points"
+
+
+def _compiled(export: dict) -> str:
+    compiles = export.get("firmware_compiles")
+    if compiles is None:
+        return "not compiled"
+    if not compiles["value"]:
+        return compiles["source"]
+    return "compile with " + ", ".join(check["compiler"] for check in compiles["value"])

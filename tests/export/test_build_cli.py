@@ -4,6 +4,7 @@ bundle; a board it does not fit gives exit 1 and keeps every file."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -106,3 +107,26 @@ def test_build_that_does_not_fit_exits_1_and_keeps_files(monkeypatch, capsys, in
     [emulated] = report["export"]["emulation"]  # an AVR board: not emulated, and it says why
     assert emulated["status"] == "skipped" and "not an Arm Cortex-M" in emulated["reason"]
     assert (out / "model.tflite").is_file() and (out / "firmware" / "model_config.h").is_file()
+
+
+def test_build_with_hostile_class_names_writes_firmware_that_compiles(
+    monkeypatch, capsys, inputs, tmp_path
+):
+    from advisor.export.compile_check import available_compilers
+
+    data = tmp_path / "hostile"
+    shutil.copytree(inputs[0], data)
+    names = {"red": 'r"e\\d\r*', "green": "gr??=een\t", "blue": "bl\u00fc \u732b"}
+    for split in ("train", "test"):
+        for old, new in names.items():
+            (data / split / old).rename(data / split / new)
+    out = tmp_path / "build"
+    assert run_build(monkeypatch, capsys, (data, *inputs[1:]), out, "stm32h7") == 0
+    report = json.loads(capsys.readouterr().out)
+    compiled = [check["compiler"] for check in report["export"]["firmware_compiles"]["value"]]
+    assert compiled == list(available_compilers())
+    markdown = (out / "report.md").read_text()
+    assert ("compile with" if compiled else "no C++ compiler") in markdown
+    config = (out / "firmware" / "model_config.h").read_bytes()
+    assert b"\r" not in config and b"??" not in config and b"*/" not in config
+    assert sorted(report["classes"]) == sorted(names.values())

@@ -99,3 +99,22 @@ def test_check_needs_neither_torch_nor_tensorflow(int8_path, tmp_path):
     )
     assert code == 0, process.stderr
     assert attempted == []
+
+
+def test_a_float_model_is_not_full_int8_and_exits_1_unless_allowed(
+    monkeypatch, capsys, tmp_path, exported
+):
+    from advisor.export.convert import to_tflite
+
+    path = tmp_path / "float.tflite"
+    path.write_bytes(to_tflite(exported.config, exported.model.state_dict()))
+    code, out, err = run(monkeypatch, capsys, "check", str(path), "--board", "stm32h7", "--json")
+    assert code == 1
+    result = json.loads(out)
+    assert result["full_int8"] is False and result["full_int8_problems"]
+    assert result["boards"][0]["fits"] is True  # memory alone would have said it fits
+    assert "not a full-int8 model" in err and "FLOAT32" in err and "--allow-float" in err
+    code, _out, _err = run(
+        monkeypatch, capsys, "check", str(path), "--board", "stm32h7", "--allow-float"
+    )
+    assert code == 0
