@@ -264,11 +264,16 @@ def _emulation_failures(runs: list[dict]) -> list[str]:
             out.append(f"{where}: outputs differ from the host interpreter")
         fit = run["board"]
         if fit and not fit["fits"]:
-            out.append(
-                f"{fit['board_id']} linked image (flash margin {fit['flash_margin_bytes']:,} B, "
-                f"RAM margin {fit['ram_margin_bytes']:,} B, arena margin "
-                f"{fit['arena_margin_bytes']:,} B)"
-            )
+            over = [
+                f"{what} {-fit[key]:,} B over"
+                for what, key in (
+                    ("linked image + HAL reserve", "flash_margin_bytes"),
+                    ("static RAM + stack", "ram_margin_bytes"),
+                    ("arena (largest RAM block)", "arena_margin_bytes"),
+                )
+                if fit[key] < 0
+            ]
+            out.append(f"{fit['board_id']} on {where}: {', '.join(over)}")
     return out
 
 
