@@ -159,6 +159,7 @@ def _emulation_lines(runs: list[dict]) -> list[str]:
             f"{run['stack_used_bytes']['source']} |",
             f"| instructions per inference | "
             f"{'-' if per['value'] is None else format(per['value'], ',')} | {per['source']} |",
+            *_instructions_by_op(run.get("instructions_per_op", {}).get("value", [])),
         ]
         if fit:
             verdict = "fits" if fit["fits"] else "DOES NOT FIT"
@@ -172,6 +173,20 @@ def _emulation_lines(runs: list[dict]) -> list[str]:
                 f"in the largest block ({provenance.BOARD_PROFILE} sizes).",
             ]
     return lines
+
+
+def _instructions_by_op(per_op: list[dict]) -> list[str]:
+    """One row: the share of the first inference's instructions per op type."""
+    totals: dict[str, int] = {}
+    for entry in per_op:
+        totals[entry["op"]] = totals.get(entry["op"], 0) + entry["instructions"]
+    whole = sum(totals.values())
+    if not whole:
+        return []
+    shares = ", ".join(
+        f"{op} {100 * n / whole:.0f} %" for op, n in sorted(totals.items(), key=lambda x: -x[1])
+    )
+    return [f"| instructions by op type | {shares} | TFLM profiler hooks, first inference |"]
 
 
 def _drop(verification: dict) -> str:

@@ -24,7 +24,7 @@ from advisor.errors import AdvisorError
 from advisor.firmware.compile import default_cache_dir
 from advisor.firmware.cores import Core, core_for_board, get_core
 from advisor.firmware.link import build_image
-from advisor.firmware.qemu import MARK_SYMBOL, plugin_library, run_qemu
+from advisor.firmware.qemu import MARK_SYMBOL, OP_MARK_SYMBOL, plugin_library, run_qemu
 from advisor.firmware.sizes import ImageSizes, image_sizes, symbol_address
 from advisor.firmware.toolchain import ToolsMissing, find_toolchain
 from advisor.firmware.tree import KERNEL_SETS, find_tree
@@ -123,6 +123,7 @@ class EmulationReport:
     sizes: ImageSizes | None = None
     stack_used_bytes: int | None = None
     instructions_per_inference: list[int] = field(default_factory=list)
+    instructions_per_op: list[tuple[str, int]] = field(default_factory=list)
     instructions_total: int | None = None
     board: BoardImageFit | None = None
     build: dict[str, Any] = field(default_factory=dict)
@@ -185,6 +186,10 @@ class EmulationReport:
                 "max": max(per) if per else None,
                 "inferences_counted": len(per),
                 "source": SOURCE_ICOUNT,
+            },
+            "instructions_per_op": {
+                "value": [{"op": op, "instructions": n} for op, n in self.instructions_per_op],
+                "source": SOURCE_ICOUNT + ", first inference, TFLM profiler hooks",
             },
             "instructions_total": self.instructions_total,
             "board": self.board.to_dict() if self.board else None,
@@ -279,7 +284,7 @@ def emulate_bundle(
             return skipped(core.name, kernels, missing)
         sizes = image_sizes(image.elf, image.map_file, toolchain.nm)
         (work / "inputs.bin").write_bytes(inputs.tobytes())
-        plugin = plugin_library(tree, toolchain, cache_root)
+        plugin = plugin_library(toolchain, cache_root)
         run = run_qemu(
             image.elf,
             machine=core.qemu_machine,
@@ -288,6 +293,7 @@ def emulate_bundle(
             classes=classes,
             plugin=plugin,
             mark_address=symbol_address(toolchain.nm, image.elf, MARK_SYMBOL),
+            op_mark_address=symbol_address(toolchain.nm, image.elf, OP_MARK_SYMBOL),
             timeout=timeout,
         )
         (work / "qemu.log").write_text(run.log)
@@ -308,6 +314,7 @@ def emulate_bundle(
         sizes=sizes,
         stack_used_bytes=run.stack_used_bytes,
         instructions_per_inference=run.instructions_per_inference,
+        instructions_per_op=run.instructions_per_op,
         instructions_total=run.instructions_total,
         qemu_seconds=run.seconds,
         errors=list(run.errors),

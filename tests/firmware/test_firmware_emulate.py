@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from advisor.boards import load_board
+from advisor.export.tflite_file import read_tflite
 from advisor.firmware import emulate_bundle
 
 pytestmark = pytest.mark.slow
@@ -66,6 +67,13 @@ def test_arena_sizes_and_instructions(reports, small_model, core, kernels):
     assert 0 < report.stack_used_bytes < 64 * 1024
     assert len(report.instructions_per_inference) == len(small_model.inputs)
     assert min(report.instructions_per_inference) > 100_000
+    # per op (TFLM's profiler hooks, first inference): every op, in the model's order, and
+    # together nearly all of the inference (the rest is the interpreter between ops)
+    operators = read_tflite(small_model.int8).operators
+    assert [op for op, _ in report.instructions_per_op] == [op.op for op in operators]
+    per_op = sum(n for _, n in report.instructions_per_op)
+    assert 0.95 * report.instructions_per_inference[0] < per_op
+    assert per_op < report.instructions_per_inference[0]
     assert report.board.flash_margin_bytes == (
         report.board.flash_bytes - report.board.hal_flash_reserve_bytes - sizes.flash_bytes
     )
