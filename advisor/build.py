@@ -70,8 +70,14 @@ class BuildReport:
         return self.export.fits_all
 
     def reasons(self) -> list[str]:
-        """Why the model does not fit the board (empty when it fits)."""
-        return [reason for fit in self.export.fits for reason in fit.reasons()]
+        """Why the model does not fit the board (empty when it fits): the model bytes and
+        host arena, and the linked firmware image where it ran under QEMU."""
+        return [reason for fit in self.export.fits for reason in fit.reasons()] + [
+            reason
+            for run in self.export.emulation
+            if run.status == "ran" and run.board
+            for reason in run.board.reasons()
+        ]
 
     @property
     def files(self) -> dict[str, Path]:
@@ -135,6 +141,9 @@ def build(
     resume: bool = False,
     progress: bool = True,
     echo: Callable[[str], None] | None = None,
+    emulate: bool = True,
+    emulate_images: int = 16,
+    tflm_dir: str | Path | None = None,
 ) -> BuildReport:
     """Build a verified int8 PhiNet for ``board`` from ``data`` into ``out_dir``.
 
@@ -144,6 +153,9 @@ def build(
     count follow ``resolution`` and the data. ``resolution`` defaults to the config's, else the
     study's 160. Training uses the study's recipe for ``epochs`` (warm-up 10/110 of them).
     ``seed`` seeds the split, training and the calibration and test image picks.
+    ``emulate`` builds the firmware for the board's core and runs it under QEMU on
+    ``emulate_images`` test images (``tflm_dir``: the TFLite Micro tree; skipped, with the
+    reason, when the tree, cross compiler or QEMU is missing).
 
     Writes the training run (``out_dir``/training), the model files, firmware and report.json /
     report.md, and returns the report; a model that does not fit the board is reported
@@ -157,6 +169,8 @@ def build(
     say = echo or log.info
     if calibration_images < 1:
         raise AdvisorError(f"calibration_images must be at least 1, got {calibration_images}")
+    if emulate_images < 1:
+        raise AdvisorError(f"emulate_images must be at least 1, got {emulate_images}")
     if verify_images < 0:
         raise AdvisorError(f"verify_images must be at least 0 (0: all), got {verify_images}")
     if split not in SPLITS:
@@ -210,13 +224,26 @@ def build(
         f"export: calibrating on {len(calibration_pick)} training images, verifying on "
         f"{len(test_pick)} test images in TFLite Micro"
     )
-    exported = export_model(model, trained, splits, out, board, calibration_pick, test_pick)
+    cost = _estimate(trained)
+    exported = export_model(
+        model,
+        trained,
+        splits,
+        out,
+        board,
+        calibration_pick,
+        test_pick,
+        emulate=emulate,
+        emulate_images=emulate_images,
+        estimated_arena_bytes=cost.arena_bytes,
+        tflm_dir=tflm_dir,
+    )
     return write_report(
         BuildReport(
             board=board,
             config=trained,
             config_source=config_source,
-            cost=_estimate(trained),
+            cost=cost,
             training=result,
             mean=tuple(splits.mean),
             std=tuple(splits.std),
@@ -387,8 +414,10 @@ def export_model(
     board: Board,
     calibration_pick: np.ndarray,
     test_pick: np.ndarray,
+    **emulation: Any,
 ) -> ExportResult:
-    """Export and verify the trained model (see ``export_and_verify``) and judge ``board``."""
+    """Export and verify the trained model (see ``export_and_verify``; ``emulation`` are its
+    emulate options) and judge ``board``."""
     from advisor.export.pipeline import export_and_verify
 
     resolution = config.resolution
@@ -404,6 +433,7 @@ def export_model(
         labels=splits.classes,
         boards=[board],
         name="model",
+        **emulation,
         preprocessing=f"x = (pixel / 255 - mean) / std per channel, mean "
         f"{_rounded(splits.mean)}, std {_rounded(splits.std)}, image resized bilinearly to "
         f"{resolution}x{resolution}",

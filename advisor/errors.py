@@ -17,6 +17,12 @@ class DoesNotFit(AdvisorError):
     exit_code = 1
 
 
+class CheckFailed(AdvisorError):
+    """A check ran on something the tool produced, and it failed."""
+
+    exit_code = 1
+
+
 class NothingFits(AdvisorError):
     """No configuration satisfies the budgets."""
 

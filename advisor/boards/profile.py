@@ -26,6 +26,7 @@ SIZE_FIELDS = (
     "ram_total_bytes",
     "reserved_flash_bytes",
     "reserved_ram_bytes",
+    "reserved_hal_flash_bytes",
 )
 POSITIVE_FIELDS = (
     "clock_hz",
@@ -46,6 +47,9 @@ OPTIONAL_DEFAULTS: dict[str, Any] = {
     "sources": (),
     "notes": "",
     "ram_total_bytes": None,
+    # HAL, drivers and application code outside TFLite Micro: what the flash reserve shrinks
+    # to once the emulated firmware image measures the runtime (advisor.firmware).
+    "reserved_hal_flash_bytes": "32KB",
 }
 
 
@@ -53,7 +57,10 @@ OPTIONAL_DEFAULTS: dict[str, Any] = {
 class Board:
     """A board's budgets. Sizes are bytes (KB = 1024); `ram_bytes` is the largest contiguous
     RAM block the tensor arena can use, `ram_total_bytes` all of the RAM; the reserves are
-    what the runtime and the application keep for themselves. `core` is the core family
+    what the runtime and the application keep for themselves. `reserved_flash_bytes` is
+    assumed (runtime + HAL + application); once the firmware is built and measured
+    (`--emulate`), the runtime is in the measured image and only `reserved_hal_flash_bytes`
+    (HAL, drivers, application) is added to it. `core` is the core family
     and `engine` the inference engine the latency model estimates (advisor.latency);
     `latency_ms` is the latency budget of one inference."""
 
@@ -73,6 +80,7 @@ class Board:
     aliases: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     notes: str = ""
+    reserved_hal_flash_bytes: int = 32 * 1024
     path: str | None = None
 
     def __post_init__(self) -> None:
@@ -236,7 +244,7 @@ def _validate(board: Board, where: str) -> None:
         )
     for name in POSITIVE_FIELDS:
         positive_real(getattr(board, name), f"{where}: field {name}", fix="give a positive value")
-    for name in ("reserved_flash_bytes", "reserved_ram_bytes"):
+    for name in ("reserved_flash_bytes", "reserved_ram_bytes", "reserved_hal_flash_bytes"):
         integer(getattr(board, name), f"{where}: field {name}", low=0, fix="a number of bytes")
     if board.ram_total_bytes < board.ram_bytes:
         raise AdvisorError(

@@ -169,6 +169,11 @@ def _described_fields(board: Board) -> list[tuple[str, str]]:
         ("flash", size(board.flash_bytes)),
         ("reserved flash", size(board.reserved_flash_bytes)),
         ("flash for the model", size(board.flash_budget_bytes)),
+        (
+            "reserved flash, runtime measured",
+            f"{size(board.reserved_hal_flash_bytes)}: HAL + application, added to the "
+            "firmware image measured by --emulate",
+        ),
         ("RAM (largest block)", size(board.ram_bytes)),
         ("RAM total", size(board.ram_total_bytes)),
         ("reserved RAM", size(board.reserved_ram_bytes)),

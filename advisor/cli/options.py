@@ -55,3 +55,16 @@ def threads_option(
 
 def json_option(help: str = "JSON on stdout instead of a table.") -> Decorator:
     return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def accuracy_scale_option() -> Decorator:
+    """How a results table's accuracy column is written (commands that read results)."""
+    return click.option(
+        "--accuracy-scale",
+        # the choices of advisor.scaling.results.ACCURACY_SCALES (not imported: numpy)
+        type=click.Choice(["auto", "percent", "fraction"]),
+        default="auto",
+        show_default=True,
+        help="How the results' accuracy column is written. auto: percent, and a table whose "
+        "accuracies all lie in [0, 1] is refused (fractions); fraction: multiplied by 100.",
+    )

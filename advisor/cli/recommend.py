@@ -7,7 +7,7 @@ import json
 import click
 
 from advisor.cli.boards import board_options, resolve_board
-from advisor.cli.options import json_option
+from advisor.cli.options import accuracy_scale_option, json_option
 from advisor.errors import AdvisorError, NothingFits
 from advisor.validation import CHANNELS, CLASSES, MAX_RESOLUTION, RESOLUTION, integer
 
@@ -76,6 +76,7 @@ from advisor.validation import CHANNELS, CLASSES, MAX_RESOLUTION, RESOLUTION, in
     metavar="NAME",
     help="Dataset you will train on, checked against the prior's regime (e.g. cifar10).",
 )
+@accuracy_scale_option()
 @json_option(help="JSON on stdout instead of tables.")
 def recommend(
     board: str | None,
@@ -91,6 +92,7 @@ def recommend(
     macs: str | None,
     prior_name: str | None,
     dataset: str | None,
+    accuracy_scale: str,
     as_json: bool,
 ) -> None:
     """The PhiNet (alpha, beta, t0, N) with the most predicted accuracy (or, without a fitted
@@ -100,6 +102,13 @@ def recommend(
     Exit codes: 0 a recommendation, 2 bad input, 3 nothing fits (the output says what would).
     """
     from advisor.solver import recommend as solver_recommend
+
+    prior = None
+    if prior_name is not None:
+        from advisor.scaling import load_prior
+
+        # a results file given as --prior is read with --accuracy-scale
+        prior = load_prior(prior_name, accuracy_scale)
 
     result = solver_recommend(
         resolve_board(board, board_file, engine),
@@ -111,7 +120,7 @@ def recommend(
         flash=flash,
         ram=ram,
         macs=macs,
-        prior=prior_name,
+        prior=prior,
         dataset=dataset,
     )
     for warning in result.warnings:

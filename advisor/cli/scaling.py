@@ -8,7 +8,7 @@ from collections import Counter
 
 import click
 
-from advisor.cli.options import json_option, seed_option
+from advisor.cli.options import accuracy_scale_option, json_option, seed_option
 from advisor.errors import AdvisorError
 
 SOURCES = ("raw", "fit")
@@ -25,12 +25,13 @@ def scaling() -> None:
 @click.argument("results", type=click.Path(dir_okay=False))
 @click.option("--folds", default=500, show_default=True, help="Random 70/30 splits per N.")
 @seed_option(default=0, help="Seed of the random splits.")
+@accuracy_scale_option()
 @json_option(help="JSON on stdout.")
-def cv(results: str, folds: int, seed: int, as_json: bool) -> None:
+def cv(results: str, folds: int, seed: int, accuracy_scale: str, as_json: bool) -> None:
     """Cross-validated RMSE of the five regressions, per N and averaged over N."""
     from advisor.scaling import cross_validate, load_prior, load_results
 
-    table = load_results(results)
+    table = load_results(results, accuracy_scale)
     table.regime()
     click.echo(
         f"cross-validating 5 models x {len(table.n_values())} N x {folds} folds on "
@@ -90,13 +91,14 @@ def cv(results: str, folds: int, seed: int, as_json: bool) -> None:
     show_default=True,
     help="raw: best network per budget window; fit: generalized hyperbolic curves.",
 )
+@accuracy_scale_option()
 @json_option(help="JSON on stdout.")
-def segment(results: str, source: str, as_json: bool) -> None:
+def segment(results: str, source: str, accuracy_scale: str, as_json: bool) -> None:
     """Best N for each parameter budget (the study's segmentation, smoothed)."""
     from advisor.scaling import fit_curve, load_results
     from advisor.scaling import segmentation as seg
 
-    table = load_results(results)
+    table = load_results(results, accuracy_scale)
     table.regime()
     if source == "raw":
         unsmoothed = seg.segment_raw(table)
@@ -141,7 +143,15 @@ def segment(results: str, source: str, as_json: bool) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Prior JSON to write.")
 @click.option("--name", help="Prior name (default: the output file's stem).")
 @click.option("--folds", default=100, show_default=True, help="CV folds for the uncertainty.")
-def fit(results: str | None, store: str | None, out: str, name: str | None, folds: int) -> None:
+@accuracy_scale_option()
+def fit(
+    results: str | None,
+    store: str | None,
+    out: str,
+    name: str | None,
+    folds: int,
+    accuracy_scale: str,
+) -> None:
     """Fit a prior (curves per N + segmentation) from a results table or sweep store."""
     from pathlib import Path
 
@@ -152,7 +162,7 @@ def fit(results: str | None, store: str | None, out: str, name: str | None, fold
             "give exactly one of RESULTS or --store, e.g. "
             "`advisor scaling fit --store sweep.db --out prior.json`."
         )
-    table = load_results(results or store)
+    table = load_results(results or store, accuracy_scale)
     prior = fit_prior(table, name or Path(out).stem, folds=folds)
     prior.save(out)
     click.echo(
@@ -165,12 +175,13 @@ def fit(results: str | None, store: str | None, out: str, name: str | None, fold
 @click.option(
     "--prior", "prior_name", help="A shipped prior's name, a prior JSON or a results file."
 )
+@accuracy_scale_option()
 @json_option(help="JSON on stdout.")
-def show(prior_name: str | None, as_json: bool) -> None:
+def show(prior_name: str | None, accuracy_scale: str, as_json: bool) -> None:
     """The active prior: its regime, its rule, its curves and where every number came from."""
     from advisor.scaling import load_prior
 
-    prior = load_prior(prior_name)
+    prior = load_prior(prior_name, accuracy_scale)
     if as_json:
         click.echo(json.dumps({**prior.to_dict(), "path": prior.path}, indent=2))
         return
@@ -182,12 +193,13 @@ def show(prior_name: str | None, as_json: bool) -> None:
 @click.option(
     "--out", required=True, type=click.Path(file_okay=False), help="Directory for figures."
 )
-def plot(results: str, out: str) -> None:
+@accuracy_scale_option()
+def plot(results: str, out: str, accuracy_scale: str) -> None:
     """The study's figures (2.2, 2.3, 4.1 b-f, 4.2 a-c) as PNG and SVG."""
     from advisor.scaling import load_results
     from advisor.scaling.plots import write_figures
 
-    table = load_results(results)
+    table = load_results(results, accuracy_scale)
     table.regime()
     for path in write_figures(table, out):
         click.echo(str(path))

@@ -15,7 +15,7 @@ from advisor.cli.options import (
     seed_option,
     threads_option,
 )
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, CheckFailed
 from advisor.provenance import COST_MODEL, TRAINING
 from advisor.validation import RESOLUTION
 
@@ -127,7 +127,10 @@ def sweep(
     export_csv,
     as_json,
 ):
-    """Train a grid of PhiNets into a SQLite store; rerun to resume where it stopped."""
+    """Train a grid of PhiNets into a SQLite store; rerun to resume where it stopped.
+
+    Exit codes: 0 every run of the grid is done (or left for later by --limit), 1 some run
+    failed (the finished ones are kept), 2 bad input."""
     from advisor.sweep.store import SweepStore
 
     if export_csv:
@@ -172,14 +175,9 @@ def sweep(
     from advisor.sweep.recipe import recipe_dict
     from advisor.sweep.regime import Regime
     from advisor.sweep.runner import SweepProgress, plan_sweep
-    from advisor.training.cifar import RELEASES
-    from advisor.training.data import default_cache_dir
+    from advisor.training.data import check_source, default_cache_dir
 
-    if str(data).lower() not in RELEASES and not Path(data).expanduser().exists():
-        raise AdvisorError(
-            f"data source {data} does not exist; pass cifar10, cifar100, an image "
-            "folder (root/<split>/<class>/*.jpg) or a .zip of one"
-        )
+    check_source(data)  # before any run: a missing, unreadable or one-class data set
 
     points = load_grid(grid_spec)
     recipe = recipe_dict(
@@ -231,6 +229,12 @@ def sweep(
     if plan.failed_skipped:
         text += f"; {plan.failed_skipped} earlier failures skipped (--retry-failed reruns them)"
     _emit(summary, as_json, text)
+    if progress.failed:
+        raise CheckFailed(
+            f"{progress.failed} of {plan.total} runs failed (their errors are in the store's "
+            f"error column); the {progress.done} finished runs are kept in {store}. Fix the "
+            "cause and rerun with --retry-failed"
+        )
 
 
 def _dataset_label(data: str) -> str:

@@ -1,7 +1,9 @@
 """The firmware bundle: the model as a 16-byte-aligned C array, a config header with the
-measured arena, quantization parameters, labels and the exact op list, and a minimal
-TFLite Micro ``main.cc``, rendered from the Jinja2 templates in
-``advisor/firmware_templates/``.
+measured arena, quantization parameters, labels and the exact op list, a TFLite Micro
+``main.cc`` and its port layer (``port.h``: board bring-up, console, input images, timing;
+``port_generic.cc`` a starting point), rendered from the Jinja2 templates in
+``advisor/export/firmware_templates/``. ``advisor.firmware`` compiles the same ``main.cc``
+with a QEMU port and runs it on an emulated Cortex-M.
 
 The array is written here rather than with tinymlgen: tinymlgen 0.2 converts a Keras
 model itself (dynamic-range quantization only, no representative dataset) and cannot
@@ -12,6 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +26,7 @@ from advisor.errors import AdvisorError
 from advisor.export.tflite_file import read_tflite
 from advisor.export.tflm import ArenaMeasurement, resolver_method
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "firmware_templates"
-FILES = ("model_data.h", "model_data.cc", "model_config.h", "main.cc")
+FILES = ("model_data.h", "model_data.cc", "model_config.h", "main.cc", "port.h", "port_generic.cc")
 SYMBOL = "g_model_data"
 _BYTES_PER_LINE = 12
 
@@ -46,8 +50,42 @@ def tflm_version() -> str:
     return str(version)
 
 
-def _c_string(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+def _c_escape(text: str, backslash: str) -> str:
+    """``text`` as printable ASCII for C source: every other byte of its UTF-8 (surrogate-
+    escaped bytes of an undecodable file name included) as a 3-digit octal escape, which, unlike
+    a hex escape, never swallows a following digit. The second ``?`` of ``??`` (a trigraph
+    start) and the ``/`` of ``*/`` are escaped too."""
+    try:
+        data = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that is not an undecodable byte
+        data = text.encode("utf-8", "surrogatepass")
+    out: list[str] = []
+    for byte in data:
+        char = chr(byte)
+        previous = out[-1][-1] if out else ""
+        if char == "\\":
+            out.append(backslash)
+        elif char == '"':
+            out.append('\\"')
+        elif (char == "?" and previous == "?") or (char == "/" and previous == "*"):
+            out.append(f"\\{byte:03o}")
+        elif 0x20 <= byte < 0x7F:
+            out.append(char)
+        else:
+            out.append(f"\\{byte:03o}")
+    return "".join(out)
+
+
+def c_string(text: str) -> str:
+    """The body of a C/C++ string literal that holds the bytes of ``text`` (UTF-8) exactly."""
+    return _c_escape(text, "\\\\")
+
+
+def c_comment(text: str) -> str:
+    """``text`` safe inside a ``//`` or ``/* */`` comment: printable ASCII, no ``*/``, no
+    trigraph, and no backslash (one at a line's end would splice the next line into the
+    comment), escaped as in a string literal."""
+    return _c_escape(text, "\\134")
 
 
 def _c_float(value: float) -> str:
@@ -60,6 +98,7 @@ class FirmwareBundle:
     directory: Path
     files: tuple[Path, ...]
     arena_size: int
+    resolver_methods: tuple[str, ...] = ()  # what RegisterModelOps calls on its resolver
 
 
 def write_firmware(
@@ -95,7 +134,7 @@ def write_firmware(
         "tflm_version": tflm_version(),
         "guard": "ADVISOR",
         "symbol": SYMBOL,
-        "model_name": _c_string(model_name),
+        "model_name": c_comment(model_name),
         "model_bytes": len(model),
         "sha256": hashlib.sha256(model).hexdigest(),
         "hex_lines": [
@@ -111,23 +150,43 @@ def write_firmware(
         "input_zero_point": input_tensor.zero_point,
         "output_scale": _c_float(output_tensor.scale),
         "output_zero_point": output_tensor.zero_point,
-        "labels": [_c_string(str(label)) for label in labels],
+        "labels": [c_string(str(label)) for label in labels],
         "ops": [(op, resolver_method(op)) for op in info.op_types],
-        "preprocessing": _c_string(preprocessing),
+        "preprocessing": c_comment(preprocessing),
     }
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.PackageLoader("advisor.export", "firmware_templates"),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    rendered = {name: environment.get_template(name + ".j2").render(context) for name in FILES}
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in FILES:
-        path = directory / name
-        path.write_text(environment.get_template(name + ".j2").render(context))
-        written.append(path)
-    return FirmwareBundle(directory, tuple(written), context["arena_size"])
+    write_bundle_atomic(directory, rendered)
+    return FirmwareBundle(
+        directory,
+        tuple(directory / name for name in FILES),
+        context["arena_size"],
+        tuple(method for _, method in context["ops"]),
+    )
+
+
+def write_bundle_atomic(directory: Path, files: dict[str, str]) -> None:
+    """Write ``files`` into a temporary folder beside ``directory``, then rename it into place:
+    ``directory`` holds either the old bundle or the whole new one, never half of one."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
+    old = None
+    try:
+        for name, text in files.items():
+            (staging / name).write_text(text, encoding="ascii")
+        if directory.exists():
+            old = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.old."))
+            os.replace(directory, old / directory.name)
+        os.replace(staging, directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def read_array(model_data_cc: str | Path) -> bytes:

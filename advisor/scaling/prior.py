@@ -301,9 +301,10 @@ def _shipped_regimes() -> dict[str, dict]:
     }
 
 
-def load_prior(name_or_path: str | Path | None = None) -> Prior:
+def load_prior(name_or_path: str | Path | None = None, accuracy_scale: str = "auto") -> Prior:
     """None: the default prior; a shipped prior's name; a prior JSON path; or a results file
-    (CSV, JSON lines, SQLite store) to fit a prior from."""
+    (CSV, JSON lines, SQLite store) to fit a prior from (read with ``accuracy_scale``, see
+    :func:`load_results`)."""
     if name_or_path is None:
         return _load_json(_default_prior_path())
     path = Path(name_or_path)
@@ -311,7 +312,7 @@ def load_prior(name_or_path: str | Path | None = None) -> Prior:
         if path.suffix.lower() == ".json" and _is_prior_json(path):
             return _load_json(path)
         if path.suffix.lower() in RESULT_SUFFIXES or path.suffix.lower() == "":
-            table = load_results(path)
+            table = load_results(path, accuracy_scale)
             return fit_prior(table, name=path.stem, regime=None)
         raise AdvisorError(f"{path}: not a prior JSON or a results file (.csv, .jsonl, .db).")
     shipped = available_priors()

@@ -36,6 +36,9 @@ TEXT_COLUMNS = ("dataset", "source")
 REQUIRED_COLUMNS = NUMERIC_COLUMNS + TEXT_COLUMNS
 OPTIONAL_COLUMNS = ("macs", "peak_ram_bytes", "seed", "seconds")
 ALIASES = {"N": "num_layers"}
+# how the accuracy column is written: "auto" takes percent and refuses a table whose accuracies
+# all lie in [0, 1] (fractions, almost surely); "percent" takes it as written; "fraction" x 100
+ACCURACY_SCALES = ("auto", "percent", "fraction")
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 
@@ -87,8 +90,16 @@ class ResultsTable:
         return regime
 
 
-def from_rows(rows: list[dict], path: str = "<memory>") -> ResultsTable:
-    """Validate dict rows (1-based row numbers in errors) and build a table."""
+def from_rows(
+    rows: list[dict], path: str = "<memory>", accuracy_scale: str = "auto"
+) -> ResultsTable:
+    """Validate dict rows (1-based row numbers in errors) and build a table.
+
+    ``accuracy_scale``: see ACCURACY_SCALES. Rows identical in every column are refused."""
+    if accuracy_scale not in ACCURACY_SCALES:
+        raise AdvisorError(
+            f"unknown accuracy scale {accuracy_scale!r}; use one of {list(ACCURACY_SCALES)}"
+        )
     if not rows:
         raise AdvisorError(f"{path}: no result rows. Add trained networks to the table.")
     rows = [{ALIASES.get(key, key): value for key, value in row.items()} for row in rows]
@@ -113,7 +124,23 @@ def from_rows(rows: list[dict], path: str = "<memory>") -> ResultsTable:
         columns["dataset"].append(str(dataset).strip())
         source = row.get("source")
         columns["source"].append(str(source) if source not in (None, "") else str(path))
+        if accuracy_scale == "fraction":
+            if not 0 <= columns["accuracy"][-1] <= 1:
+                raise AdvisorError(
+                    f"{path}: row {number}, column accuracy: {columns['accuracy'][-1]:g} is not "
+                    "a fraction in [0, 1], but --accuracy-scale fraction was given. Drop it if "
+                    "the table is in percent."
+                )
+            columns["accuracy"][-1] *= 100
         _check_ranges(columns, path, number)
+    if accuracy_scale == "auto" and all(0 <= a <= 1 for a in columns["accuracy"]):
+        raise AdvisorError(
+            f"{path}: every accuracy lies in [0, 1]: these look like fractions, but the column "
+            "is top-1 in percent. Multiply the column by 100 (0.875 -> 87.5), or pass "
+            "--accuracy-scale fraction (or --accuracy-scale percent if they really are "
+            "percentages below 1 %)."
+        )
+    _check_duplicates(columns, path)
     arrays = {
         name: np.array(values, dtype=object if name in TEXT_COLUMNS else float)
         for name, values in columns.items()
@@ -121,8 +148,9 @@ def from_rows(rows: list[dict], path: str = "<memory>") -> ResultsTable:
     return ResultsTable(arrays, str(path))
 
 
-def load_results(path: str | Path) -> ResultsTable:
-    """Read a results table from .csv, .jsonl/.json (JSON lines) or a SQLite sweep store."""
+def load_results(path: str | Path, accuracy_scale: str = "auto") -> ResultsTable:
+    """Read a results table from .csv, .jsonl/.json (JSON lines) or a SQLite sweep store
+    (``accuracy_scale``: see ACCURACY_SCALES)."""
     path = Path(path)
     if not path.is_file():
         raise AdvisorError(f"{path}: no such file. Give a CSV, JSON-lines or SQLite results file.")
@@ -137,7 +165,7 @@ def load_results(path: str | Path) -> ResultsTable:
         raise AdvisorError(
             f"{path}: unknown results format '{suffix}'. Use .csv, .jsonl or a SQLite store (.db)."
         )
-    return from_rows(rows, str(path))
+    return from_rows(rows, str(path), accuracy_scale)
 
 
 def _read_csv(path: Path) -> list[dict]:
@@ -225,6 +253,24 @@ def _check_ranges(columns: dict, path, row: int) -> None:
     if n < 1 or n != int(n):
         raise AdvisorError(
             f"{path}: row {row}, column num_layers: {n:g} is not a positive integer."
+        )
+
+
+def _check_duplicates(columns: dict, path) -> None:
+    """Rows equal in every column are one result entered twice: it would weigh double."""
+    first: dict[tuple, int] = {}
+    duplicates = []
+    for number, row in enumerate(zip(*columns.values()), start=1):
+        key = tuple("nan" if isinstance(v, float) and math.isnan(v) else v for v in row)
+        if key in first:
+            duplicates.append(f"row {number} repeats row {first[key]}")
+        else:
+            first[key] = number
+    if duplicates:
+        shown = "; ".join(duplicates[:5]) + ("; ..." if len(duplicates) > 5 else "")
+        raise AdvisorError(
+            f"{path}: {len(duplicates)} duplicated row(s) ({shown}). Each trained network "
+            "counts once: remove the copies."
         )
 
 

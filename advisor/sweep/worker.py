@@ -120,22 +120,35 @@ def execute(task: RunTask) -> dict[str, Any]:
 def _train(task: RunTask) -> dict[str, Any]:
     from advisor.cost import estimate
     from advisor.training.recipe import Recipe
+    from advisor.training.rundir import CannotResume
     from advisor.training.trainer import train
 
     data = dataset(task)
     config = task.point.config(task.regime.resolution, num_classes=data.num_classes)
     out_dir = Path(task.out_dir)
+    notes: list[str] = []
+
+    def run(resume: bool):
+        return train(
+            config,
+            data,
+            out_dir,
+            Recipe.from_dict(task.recipe),
+            resume=resume,
+            device=task.device,
+            progress=False,
+        )
+
     # a run in flight when an earlier sweep died continues from its last epoch
-    resume = (out_dir / "last.pt").is_file()
-    result = train(
-        config,
-        data,
-        out_dir,
-        Recipe.from_dict(task.recipe),
-        resume=resume,
-        device=task.device,
-        progress=False,
-    )
+    try:
+        result = run(resume=(out_dir / "last.pt").is_file())
+    except CannotResume as err:
+        kept = set_aside(out_dir)
+        notes.append(
+            f"restarted from scratch: its checkpoint could not be resumed ({err.reason}); "
+            f"the old run folder is kept at {kept}"
+        )
+        result = run(resume=False)
     if result.test_accuracy is None:
         raise RuntimeError(
             f"training stopped after {result.epochs_completed} of "
@@ -155,4 +168,15 @@ def _train(task: RunTask) -> dict[str, Any]:
         "epochs_completed": int(result.epochs_completed),
         "device": result.device,
         "checkpoint": str(result.checkpoint),
+        "error": "; ".join(notes) or None,
     }
+
+
+def set_aside(out_dir: Path) -> Path:
+    """Rename a run folder that cannot be continued to <name>.unresumable-<n> beside it."""
+    for n in range(1, 10_000):
+        kept = out_dir.with_name(f"{out_dir.name}.unresumable-{n}")
+        if not kept.exists():
+            out_dir.rename(kept)
+            return kept
+    raise RuntimeError(f"too many set-aside copies of {out_dir}")

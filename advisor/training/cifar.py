@@ -140,17 +140,69 @@ def locate(name: str, data_dir: Path, allow_download: bool = True, url: str | No
     return extract(archive, release, data_dir)
 
 
+def _latin1_encode(text: str, encoding: str = "latin1") -> bytes:
+    """What pickles of bytes written by Python 3 at protocol < 3 call (``_codecs.encode``)."""
+    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
+        raise pickle.UnpicklingError(f"_codecs.encode with {encoding!r} is not a CIFAR batch's")
+    return text.encode("latin1")
+
+
+def _numpy_globals() -> dict[tuple[str, str], object]:
+    """The only callables a CIFAR batch's pickle may name: numpy array reconstruction."""
+    try:
+        from numpy._core import multiarray, numeric  # numpy >= 2
+    except ImportError:  # numpy 1.x
+        from numpy.core import multiarray, numeric
+    allowed: dict[tuple[str, str], object] = {
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+        ("_codecs", "encode"): _latin1_encode,
+    }
+    for package in ("numpy.core", "numpy._core"):
+        allowed[(f"{package}.multiarray", "_reconstruct")] = multiarray._reconstruct
+        allowed[(f"{package}.multiarray", "scalar")] = multiarray.scalar
+        allowed[(f"{package}.numeric", "_frombuffer")] = numeric._frombuffer
+    return allowed
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    """Loads a CIFAR pickle without running code: any global other than numpy's array
+    reconstruction is refused (a planted file cannot execute anything)."""
+
+    def find_class(self, module: str, name: str) -> object:
+        allowed = _numpy_globals().get((module, name))
+        if allowed is None:
+            raise pickle.UnpicklingError(
+                f"it names {module}.{name}, which a CIFAR batch never holds (refused: "
+                "loading it could run code)"
+            )
+        return allowed
+
+
+def load_pickle(path: Path) -> object:
+    """A CIFAR python-format file (dicts of bytes, lists and numpy arrays), loaded safely."""
+    with open(path, "rb") as handle:
+        return _BatchUnpickler(handle, encoding="bytes").load()
+
+
 def _read_batch(path: Path, release: CifarRelease) -> tuple[np.ndarray, np.ndarray]:
     try:
-        with open(path, "rb") as handle:
-            batch = pickle.load(handle, encoding="bytes")
+        batch = load_pickle(path)
         images = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
         labels = np.asarray(batch[release.labels_key], dtype=np.int64)
     except FileNotFoundError:
         raise AdvisorError(
             f"CIFAR file {path} is missing; delete {path.parent} and extract the archive again"
         ) from None
-    except (pickle.UnpicklingError, EOFError, KeyError, ValueError, TypeError) as err:
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        KeyError,
+        ValueError,
+        TypeError,
+        IndexError,
+        AttributeError,
+    ) as err:
         raise AdvisorError(
             f"CIFAR file {path} is corrupt ({err!r}); delete {path.parent} and "
             f"extract the archive again"
@@ -165,13 +217,20 @@ def read(name: str, folder: Path) -> dict[str, object]:
     release = RELEASES[name]
     meta_path = folder / release.meta_file
     try:
-        with open(meta_path, "rb") as handle:
-            classes = [n.decode() for n in pickle.load(handle, encoding="bytes")[release.names_key]]
+        classes = [n.decode() for n in load_pickle(meta_path)[release.names_key]]
     except FileNotFoundError:
         raise AdvisorError(
             f"CIFAR file {meta_path} is missing; delete {folder} and extract the archive again"
         ) from None
-    except (pickle.UnpicklingError, EOFError, KeyError, AttributeError) as err:
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        KeyError,
+        AttributeError,
+        TypeError,
+        ValueError,
+        UnicodeDecodeError,
+    ) as err:
         raise AdvisorError(
             f"CIFAR file {meta_path} is corrupt ({err!r}); delete {folder} and "
             f"extract the archive again"

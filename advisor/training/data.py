@@ -184,6 +184,34 @@ def _check_classes(pools: dict, source: str) -> list[str]:
     )
 
 
+MIN_CLASSES = 2
+
+
+def _check_class_count(classes: list[str], source: str) -> None:
+    if len(classes) < MIN_CLASSES:
+        raise AdvisorError(
+            f"{source} has {len(classes)} class ({', '.join(map(repr, classes))}); a classifier "
+            f"needs at least {MIN_CLASSES} (with one, every prediction is right and the accuracy "
+            "means nothing): add a class folder, root/<split>/<class>/*.jpg"
+        )
+
+
+def check_source(source: str | Path) -> None:
+    """Refuse, without decoding an image, a data source that cannot be trained on: a missing
+    path, an unreadable listing, fewer than two classes (CIFAR is checked when read)."""
+    if str(source).lower() in cifar.RELEASES:
+        return
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise AdvisorError(
+            f"data source {path} does not exist; pass cifar10, cifar100, an image "
+            f"folder (root/<split>/<class>/*.jpg) or a .zip of one"
+        )
+    listing = imagefolder.list_folder(path) if path.is_dir() else imagefolder.list_zip(path)
+    names = sorted({name for classes in listing.splits.values() for name in classes})
+    _check_class_count(names, str(path))
+
+
 def _normalization(
     images: torch.Tensor, most: int = 8192
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -289,6 +317,7 @@ def load_dataset(
         num_workers,
     )
     classes = _check_classes(pools, label)
+    _check_class_count(classes, label)
     if split == "test+val":
         if "train" not in pools or "test" not in pools:
             raise AdvisorError(
@@ -308,8 +337,10 @@ def load_dataset(
             )
         test_x, test_y = pools["test"][:2]
     else:
-        everything_x = np.concatenate([p[0] for p in pools.values()])
-        everything_y = np.concatenate([p[1] for p in pools.values()])
+        # pooled in a fixed split order, so the seeded split is the same in every process
+        ordered = [pools[name] for name in imagefolder.ordered_splits(pools)]
+        everything_x = np.concatenate([p[0] for p in ordered])
+        everything_y = np.concatenate([p[1] for p in ordered])
         parts = stratified_split(everything_y, (0.70, 0.15, 0.15), seed)
         (train_x, val_x, test_x), (train_y, val_y, test_y) = (
             [everything_x[p] for p in parts],

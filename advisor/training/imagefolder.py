@@ -20,6 +20,13 @@ log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"}
 SPLIT_NAMES = {"train": "train", "test": "test", "val": "val", "valid": "val", "validation": "val"}
+# The order pools are concatenated in before a 70/15/15 split: fixed, never a set's order
+SPLIT_ORDER = ("all", "train", "val", "test")
+
+
+def ordered_splits(names) -> list[str]:
+    """Split names in SPLIT_ORDER (the order their images are pooled and re-split in)."""
+    return sorted(names, key=lambda name: (SPLIT_ORDER.index(name), name))
 
 
 @dataclass
@@ -47,7 +54,7 @@ def _group(
         tops = {parts[0] for parts in folders if parts} | {parts[0] for parts, _ in entries}
         if len(tops) != 1 or any(len(parts) == 1 for parts, _ in entries):
             break
-        top = next(iter(tops))
+        (top,) = tops
         if top.lower() in SPLIT_NAMES or not any(len(p) >= 3 for p, _ in entries):
             break
         entries = [(parts[1:], key) for parts, key in entries]
@@ -56,7 +63,7 @@ def _group(
     split_layout = any(name.lower() in SPLIT_NAMES for name in top_names)
     depth = 2 if split_layout else 1
     splits: dict[str, dict[str, list[str]]] = {}
-    for parts in folders:
+    for parts in sorted(folders):
         if len(parts) == depth:
             split = SPLIT_NAMES.get(parts[0].lower(), parts[0]) if split_layout else "all"
             splits.setdefault(split, {}).setdefault(parts[-1], [])
@@ -89,7 +96,7 @@ def _group(
                 )
         keys_sorted = {name: sorted(keys) for name, keys in classes.items()}
         splits[split] = dict(sorted(keys_sorted.items()))
-    return splits
+    return {split: splits[split] for split in ordered_splits(splits)}
 
 
 def list_folder(root: Path) -> Listing:

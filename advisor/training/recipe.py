@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
@@ -86,8 +87,13 @@ class Recipe:
             )
         for name in ("lr", "min_lr", "weight_decay", "rotation_degrees", "zoom", "label_smoothing"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-                raise AdvisorError(f"recipe {name} must be a number >= 0, got {value!r}")
+            if (
+                not isinstance(value, (int, float))
+                or isinstance(value, bool)
+                or not math.isfinite(value)
+                or value < 0
+            ):
+                raise AdvisorError(f"recipe {name} must be a finite number >= 0, got {value!r}")
         if not self.lr > 0:
             raise AdvisorError(f"recipe lr must be positive, got {self.lr!r}")
         if self.min_lr > self.lr:

@@ -51,6 +51,18 @@ def differences(saved: dict, current: dict) -> list[str]:
     ]
 
 
+class CannotResume(AdvisorError):
+    """``resume=True`` found a checkpoint that cannot be continued: unreadable, or of another
+    config, recipe or data. ``reason`` says which, without advice on what to do about it."""
+
+    def __init__(self, out_dir: Path, reason: str):
+        self.reason = reason
+        super().__init__(
+            f"the run in {out_dir} cannot be resumed: {reason}; resume with the same "
+            "settings and data, or use a new --out"
+        )
+
+
 def saved_run(
     paths: dict[str, Path], config: PhiNetConfig, recipe: Recipe, resume: bool
 ) -> dict[str, Any] | None:
@@ -68,15 +80,16 @@ def saved_run(
         raise AdvisorError(
             f"nothing to resume: {paths['last']} does not exist; train without --resume first"
         )
-    saved = checkpoint.read(paths["last"])
+    try:
+        saved = checkpoint.read(paths["last"])
+    except AdvisorError as err:
+        raise CannotResume(out_dir, str(err)) from None
     changed = differences(saved["config"], config.to_dict()) + differences(
         saved["recipe"], recipe.to_dict()
     )
     if changed:
-        raise AdvisorError(
-            f"the run in {out_dir} was started with another config or recipe "
-            f"({'; '.join(changed)}); resume with the same settings or use a "
-            f"new --out"
+        raise CannotResume(
+            out_dir, f"it was started with another config or recipe ({'; '.join(changed)})"
         )
     return saved
 
@@ -89,8 +102,6 @@ def check_same_data(paths: dict[str, Path], saved: dict[str, Any], data: DataSpl
         {key: described[key] for key in DATA_IDENTITY},
     )
     if changed:
-        raise AdvisorError(
-            f"the run in {paths['last'].parent} was trained on other data "
-            f"({'; '.join(changed)}); resume with the same data or use a new "
-            f"--out"
+        raise CannotResume(
+            paths["last"].parent, f"it was trained on other data ({'; '.join(changed)})"
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -43,6 +44,12 @@ log = logging.getLogger(__name__)
 Callback = Callable[[str, dict], "bool | None"]
 
 TIMING_KEYS = ("epoch_seconds", "images_per_second", "elapsed_seconds")
+
+
+class Diverged(AdvisorError):
+    """The loss or the weights became NaN or infinite: training stopped, nothing was saved
+    after the last good epoch. Exit code 2, as the usual cause is a setting (the learning
+    rate)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,11 @@ def _check_inputs(config: PhiNetConfig, data: DataSplits, recipe: Recipe) -> Non
             f"the data was loaded for resolution {data.resolution}, the recipe "
             f"trains at {recipe.resolution}; load it with "
             f"resolution={recipe.resolution}"
+        )
+    if data.num_classes < 2:
+        raise AdvisorError(
+            f"the data has {data.num_classes} class; a classifier needs at least 2 "
+            "(with one, every prediction is right and the accuracy means nothing)"
         )
     if data.num_classes != config.num_classes:
         raise AdvisorError(
@@ -338,6 +350,24 @@ class _Run:
         state.train_seconds += seconds
         return images, seconds, lr
 
+    def check_finite(self, epoch: int, what: str, value: float) -> None:
+        """Raise Diverged when ``value`` or a weight is not finite (before anything is saved)."""
+        if math.isfinite(value) and all(
+            bool(torch.isfinite(p).all()) for p in self.model.parameters()
+        ):
+            return
+        last = self.paths["last"]
+        kept = (
+            f"{last} holds the last good epoch ({self.state.epoch})"
+            if self.state.epoch and last.exists()
+            else "no epoch finished, so no checkpoint was kept"
+        )
+        cause = f"the {what} is {value}" if not math.isfinite(value) else "a weight is not finite"
+        raise Diverged(
+            f"training diverged in epoch {epoch + 1} ({cause}); stopped. Lower the learning "
+            f"rate (--lr, now {self.recipe.lr:g}) or check the data; {kept}"
+        )
+
     def finish_epoch(
         self, epoch: int, images: int, seconds: float, lr: float, epoch_start: float
     ) -> dict[str, Any]:
@@ -345,6 +375,7 @@ class _Run:
         state = self.state
         train_loss, train_accuracy = state.loss_sum / state.seen, state.correct / state.seen
         val = self.evaluate(self.data.val_images, self.data.val_labels)
+        self.check_finite(epoch, "validation loss", val.loss)
         state.epoch, state.step, state.loss_sum, state.correct, state.seen = epoch + 1, 0, 0.0, 0, 0
         if val.accuracy > state.best_val_accuracy:
             state.best_val_accuracy, state.best_epoch = val.accuracy, epoch + 1
@@ -398,6 +429,7 @@ def _run(
             for epoch in range(state.epoch, recipe.epochs):
                 epoch_start = time.perf_counter()
                 images, seconds, lr = run.train_epoch(epoch, stop, callbacks, reporter)
+                run.check_finite(epoch, "training loss", state.loss_sum)
                 if state.step < run.steps_per_epoch:  # stopped inside the epoch
                     run.save_last()
                     break

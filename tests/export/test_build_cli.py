@@ -4,6 +4,7 @@ bundle; a board it does not fit gives exit 1 and keeps every file."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -83,6 +84,17 @@ def test_build_bundles_a_verified_model(monkeypatch, capsys, inputs, tmp_path):
     assert "measured: TFLite Micro" in export["arena_bytes"]["source"]
     markdown = (out / "report.md").read_text()
     assert "fits" in markdown and f"{len(tflite):,} B" in markdown
+    # the bundle built for the board's Cortex-M7 and run under QEMU, when the tools are here
+    [emulated] = export["emulation"]
+    assert emulated["core"] == "Cortex-M7" and emulated["kernels"] == "cmsis_nn"
+    if emulated["status"] == "ran":
+        assert emulated["errors"] == [] and emulated["outputs_vs_host"]["ok"] is True
+        assert emulated["board"]["fits"] is True
+        assert emulated["image"]["flash_breakdown"]["model array"] >= len(tflite)
+        assert (out / "emulated" / "stm32h7-m7-cmsis_nn" / "firmware.elf").is_file()
+        assert "On the target: Cortex-M7" in markdown
+    else:
+        assert emulated["status"] == "skipped" and emulated["install"]
 
 
 def test_build_that_does_not_fit_exits_1_and_keeps_files(monkeypatch, capsys, inputs, tmp_path):
@@ -92,4 +104,29 @@ def test_build_that_does_not_fit_exits_1_and_keeps_files(monkeypatch, capsys, in
     assert "does not fit arduino-uno" in captured.err
     report = json.loads((out / "report.json").read_text())
     assert report["fits"] is False and report["export"]["boards"][0]["fits"] is False
+    [emulated] = report["export"]["emulation"]  # an AVR board: not emulated, and it says why
+    assert emulated["status"] == "skipped" and "not an Arm Cortex-M" in emulated["reason"]
     assert (out / "model.tflite").is_file() and (out / "firmware" / "model_config.h").is_file()
+
+
+def test_build_with_hostile_class_names_writes_firmware_that_compiles(
+    monkeypatch, capsys, inputs, tmp_path
+):
+    from advisor.export.compile_check import available_compilers
+
+    data = tmp_path / "hostile"
+    shutil.copytree(inputs[0], data)
+    names = {"red": 'r"e\\d\r*', "green": "gr??=een\t", "blue": "bl\u00fc \u732b"}
+    for split in ("train", "test"):
+        for old, new in names.items():
+            (data / split / old).rename(data / split / new)
+    out = tmp_path / "build"
+    assert run_build(monkeypatch, capsys, (data, *inputs[1:]), out, "stm32h7") == 0
+    report = json.loads(capsys.readouterr().out)
+    compiled = [check["compiler"] for check in report["export"]["firmware_compiles"]["value"]]
+    assert compiled == list(available_compilers())
+    markdown = (out / "report.md").read_text()
+    assert ("compile with" if compiled else "no C++ compiler") in markdown
+    config = (out / "firmware" / "model_config.h").read_bytes()
+    assert b"\r" not in config and b"??" not in config and b"*/" not in config
+    assert sorted(report["classes"]) == sorted(names.values())

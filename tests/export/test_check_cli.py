@@ -122,3 +122,22 @@ def test_a_corrupt_model_is_blamed_not_the_arena(monkeypatch, capsys, tmp_path, 
         assert code in (0, 2), err
         blamed_on_the_model += "cannot load the model" in err
     assert blamed_on_the_model >= 1, "no corruption reached TFLite Micro: pick other bytes"
+
+
+def test_a_float_model_is_not_full_int8_and_exits_1_unless_allowed(
+    monkeypatch, capsys, tmp_path, exported
+):
+    from advisor.export.convert import to_tflite
+
+    path = tmp_path / "float.tflite"
+    path.write_bytes(to_tflite(exported.config, exported.model.state_dict()))
+    code, out, err = run(monkeypatch, capsys, "check", str(path), "--board", "stm32h7", "--json")
+    assert code == 1
+    result = json.loads(out)
+    assert result["full_int8"] is False and result["full_int8_problems"]
+    assert result["boards"][0]["fits"] is True  # memory alone would have said it fits
+    assert "not a full-int8 model" in err and "FLOAT32" in err and "--allow-float" in err
+    code, _out, _err = run(
+        monkeypatch, capsys, "check", str(path), "--board", "stm32h7", "--allow-float"
+    )
+    assert code == 0

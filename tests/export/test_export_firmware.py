@@ -202,3 +202,109 @@ def test_firmware_arena_adds_a_margin_capped_at_the_budget():
     assert firmware_arena_size(100_000) == 105_008  # + 5 %
     assert firmware_arena_size(100_000, limit=102_007) == 102_000
     assert firmware_arena_size(100_000, limit=90_000) == 105_008  # does not fit: no cap
+
+
+# Class folder names a user's data set may have: every one broke model_config.h, or the write
+ADVERSARIAL_LABELS = [
+    'say "hi"',
+    "back\\slash\\",
+    "carriage\rreturn\nnewline",
+    "tab\there\x07\x1b",
+    "ends a comment */ // /*",
+    "trigraphs ??= ??/ ??' ???",
+    "unicode: caf\u00e9 \u732b \U0001f600",
+    "invalid utf-8 \udcff\udcfe",  # how Python names an undecodable file name's bytes
+    "octal \001" + "7 then a digit",
+    "\\",
+]
+
+LABEL_PRINTER = r"""
+#include <cstdio>
+#include "model_config.h"
+int main() {
+  for (int i = 0; i < kNumClasses; ++i) std::printf("%s%c", kClassLabels[i], 0);
+  return 0;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def adversarial_bundle(exported, tmp_path_factory):
+    return write_firmware(
+        tmp_path_factory.mktemp("adversarial") / "firmware",
+        exported.int8,
+        exported.arena,
+        ADVERSARIAL_LABELS,
+        model_name="we?ird */ name\\",
+        preprocessing="ends with a backslash \\\nand ??/",
+    )
+
+
+def test_adversarial_labels_are_printable_ascii_without_trigraphs(adversarial_bundle):
+    for path in adversarial_bundle.files:
+        text = path.read_bytes().decode("ascii")  # raises on any byte that is not ASCII
+        assert "??" not in text, path.name
+        assert all(c == "\n" or " " <= c <= "~" for c in text), path.name
+        for line in text.splitlines():
+            assert not line.rstrip().endswith("\\"), f"{path.name}: {line!r}"
+
+
+def test_adversarial_labels_compile_and_keep_their_bytes_with_g_plus_plus(
+    adversarial_bundle, tmp_path
+):
+    compiler = _compiler("g++")
+    source = tmp_path / "labels.cc"
+    source.write_text(LABEL_PRINTER)
+    binary = tmp_path / "labels"
+    # -trigraphs: a ??= left in a string literal would be turned into # and change the label
+    flags = ["-std=c++11", "-trigraphs", "-Wall", "-Wextra", "-Werror"]
+    include = ["-I", str(adversarial_bundle.directory)]
+    subprocess.run([compiler, *flags, *include, str(source), "-o", str(binary)], check=True)
+    printed = subprocess.run([str(binary)], capture_output=True, check=True).stdout
+    expected = b"".join(
+        label.encode("utf-8", "surrogateescape") + b"\0" for label in ADVERSARIAL_LABELS
+    )
+    assert printed == expected
+
+
+@pytest.mark.parametrize("name", ["g++", "arm-none-eabi-g++"])
+def test_adversarial_labels_pass_the_export_compile_check(adversarial_bundle, name, monkeypatch):
+    from advisor.export import compile_check
+
+    _compiler(name)
+    monkeypatch.setattr(compile_check, "COMPILERS", {name: compile_check.COMPILERS[name]})
+    checks = compile_check.check_compiles(
+        adversarial_bundle.directory, adversarial_bundle.resolver_methods
+    )
+    assert [check.compiler for check in checks] == [name]
+
+
+def test_the_compile_check_fails_on_a_header_that_does_not_compile(bundle, tmp_path):
+    from advisor.errors import CheckFailed
+    from advisor.export.compile_check import available_compilers, check_compiles
+
+    if not available_compilers():
+        pytest.skip("no C++ compiler on PATH (apt-get install g++ gcc-arm-none-eabi)")
+    broken = tmp_path / "firmware"
+    shutil.copytree(bundle.directory, broken)
+    config = broken / "model_config.h"
+    config.write_text(config.read_text().replace('"bird",', '"bi\rrd",'))
+    with pytest.raises(CheckFailed, match="does not compile"):
+        check_compiles(broken, bundle.resolver_methods)
+
+
+def test_a_bundle_is_written_whole_or_not_at_all(tmp_path):
+    from advisor.export.firmware import write_bundle_atomic
+
+    directory = tmp_path / "firmware"
+    write_bundle_atomic(directory, {"a.h": "old a\n", "b.h": "old b\n"})
+    with pytest.raises(UnicodeEncodeError):
+        write_bundle_atomic(directory, {"a.h": "new a\n", "b.h": "not ascii \u00e9\n"})
+    assert {p.name: p.read_text() for p in directory.iterdir()} == {
+        "a.h": "old a\n",
+        "b.h": "old b\n",
+    }
+    assert [p.name for p in tmp_path.iterdir()] == ["firmware"]  # no staging folder left
+    write_bundle_atomic(directory, {"a.h": "new a\n"})
+    assert [p.name for p in directory.iterdir()] == ["a.h"]
+    assert [p.name for p in tmp_path.iterdir()] == ["firmware"]

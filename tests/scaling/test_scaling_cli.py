@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from scaling_synthetic import synthetic_rows
 
 from advisor.cli import cli
+from advisor.errors import AdvisorError
 from advisor.scaling import MODELS
 
 
@@ -98,3 +99,19 @@ def test_bad_table_exits_2_with_a_message_and_no_traceback(tmp_path):
     assert result.returncode == 2
     assert "error:" in result.stderr and "missing column" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_fractional_accuracies_exit_2_unless_the_scale_says_so(tmp_path):
+    rows = [{**row, "accuracy": row["accuracy"] / 100} for row in synthetic_rows(per_n=8)]
+    path = tmp_path / "fractions.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    refused = CliRunner().invoke(cli, ["scaling", "segment", str(path), "--json"])
+    assert isinstance(refused.exception, AdvisorError) and refused.exception.exit_code == 2
+    assert "--accuracy-scale fraction" in str(refused.exception)
+    refused = CliRunner().invoke(cli, ["recommend", "--board", "stm32h7", "--prior", str(path)])
+    assert isinstance(refused.exception, AdvisorError)
+    assert "Multiply the column by 100" in str(refused.exception)
+    run("segment", str(path), "--accuracy-scale", "fraction", "--json")

@@ -96,3 +96,27 @@ def test_mixed_regimes_are_refused():
     rows = synthetic_rows(per_n=2) + synthetic_rows(per_n=2, resolution=32)
     with pytest.raises(AdvisorError, match="mix resolution values"):
         from_rows(rows).regime()
+
+
+def test_accuracies_that_are_all_fractions_are_refused_with_the_fix(tmp_path):
+    rows = synthetic_rows(per_n=4)
+    fractions = [{**row, "accuracy": float(row["accuracy"]) / 100} for row in rows]
+    path = write_csv(tmp_path / "fractions.csv", fractions)
+    with pytest.raises(AdvisorError, match=r"fractions.*100.*--accuracy-scale fraction"):
+        load_results(path)
+    scaled = load_results(path, accuracy_scale="fraction")
+    assert scaled.accuracy.tolist() == pytest.approx([float(r["accuracy"]) for r in rows])
+    taken = load_results(path, accuracy_scale="percent")
+    assert taken.accuracy.tolist() == pytest.approx([r["accuracy"] for r in fractions])
+    with pytest.raises(AdvisorError, match="not a fraction"):
+        load_results(write_csv(tmp_path / "percent.csv", rows), accuracy_scale="fraction")
+
+
+def test_duplicated_rows_are_reported_by_row_number(tmp_path):
+    rows = synthetic_rows(per_n=4)
+    rows = [*rows, dict(rows[2]), dict(rows[5])]
+    with pytest.raises(AdvisorError, match=r"2 duplicated row.*row 17 repeats row 3"):
+        load_results(write_csv(tmp_path / "twice.csv", rows))
+    # the same config with another seed is another run, not a duplicate
+    seeded = [{**row, "seed": number} for number, row in enumerate(rows)]
+    assert len(load_results(write_csv(tmp_path / "seeds.csv", seeded))) == len(rows)

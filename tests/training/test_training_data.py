@@ -185,3 +185,47 @@ def test_extraction_is_atomic_and_reads_back(tmp_path):
     with pytest.raises(AdvisorError, match="broken.tar.gz is corrupt"):
         cifar.extract(broken, cifar.RELEASES["cifar10"], target)
     assert list(target.iterdir()) == []
+
+
+class _Payload:
+    """A pickle that, loaded with pickle.load, writes a marker file (code execution)."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.parametrize("planted", ["batches.meta", "data_batch_3"])
+def test_a_planted_cifar_pickle_does_not_run_and_is_named(tmp_path, planted):
+    folder = tmp_path / "cifar-10-batches-py"
+    _write_cifar10_folder(folder)
+    marker = tmp_path / "ran"
+    with open(folder / planted, "wb") as out:
+        pickle.dump({b"label_names": _Payload(marker), b"data": _Payload(marker)}, out)
+    with pytest.raises(AdvisorError, match=f"{planted}.*(system|refused)"):
+        load_dataset("cifar10", 32, split="test+val", data_dir=tmp_path, download=False)
+    assert not marker.exists()
+
+
+def test_the_cifar_reader_loads_pickles_of_every_protocol(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    _write_cifar10_folder(folder)
+    for protocol in (2, 4, 5):
+        batch = {b"data": np.arange(3072, dtype=np.uint8)[None], b"labels": [3]}
+        with open(folder / "test_batch", "wb") as out:
+            pickle.dump(batch, out, protocol=protocol)
+        pools = cifar.read("cifar10", folder)["pools"]
+        assert pools["test"][1].tolist() == [3]
+        assert pools["test"][0].reshape(-1).tolist() == batch[b"data"].reshape(-1).tolist()
+
+
+def test_a_data_set_of_one_class_is_refused(tmp_path):
+    from advisor.training.data import check_source
+
+    root = write_colour_folder(tmp_path / "one", {"train": 4, "test": 2}, colours=("red",))
+    with pytest.raises(AdvisorError, match="1 class.*at least 2"):
+        load_dataset(root, 16)
+    with pytest.raises(AdvisorError, match="1 class.*at least 2"):
+        check_source(root)

@@ -144,3 +144,38 @@ def test_a_torn_checkpoint_is_reported_not_loaded(tmp_path):
         load_checkpoint(tmp_path / "run" / "last.pt")
     with pytest.raises(AdvisorError, match="does not exist"):
         load_checkpoint(tmp_path / "run" / "best.pt")
+
+
+def test_divergence_stops_keeps_the_last_good_epoch_and_says_diverged(data, tmp_path, monkeypatch):
+    from advisor.training import trainer
+
+    schedule = trainer.learning_rate
+    steps = data.train_labels.numel() // RECIPE.batch_size
+
+    def blows_up_in_epoch_2(step, *args):
+        return float("inf") if step >= steps else schedule(step, *args)
+
+    monkeypatch.setattr(trainer, "learning_rate", blows_up_in_epoch_2)
+    run = tmp_path / "run"
+    with pytest.raises(trainer.Diverged, match=r"diverged in epoch 2.*last good epoch \(1\)") as e:
+        train(CONFIG, data, run, RECIPE, progress=False)
+    assert e.value.exit_code == 2
+    last = load_checkpoint(run / "last.pt")
+    assert last[2]["epoch"] == 1
+    assert all(torch.isfinite(p).all() for p in last[0].parameters())
+    assert [m["epoch"] for m in read_metrics(run)] == [1]
+    assert not (run / "result.json").exists()
+
+
+def test_divergence_in_the_first_epoch_keeps_no_checkpoint(data, tmp_path):
+    from advisor.training.trainer import Diverged
+
+    with pytest.raises(Diverged, match="no epoch finished"):
+        train(CONFIG, data, tmp_path / "run", RECIPE.replace(lr=1e30), progress=False)
+    assert not (tmp_path / "run" / "last.pt").exists()
+
+
+def test_a_learning_rate_that_is_not_finite_is_refused():
+    for lr in (float("inf"), float("nan")):
+        with pytest.raises(AdvisorError, match="lr must be a finite number"):
+            RECIPE.replace(lr=lr)
