@@ -53,3 +53,15 @@ def test_a_file_that_is_not_utf8_is_named(monkeypatch, capsys, tmp_path, name):
     assert code == 2, err
     assert "not UTF-8" in err and str(path) in err and "save it as UTF-8" in err, err
     assert "Traceback" not in err
+
+
+def test_a_results_row_with_an_absurd_depth_is_refused(monkeypatch, capsys, tmp_path):
+    """N = 1e25 is integral but overflowed numpy's int cast (found by the fuzz suite)."""
+    path = tmp_path / "results.csv"
+    path.write_text(
+        "alpha,beta,t0,N,resolution,dataset,epochs,params,accuracy\n"
+        "0.5,1,6,1e25,32,cifar10,10,1000,50\n",
+        encoding="utf-8",
+    )
+    code, _, err = run(monkeypatch, capsys, "scaling", "segment", path)
+    assert code == 2 and "num_layers" in err and "up to 64" in err, err

@@ -21,6 +21,7 @@ import numpy as np
 
 from advisor.errors import AdvisorError
 from advisor.files import read_text
+from advisor.validation import MAX_LAYERS
 
 NUMERIC_COLUMNS = (
     "alpha",
@@ -250,9 +251,10 @@ def _check_ranges(columns: dict, path, row: int) -> None:
             "Accuracy is top-1 in percent (write 87.5, not 0.875)."
         )
     n = columns["num_layers"][-1]
-    if n < 1 or n != int(n):
+    if n < 1 or n > MAX_LAYERS or n != int(n):
         raise AdvisorError(
-            f"{path}: row {row}, column num_layers: {n:g} is not a positive integer."
+            f"{path}: row {row}, column num_layers: {n:g} is not a positive integer up to "
+            f"{MAX_LAYERS} (a PhiNet's number of blocks)."
         )
 
 
