@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from advisor.boards.runtime_flash import FlashReserve, flash_reserve
 from advisor.boards.sizes import parse_frequency, parse_size
 from advisor.errors import AdvisorError
 from advisor.files import read_text
@@ -58,9 +59,10 @@ class Board:
     """A board's budgets. Sizes are bytes (KB = 1024); `ram_bytes` is the largest contiguous
     RAM block the tensor arena can use, `ram_total_bytes` all of the RAM; the reserves are
     what the runtime and the application keep for themselves. `reserved_flash_bytes` is
-    assumed (runtime + HAL + application); once the firmware is built and measured
-    (`--emulate`), the runtime is in the measured image and only `reserved_hal_flash_bytes`
-    (HAL, drivers, application) is added to it. `core` is the core family
+    assumed (runtime + HAL + application); where the runtime of the board's core and engine
+    was measured in a linked image (advisor/boards/runtime_flash.json) or the firmware is
+    built and measured (`--emulate`), the measured runtime and `reserved_hal_flash_bytes`
+    (HAL, drivers, application) replace it. `core` is the core family
     and `engine` the inference engine the latency model estimates (advisor.latency);
     `latency_ms` is the latency budget of one inference."""
 
@@ -86,10 +88,26 @@ class Board:
     def __post_init__(self) -> None:
         _validate(self, where=self.path or "board profile")
 
+    def flash_reserve(self) -> FlashReserve:
+        """What the model may not use: the runtime measured in the linked image for this
+        core and engine (advisor/boards/runtime_flash.json) + `reserved_hal_flash_bytes`, or,
+        without a measurement, the assumed `reserved_flash_bytes`."""
+        return flash_reserve(
+            self.core_family,
+            self.engine,
+            self.reserved_flash_bytes,
+            self.reserved_hal_flash_bytes,
+        )
+
     @property
     def flash_budget_bytes(self) -> int:
         """Flash left for the model once the runtime and application are in."""
-        return self.flash_bytes - self.reserved_flash_bytes
+        return self.flash_bytes - self.flash_reserve().reserve_bytes
+
+    @property
+    def flash_budget_source(self) -> str:
+        """Where `flash_budget_bytes` comes from, in words."""
+        return self.flash_reserve().describe()
 
     @property
     def ram_budget_bytes(self) -> int:
@@ -134,7 +152,9 @@ class Board:
         """JSON-ready fields, plus the derived budgets; `path` is where it was loaded from."""
         data = dataclasses.asdict(self)
         data["aliases"], data["sources"] = list(self.aliases), list(self.sources)
+        data["flash_reserve"] = self.flash_reserve().to_dict()
         data["flash_budget_bytes"] = self.flash_budget_bytes
+        data["flash_budget_source"] = self.flash_budget_source
         data["ram_budget_bytes"] = self.ram_budget_bytes
         data["core_family"] = self.core_family
         try:

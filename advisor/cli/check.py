@@ -92,7 +92,9 @@ def measure_and_judge(
             "live_bytes": "the .tflite's activation tensors alive at each op (first write "
             "to last read)",
             "latency_ms": "per board: latency_source",
-            "boards": provenance.BOARD_PROFILE + ": fits when model_bytes <= flash budget, "
+            "boards": provenance.BOARD_PROFILE + ": fits when model_bytes <= flash budget "
+            "(flash_budget_source: flash - runtime measured in a linked image - HAL reserve, "
+            "or the profile's assumed reserve), "
             "arena_bytes <= RAM budget and the estimated latency <= the latency budget",
         },
     }
@@ -324,7 +326,9 @@ def _print_table(result: dict, boards: list) -> None:
         + ("" if result["full_int8"] else "  [yellow](not a full-int8 graph)[/yellow]")
     )
     table = Table(
-        caption=f"budgets: {provenance.BOARD_PROFILE}; model and arena: measured; "
+        caption=f"budgets: {provenance.BOARD_PROFILE}, flash minus the runtime "
+        f"{provenance.LINKED_IMAGE} where the core and engine have one (`advisor boards "
+        "show ID`); model and arena: measured; "
         "latency: estimated (sources below)"
     )
     columns = (

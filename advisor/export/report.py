@@ -52,7 +52,8 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
         f"| flash (model bytes) | {_bytes(estimate['flash_bytes'])} | "
         f"{_bytes(export['model_bytes']['value'])} | {export['model_bytes']['source']} | "
-        f"{_bytes(board['flash_budget_bytes'])} ({provenance.BOARD_PROFILE}) |",
+        f"{_bytes(board['flash_budget_bytes'])} "
+        f"({board.get('flash_budget_source', provenance.BOARD_PROFILE)}) |",
         f"| RAM (tensor arena) | {_bytes(estimate['arena_bytes'])} | "
         f"{_bytes(export['arena_bytes']['value'])} | {export['arena_bytes']['source']} | "
         f"{_bytes(board['ram_budget_bytes'])} ({provenance.BOARD_PROFILE}) |",

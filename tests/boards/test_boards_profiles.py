@@ -38,8 +38,10 @@ def test_figures_from_the_board_table():
 
 def test_budgets_subtract_the_reserves():
     h7 = load_board("stm32h7")
-    assert h7.flash_budget_bytes == h7.flash_bytes - h7.reserved_flash_bytes
+    assert h7.flash_budget_bytes == h7.flash_bytes - h7.flash_reserve().reserve_bytes
     assert h7.ram_budget_bytes == h7.ram_bytes - h7.reserved_ram_bytes
+    rp2040 = load_board("rp2040")  # no measured runtime for Cortex-M0+: the assumed reserve
+    assert rp2040.flash_budget_bytes == rp2040.flash_bytes - rp2040.reserved_flash_bytes
 
 
 def test_every_board_names_a_core_and_engine_the_latency_model_knows():
@@ -135,7 +137,9 @@ def test_to_dict_carries_the_fields_the_cli_json_promises():
         "path",
     ):
         assert key in data
-    assert data["flash_budget_bytes"] == data["flash_bytes"] - data["reserved_flash_bytes"]
+    reserve = data["flash_reserve"]["reserve_bytes"]
+    assert data["flash_budget_bytes"] == data["flash_bytes"] - reserve
+    assert "measured: linked image under QEMU" in data["flash_budget_source"]
 
 
 def test_board_is_frozen():
