@@ -244,7 +244,8 @@ class SweepStore:
         )
 
     def rows(self, status: str | None = DONE) -> list[dict[str, Any]]:
-        query, args = "SELECT * FROM runs", ()
+        query = "SELECT * FROM runs"
+        args: tuple[str, ...] = ()
         if status is not None:
             query, args = query + " WHERE status=?", (status,)
         return [dict(row) for row in self._db.execute(query + " ORDER BY params, run_id", args)]
