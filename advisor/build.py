@@ -28,6 +28,7 @@ from advisor.atomic import write_text_atomic
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError, NothingFits
 from advisor.training.recipe import SPLITS, STUDY_EPOCHS
+from advisor.validation import MAX_RESOLUTION, integer
 
 if TYPE_CHECKING:
     import numpy as np
@@ -76,8 +77,14 @@ class BuildReport:
         return self.export.fits_all
 
     def reasons(self) -> list[str]:
-        """Why the model does not fit the board (empty when it fits)."""
-        return [reason for fit in self.export.fits for reason in fit.reasons()]
+        """Why the model does not fit the board (empty when it fits): the model bytes and
+        host arena, and the linked firmware image where it ran under QEMU."""
+        return [reason for fit in self.export.fits for reason in fit.reasons()] + [
+            reason
+            for run in self.export.emulation
+            if run.status == "ran" and run.board
+            for reason in run.board.reasons()
+        ]
 
     @property
     def files(self) -> dict[str, Path]:
@@ -146,6 +153,9 @@ def build(
     max_drop: float = MAX_DROP,
     qat_epochs: int | None = None,
     ranges: str = "percentile",
+    emulate: bool = True,
+    emulate_images: int = 16,
+    tflm_dir: str | Path | None = None,
 ) -> BuildReport:
     """Build a verified int8 PhiNet for ``board`` from ``data`` into ``out_dir``.
 
@@ -160,6 +170,9 @@ def build(
     ``max_drop`` top-1 points in TFLite Micro (auto), always, or never; both are reported.
     ``ranges`` chooses the post-training activation ranges per tensor: "percentile" (99.99th
     of the calibration activations), "mse" or "minmax" (the converter's own calibration).
+    ``emulate`` builds the firmware for the board's core and runs it under QEMU on
+    ``emulate_images`` test images (``tflm_dir``: the TFLite Micro tree; skipped, with the
+    reason, when the tree, cross compiler or QEMU is missing).
 
     Writes the training run (``out_dir``/training), the model files, firmware and report.json /
     report.md, and returns the report; a model that does not fit the board is reported
@@ -168,10 +181,13 @@ def build(
     (it is saved in ``out_dir``/training; ``resume=True`` continues it, the fine-tuning too).
     """
     from advisor.solver.recommendation import DEFAULT_RESOLUTION
+    from advisor.training.session import resolve_device
 
     say = echo or log.info
     if calibration_images < 1:
         raise AdvisorError(f"calibration_images must be at least 1, got {calibration_images}")
+    if emulate_images < 1:
+        raise AdvisorError(f"emulate_images must be at least 1, got {emulate_images}")
     if verify_images < 0:
         raise AdvisorError(f"verify_images must be at least 0 (0: all), got {verify_images}")
     if split not in SPLITS:
@@ -186,7 +202,12 @@ def build(
         raise AdvisorError(f"qat_epochs must be at least 1, got {qat_epochs}")
     out = Path(out_dir)
     given, config_source = _given_config(config)
-    resolution = resolution or (given.resolution if given else DEFAULT_RESOLUTION)
+    if resolution is None:
+        resolution = given.resolution if given else DEFAULT_RESOLUTION
+    resolution = integer(
+        resolution, "resolution", low=1, high=MAX_RESOLUTION, fix="e.g. 160, the study's"
+    )
+    resolve_device(device)  # an unknown device fails before any data is read
 
     splits = load_data(
         data,
@@ -228,6 +249,7 @@ def build(
         f"export: calibrating on {len(calibration_pick)} training images (the same number per "
         f"class), verifying on {len(test_pick)} test images in TFLite Micro"
     )
+    cost = _estimate(trained)
     int8 = export_model(
         model,
         trained,
@@ -243,13 +265,17 @@ def build(
         training=result,
         resume=resume,
         say=say if progress else None,
+        emulate=emulate,
+        emulate_images=emulate_images,
+        estimated_arena_bytes=cost.arena_bytes,
+        tflm_dir=tflm_dir,
     )
     return write_report(
         BuildReport(
             board=board,
             config=trained,
             config_source=config_source,
-            cost=_estimate(trained),
+            cost=cost,
             training=result,
             mean=tuple(splits.mean),
             std=tuple(splits.std),
@@ -434,10 +460,12 @@ def export_model(
     ranges: str = "percentile",
     resume: bool = False,
     say: Callable[[str], None] | None = None,
+    **emulation: Any,
 ) -> Int8Result:
     """Export and verify the trained model (see ``export_and_verify``) and judge ``board``:
     post-training int8 first, then (``qat``) quantization-aware fine-tuning of the model in
     ``training``'s recipe and a second export (see :func:`advisor.export.int8.quantize_model`).
+    ``emulation`` are ``export_and_verify``'s emulate options.
     """
     from advisor.export.int8 import quantize_model
     from advisor.training.qat import QATSettings, finetune
@@ -486,6 +514,7 @@ def export_model(
         labels=splits.classes,
         boards=[board],
         name="model",
+        **emulation,
         preprocessing=f"x = (pixel / 255 - mean) / std per channel, mean "
         f"{_rounded(splits.mean)}, std {_rounded(splits.std)}, image resized bilinearly to "
         f"{resolution}x{resolution}",

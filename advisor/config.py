@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from advisor.errors import AdvisorError
+from advisor.files import read_json_object
+from advisor.validation import (
+    MAX_CHANNELS,
+    MAX_CLASSES,
+    MAX_LAYERS,
+    MAX_RESOLUTION,
+    integer,
+    positive_real,
+)
 
 _ALIASES = {
     "N": "num_layers",
@@ -42,22 +50,30 @@ class PhiNetConfig:
     include_top: bool = True
 
     def __post_init__(self) -> None:
-        for name in ("alpha", "beta", "t0"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
-                raise AdvisorError(f"PhiNet {name} must be a positive number, got {value!r}")
-        for name, low in (
-            ("num_layers", 1),
-            ("resolution", 1),
-            ("in_channels", 1),
-            ("num_classes", 1),
-            ("divisor", 1),
+        for name, example in (("alpha", "0.5"), ("beta", "1.0"), ("t0", "6")):
+            positive_real(getattr(self, name), f"PhiNet {name}", fix=f"e.g. {name} {example}")
+        for name, high in (
+            ("num_layers", MAX_LAYERS),
+            ("resolution", MAX_RESOLUTION),
+            ("in_channels", MAX_CHANNELS),
+            ("num_classes", MAX_CLASSES),
+            ("divisor", None),
         ):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise AdvisorError(f"PhiNet {name} must be an integer >= {low}, got {value!r}")
+            value = integer(
+                getattr(self, name),
+                f"PhiNet {name}",
+                low=1,
+                high=high,
+                fix="see advisor/validation.py for why the bounds are what they are",
+            )
+            object.__setattr__(self, name, value)
         object.__setattr__(
-            self, "downsampling_layers", tuple(int(i) for i in self.downsampling_layers)
+            self,
+            "downsampling_layers",
+            tuple(
+                integer(i, "PhiNet downsampling_layers", low=1, high=MAX_LAYERS)
+                for i in self.downsampling_layers
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,21 +98,8 @@ class PhiNetConfig:
         missing = {"alpha", "beta", "t0", "num_layers"} - kwargs.keys()
         if missing:
             raise AdvisorError(f"PhiNet config lacks {sorted(missing)}")
-        for name in ("num_layers", "resolution", "in_channels", "num_classes", "divisor"):
-            value = kwargs.get(name)
-            if isinstance(value, float) and value.is_integer():
-                kwargs[name] = int(value)
         return cls(**kwargs)
 
     @classmethod
     def from_json_file(cls, path: str | Path) -> PhiNetConfig:
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise AdvisorError(f"config file {path} does not exist") from None
-        except json.JSONDecodeError as err:
-            raise AdvisorError(f"config file {path} is not valid JSON: {err}") from None
-        if not isinstance(data, Mapping):
-            raise AdvisorError(f"config file {path} must hold a JSON object")
-        return cls.from_dict(data)
+        return cls.from_dict(read_json_object(path, "config file"))

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from advisor.boards.runtime_flash import FlashReserve, flash_reserve
 from advisor.boards.sizes import parse_frequency, parse_size
 from advisor.errors import AdvisorError
+from advisor.files import read_text
+from advisor.validation import integer, positive_real
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -24,6 +27,7 @@ SIZE_FIELDS = (
     "ram_total_bytes",
     "reserved_flash_bytes",
     "reserved_ram_bytes",
+    "reserved_hal_flash_bytes",
 )
 POSITIVE_FIELDS = (
     "clock_hz",
@@ -44,6 +48,9 @@ OPTIONAL_DEFAULTS: dict[str, Any] = {
     "sources": (),
     "notes": "",
     "ram_total_bytes": None,
+    # HAL, drivers and application code outside TFLite Micro: what the flash reserve shrinks
+    # to once the emulated firmware image measures the runtime (advisor.firmware).
+    "reserved_hal_flash_bytes": "32KB",
 }
 
 
@@ -51,7 +58,11 @@ OPTIONAL_DEFAULTS: dict[str, Any] = {
 class Board:
     """A board's budgets. Sizes are bytes (KB = 1024); `ram_bytes` is the largest contiguous
     RAM block the tensor arena can use, `ram_total_bytes` all of the RAM; the reserves are
-    what the runtime and the application keep for themselves. `core` is the core family
+    what the runtime and the application keep for themselves. `reserved_flash_bytes` is
+    assumed (runtime + HAL + application); where the runtime of the board's core and engine
+    was measured in a linked image (advisor/boards/runtime_flash.json) or the firmware is
+    built and measured (`--emulate`), the measured runtime and `reserved_hal_flash_bytes`
+    (HAL, drivers, application) replace it. `core` is the core family
     and `engine` the inference engine the latency model estimates (advisor.latency);
     `latency_ms` is the latency budget of one inference."""
 
@@ -71,15 +82,32 @@ class Board:
     aliases: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     notes: str = ""
+    reserved_hal_flash_bytes: int = 32 * 1024
     path: str | None = None
 
     def __post_init__(self) -> None:
         _validate(self, where=self.path or "board profile")
 
+    def flash_reserve(self) -> FlashReserve:
+        """What the model may not use: the runtime measured in the linked image for this
+        core and engine (advisor/boards/runtime_flash.json) + `reserved_hal_flash_bytes`, or,
+        without a measurement, the assumed `reserved_flash_bytes`."""
+        return flash_reserve(
+            self.core_family,
+            self.engine,
+            self.reserved_flash_bytes,
+            self.reserved_hal_flash_bytes,
+        )
+
     @property
     def flash_budget_bytes(self) -> int:
         """Flash left for the model once the runtime and application are in."""
-        return self.flash_bytes - self.reserved_flash_bytes
+        return self.flash_bytes - self.flash_reserve().reserve_bytes
+
+    @property
+    def flash_budget_source(self) -> str:
+        """Where `flash_budget_bytes` comes from, in words."""
+        return self.flash_reserve().describe()
 
     @property
     def ram_budget_bytes(self) -> int:
@@ -124,7 +152,9 @@ class Board:
         """JSON-ready fields, plus the derived budgets; `path` is where it was loaded from."""
         data = dataclasses.asdict(self)
         data["aliases"], data["sources"] = list(self.aliases), list(self.sources)
+        data["flash_reserve"] = self.flash_reserve().to_dict()
         data["flash_budget_bytes"] = self.flash_budget_bytes
+        data["flash_budget_source"] = self.flash_budget_source
         data["ram_budget_bytes"] = self.ram_budget_bytes
         data["core_family"] = self.core_family
         try:
@@ -149,13 +179,9 @@ def core_family(core: str) -> str:
 def board_from_toml(path: str | os.PathLike) -> Board:
     """Read and validate one board profile; errors name the file and the field."""
     path = Path(path)
+    text = read_text(path, "board file")
     try:
-        with path.open("rb") as file:
-            raw = tomllib.load(file)
-    except FileNotFoundError:
-        raise AdvisorError(f"board file {path} does not exist: check the path") from None
-    except OSError as err:
-        raise AdvisorError(f"cannot read board file {path}: {err.strerror}") from None
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise AdvisorError(f"{path}: malformed TOML ({err}): fix the syntax") from None
     settable = set(_FIELD_NAMES) - {"path"}  # path is where the file lies, not a setting
@@ -198,16 +224,22 @@ def _normalize(data: dict[str, Any], where: str) -> dict[str, Any]:
             raise AdvisorError(f"{where}: field {name}: {err}") from None
     for name in ("aliases", "sources"):
         value = data[name]
-        if isinstance(value, str) or not all(isinstance(item, str) for item in value):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(i, str) for i in value):
             raise AdvisorError(
                 f'{where}: field {name} must be a list of strings, e.g. {name} = ["..."]'
             )
         out[name] = tuple(value)
-    for name in ("latency_ms",):
-        value = data[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise AdvisorError(f"{where}: field {name} must be a number, got {value!r}")
-        out[name] = float(value)
+    for name, example in (("latency_ms", "100"),):
+        if isinstance(data[name], str):
+            raise AdvisorError(
+                f"{where}: field {name} must be a number, got {data[name]!r}: write "
+                f"{name} = {example} (no quotes)"
+            )
+        out[name] = positive_real(
+            data[name],
+            f"{where}: field {name}",
+            fix=f"write a finite number, e.g. {name} = {example}",
+        )
     return out
 
 
@@ -231,15 +263,9 @@ def _validate(board: Board, where: str) -> None:
             f"one of {', '.join(known_engines())}"
         )
     for name in POSITIVE_FIELDS:
-        value = getattr(board, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise AdvisorError(f"{where}: field {name} must be positive, got {value!r}")
-    for name in ("reserved_flash_bytes", "reserved_ram_bytes"):
-        value = getattr(board, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise AdvisorError(
-                f"{where}: field {name} must be a whole number of bytes >= 0, got {value!r}"
-            )
+        positive_real(getattr(board, name), f"{where}: field {name}", fix="give a positive value")
+    for name in ("reserved_flash_bytes", "reserved_ram_bytes", "reserved_hal_flash_bytes"):
+        integer(getattr(board, name), f"{where}: field {name}", low=0, fix="a number of bytes")
     if board.ram_total_bytes < board.ram_bytes:
         raise AdvisorError(
             f"{where}: field ram_total_bytes ({board.ram_total_bytes}) is smaller "

@@ -9,9 +9,11 @@ accepted as thousands separators ("32,256" reads as 32.256 in half the world); w
 
 from __future__ import annotations
 
+import numbers
 import re
 
 from advisor.errors import AdvisorError
+from advisor.validation import integer
 
 SIZE_UNITS = {
     "b": 1,
@@ -73,12 +75,10 @@ def format_frequency(hertz: int) -> str:
 
 
 def _parse_quantity(value: int | str, units: dict[str, int], kind: str, example: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, str)):
         raise AdvisorError(f"{kind} {value!r} is not an integer or a string ({example})")
-    if isinstance(value, int):
-        if value < 0:
-            raise AdvisorError(f"{kind} {value} is negative")
-        return value
+    if isinstance(value, numbers.Integral):  # numpy integers too
+        return integer(value, kind, low=0, fix=f"a {kind} is not negative ({example})")
     match = _QUANTITY.match(value)
     if match is None:
         raise AdvisorError(

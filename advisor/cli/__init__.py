@@ -65,9 +65,11 @@ def cli() -> None:
     and C header that prove it fits."""
 
 
-def main() -> None:
+def main(args: list[str] | None = None) -> None:
+    """Run `advisor` with `args` (default: the command line), turning errors into messages
+    and exit codes; always ends in SystemExit."""
     try:
-        returned = cli.main(standalone_mode=False)
+        returned = cli.main(args=args, prog_name="advisor", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)

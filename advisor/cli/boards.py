@@ -167,8 +167,14 @@ def _described_fields(board: Board) -> list[tuple[str, str]]:
         ("core", board.core),
         ("clock", format_frequency(board.clock_hz)),
         ("flash", size(board.flash_bytes)),
-        ("reserved flash", size(board.reserved_flash_bytes)),
-        ("flash for the model", size(board.flash_budget_bytes)),
+        ("reserved flash (assumed)", _assumed_reserve_text(board, size)),
+        (
+            "reserved flash, runtime measured",
+            f"{size(board.reserved_hal_flash_bytes)}: HAL + application, added to the "
+            "measured runtime and to the firmware image measured by --emulate",
+        ),
+        ("flash reserve used", _reserve_text(board, size)),
+        ("flash for the model", f"{size(board.flash_budget_bytes)}: flash - flash reserve used"),
         ("RAM (largest block)", size(board.ram_bytes)),
         ("RAM total", size(board.ram_total_bytes)),
         ("reserved RAM", size(board.reserved_ram_bytes)),
@@ -180,6 +186,24 @@ def _described_fields(board: Board) -> list[tuple[str, str]]:
         ("notes", board.notes or "-"),
         ("sources", "\n".join(board.sources) or "-"),
     ]
+
+
+def _assumed_reserve_text(board: Board, size) -> str:
+    text = f"{size(board.reserved_flash_bytes)}: runtime + HAL + application"
+    if board.flash_reserve().measured:
+        return text + ", not used: the runtime of this core and engine is measured"
+    return text
+
+
+def _reserve_text(board: Board, size) -> str:
+    reserve = board.flash_reserve()
+    if not reserve.measured:
+        return f"{size(reserve.reserve_bytes)}, {reserve.source} ({reserve.unmeasured})"
+    return (
+        f"{size(reserve.reserve_bytes)} = runtime {size(reserve.runtime_bytes)} "
+        f"({reserve.runtime_kernels} kernels; {reserve.source}) + HAL and application "
+        f"{size(reserve.hal_bytes)} ({provenance.ASSUMED})"
+    )
 
 
 def _latency_model_text(board: Board) -> str:
@@ -212,7 +236,8 @@ def _print_table(all_boards: list[Board]) -> None:
     show_name = console.width >= 150
     table = Table(
         caption=f"Sizes, clock, budgets: {provenance.BOARD_PROFILE} (`advisor boards show ID` "
-        "for sources). 1 KiB = 1024 B. Arena = largest contiguous RAM block. "
+        "for sources). Flash reserve: runtime + HAL and application; (measured): the runtime "
+        f"is {provenance.LINKED_IMAGE}, (assumed): the profile's reserve. 1 KiB = 1024 B. Arena = largest contiguous RAM block. "
         "MACs/cycle: estimated by the latency model (per engine; `advisor boards show ID`)."
     )
     headers = (
@@ -240,7 +265,8 @@ def _print_table(all_boards: list[Board]) -> None:
             board.core,
             format_frequency(board.clock_hz),
             format_size(board.flash_bytes),
-            format_size(board.reserved_flash_bytes),
+            format_size(board.flash_reserve().reserve_bytes)
+            + (" (measured)" if board.flash_reserve().measured else " (assumed)"),
             format_size(board.ram_bytes),
             format_size(board.reserved_ram_bytes),
             board.engine,

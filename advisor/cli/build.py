@@ -21,6 +21,7 @@ from advisor.cli.options import (
 )
 from advisor.errors import DoesNotFit
 from advisor.training.recipe import SPLITS, STUDY_EPOCHS
+from advisor.validation import RESOLUTION
 
 
 @click.command()
@@ -43,7 +44,7 @@ from advisor.training.recipe import SPLITS, STUDY_EPOCHS
 )
 @click.option(
     "--resolution",
-    type=click.IntRange(min=1),
+    type=RESOLUTION,
     help="Input side in pixels (default: the --config's, else 160 as in the study).",
 )
 @click.option(
@@ -109,6 +110,27 @@ from advisor.training.recipe import SPLITS, STUDY_EPOCHS
     help="Fine-tuning epochs (default: 3 %% of --epochs, at least 1).",
 )
 @click.option(
+    "--emulate/--no-emulate",
+    default=True,
+    show_default=True,
+    help="Build the firmware with TFLite Micro for the board's core and run it under QEMU "
+    "(skipped, with the reason, when the tree, compiler or QEMU is missing).",
+)
+@click.option(
+    "--emulate-images",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Test images run on the emulated core.",
+)
+@click.option(
+    "--tflm-dir",
+    type=click.Path(file_okay=False),
+    envvar="ADVISOR_TFLM_DIR",
+    help="TFLite Micro tree for the emulated build (default: shared/third_party/tflite-micro "
+    "beside the checkout; env ADVISOR_TFLM_DIR).",
+)
+@click.option(
     "--resume", is_flag=True, help="Continue an interrupted training or fine-tuning in --out."
 )
 @json_option(help="The report as JSON on stdout.")
@@ -134,11 +156,15 @@ def build(
     qat,
     max_drop,
     qat_epochs,
+    emulate,
+    emulate_images,
+    tflm_dir,
     resume,
     as_json,
 ) -> None:
     """Recommend a PhiNet for the board, train it on --data, quantize it to int8, export
-    TFLite + ONNX + C headers, run it in TFLite Micro and judge the board.
+    TFLite + ONNX + C headers, run it in TFLite Micro, build the firmware for the board's core
+    and run it under QEMU (--emulate), and judge the board.
 
     The model is only called done when the measured model bytes and tensor arena fit the
     board; otherwise every file is kept and the exit code is 1.
@@ -173,6 +199,9 @@ def build(
             max_drop=max_drop,
             qat_epochs=qat_epochs,
             ranges=ranges,
+            emulate=emulate,
+            emulate_images=emulate_images,
+            tflm_dir=tflm_dir,
             progress=not as_json,
             echo=lambda message: click.echo(message, err=True),
         )
@@ -188,6 +217,13 @@ def build(
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         click.echo(files["report_md"].read_text())
+    problems = report.export.emulation_problems
+    if problems:
+        raise DoesNotFit(
+            "the firmware did not run as on the host: "
+            + "; ".join(problems)
+            + f". Files kept in {out} (emulated/ holds the ELF, map and QEMU log)"
+        )
     if not report.fits:
         raise DoesNotFit(
             f"the trained model does not fit {target.id}: "

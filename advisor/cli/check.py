@@ -14,10 +14,20 @@ from advisor.cli.options import json_option
 from advisor.errors import AdvisorError, CheckFailed, DoesNotFit
 
 
-def measure_and_judge(model_path: str, boards: list, latency_ms: float | None = None) -> dict:
+def measure_and_judge(
+    model_path: str,
+    boards: list,
+    latency_ms: float | None = None,
+    *,
+    emulate: bool = False,
+    kernels: str | None = None,
+    images: int = 8,
+    tflm_dir: str | None = None,
+) -> dict:
     """Model bytes, minimal TFLM arena, ops with their MACs and estimated latency, and the
     verdict for each board (flash, RAM, latency), as JSON data. `latency_ms` replaces the
-    boards' latency budgets."""
+    boards' latency budgets. With ``emulate``, the firmware built for each board's core and
+    run under QEMU."""
     from advisor.export.firmware import firmware_arena_size
     from advisor.export.fit import judge_model
     from advisor.export.tflite_file import full_int8_problems, read_tflite
@@ -54,6 +64,9 @@ def measure_and_judge(model_path: str, boards: list, latency_ms: float | None = 
         }
         for op in info.operators
     ]
+    emulation = (
+        _emulate(model_path, info, arena, boards, kernels, images, tflm_dir) if emulate else []
+    )
     return {
         "model": str(model_path),
         "model_bytes": info.size_bytes,
@@ -67,6 +80,7 @@ def measure_and_judge(model_path: str, boards: list, latency_ms: float | None = 
         "full_int8": not not_int8,
         "full_int8_problems": not_int8,
         "boards": [{**fit.to_dict(), "latency_note": notes[fit.board_id]} for fit in fits],
+        "emulation": emulation,
         "sources": {
             "model_bytes": provenance.CONVERTER + " (size of the .tflite file)",
             "arena_bytes": provenance.TFLITE_MICRO + " (smallest arena it runs in, x86-64 host "
@@ -78,15 +92,80 @@ def measure_and_judge(model_path: str, boards: list, latency_ms: float | None = 
             "live_bytes": "the .tflite's activation tensors alive at each op (first write "
             "to last read)",
             "latency_ms": "per board: latency_source",
-            "boards": provenance.BOARD_PROFILE + ": fits when model_bytes <= flash budget, "
+            "boards": provenance.BOARD_PROFILE + ": fits when model_bytes <= flash budget "
+            "(flash_budget_source: flash - runtime measured in a linked image - HAL reserve, "
+            "or the profile's assumed reserve), "
             "arena_bytes <= RAM budget and the estimated latency <= the latency budget",
         },
     }
 
 
+def _emulate(model_path, info, arena, boards, kernels, images, tflm_dir) -> list[dict]:
+    """Render the firmware bundle and run it for each board under QEMU (random int8 inputs,
+    seed 0): the outputs are compared with the host interpreter on the same inputs."""
+    import tempfile
+
+    from advisor.export.firmware import write_firmware
+    from advisor.firmware import emulate_boards
+    from advisor.firmware.emulate import default_inputs
+
+    problems = full_int8_problems_of(info)
+    if problems:
+        raise AdvisorError(
+            f"--emulate needs a full-int8 model (int8 input and output): {'; '.join(problems)}"
+        )
+    with tempfile.TemporaryDirectory(prefix="advisor-check-") as folder:
+        bundle = write_firmware(
+            Path(folder) / "firmware",
+            Path(model_path).read_bytes(),
+            arena,
+            model_name=Path(model_path).name,
+        )
+        reports = emulate_boards(
+            bundle.directory,
+            boards,
+            default_inputs(tuple(info.inputs[0].shape[1:]), images),
+            kernels=kernels,
+            host_arena_bytes=arena.arena_bytes,
+            tflm_dir=tflm_dir,
+        )
+    return [report.to_dict() for report in reports]
+
+
+def full_int8_problems_of(info) -> list[str]:
+    from advisor.export.tflite_file import full_int8_problems
+
+    return full_int8_problems(info)
+
+
 @click.command()
 @click.argument("model", type=click.Path(dir_okay=False), metavar="MODEL.tflite")
 @board_options(multiple=True)
+@click.option(
+    "--emulate",
+    is_flag=True,
+    help="Also build the firmware with TFLite Micro for each board's core and run it under "
+    "QEMU: 32-bit arena, outputs vs the host, linked flash/RAM, instructions per inference.",
+)
+@click.option(
+    "--kernels",
+    type=click.Choice(["ref", "cmsis_nn"]),
+    help="Kernel set for --emulate (default: the board profile's runtime).",
+)
+@click.option(
+    "--emulate-images",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Images run under QEMU.",
+)
+@click.option(
+    "--tflm-dir",
+    type=click.Path(file_okay=False),
+    envvar="ADVISOR_TFLM_DIR",
+    help="TFLite Micro tree for --emulate (default: shared/third_party/tflite-micro beside "
+    "the checkout; env ADVISOR_TFLM_DIR).",
+)
 @click.option(
     "--latency-ms",
     type=float,
@@ -110,6 +189,10 @@ def check(
     board: tuple[str, ...],
     board_file: tuple[str, ...],
     all_boards: bool,
+    emulate: bool,
+    kernels: str | None,
+    emulate_images: int,
+    tflm_dir: str | None,
     engine: str | None,
     latency_ms: float | None,
     plot_path: str | None,
@@ -122,14 +205,29 @@ def check(
     RAM budget >= arena and latency budget >= estimated latency. The budgets are the board's
     flash and RAM minus its reserves and its latency_ms (`advisor boards`).
 
+    With --emulate the firmware (the generated main.cc with a QEMU port) is compiled with
+    TFLite Micro for each board's Cortex-M core and run under qemu-system-arm; the linked
+    image's flash (+ the board's HAL reserve) and RAM are judged instead of the assumed
+    runtime reserve. Without the tree, compiler or QEMU that part is skipped, with the
+    reason.
+
     A model that is not full-int8 (float tensors, QUANTIZE/DEQUANTIZE ops) fails the check:
     MCU kernels such as CMSIS-NN are int8; --allow-float accepts it for a board that runs float.
 
-    Exit codes: 0 fits every board, 1 does not fit some board (flash, RAM or latency) or is
-    not full-int8, 2 bad input (not a TFLite file, an op TFLite Micro lacks, unknown board or engine).
+    Exit codes: 0 fits every board, 1 does not fit some board (flash, RAM or latency), is
+    not full-int8 or runs differently on the emulated core than on the host, 2 bad input (not
+    a TFLite file, an op TFLite Micro lacks, unknown board or engine).
     Latency is not judged on a board whose core has no calibration (8-bit AVR)."""
     boards = resolve_boards(board, board_file, all_boards, engine)
-    result = measure_and_judge(model, boards, latency_ms)
+    result = measure_and_judge(
+        model,
+        boards,
+        latency_ms,
+        emulate=emulate,
+        kernels=kernels,
+        images=emulate_images,
+        tflm_dir=tflm_dir,
+    )
     if plot_path is not None:
         _plot(result, boards[0].id, plot_path)
     if as_json:
@@ -147,6 +245,7 @@ def check(
             "float models"
         )
     failed = [_shortfall(b) for b in result["boards"] if not b["fits"]]
+    failed += _emulation_failures(result["emulation"])
     if failed:
         raise DoesNotFit(
             f"{Path(model).name} does not fit "
@@ -154,6 +253,30 @@ def check(
             + ". Pick a smaller configuration (`advisor recommend --board ID`), "
             "a faster engine (--engine) or a board with more memory"
         )
+
+
+def _emulation_failures(runs: list[dict]) -> list[str]:
+    out = []
+    for run in runs:
+        if run["status"] != "ran":
+            continue
+        where = f"{run['core']} {run['kernels']} under QEMU"
+        out += [f"{where}: {error}" for error in run["errors"]]
+        if run["outputs_vs_host"]["ok"] is False:
+            out.append(f"{where}: outputs differ from the host interpreter")
+        fit = run["board"]
+        if fit and not fit["fits"]:
+            over = [
+                f"{what} {-fit[key]:,} B over"
+                for what, key in (
+                    ("linked image + HAL reserve", "flash_margin_bytes"),
+                    ("static RAM + stack", "ram_margin_bytes"),
+                    ("arena (largest RAM block)", "arena_margin_bytes"),
+                )
+                if fit[key] < 0
+            ]
+            out.append(f"{fit['board_id']} on {where}: {', '.join(over)}")
+    return out
 
 
 def _plot(result: dict, board_id: str, path: str) -> None:
@@ -203,7 +326,9 @@ def _print_table(result: dict, boards: list) -> None:
         + ("" if result["full_int8"] else "  [yellow](not a full-int8 graph)[/yellow]")
     )
     table = Table(
-        caption=f"budgets: {provenance.BOARD_PROFILE}; model and arena: measured; "
+        caption=f"budgets: {provenance.BOARD_PROFILE}, flash minus the runtime "
+        f"{provenance.LINKED_IMAGE} where the core and engine have one (`advisor boards "
+        "show ID`); model and arena: measured; "
         "latency: estimated (sources below)"
     )
     columns = (
@@ -237,3 +362,43 @@ def _print_table(result: dict, boards: list) -> None:
             console.print(f"{fit['id']} latency: {fit['latency_source']}")
         if fit["latency_note"]:
             console.print(f"{fit['id']} latency: {fit['latency_note']}")
+    for run in result["emulation"]:
+        _print_emulation(console, run)
+
+
+def _print_emulation(console, run: dict) -> None:
+    if run["status"] != "ran":
+        console.print(
+            f"[yellow]emulation skipped[/yellow] ({run['core']}, {run['kernels']}): "
+            f"{run['reason']}" + (f"; install: {run['install']}" if run["install"] else "")
+        )
+        return
+    image, compared = run["image"], run["outputs_vs_host"]
+    fit = run["board"]
+    per = run["instructions_per_inference"]
+    console.print(
+        f"[bold]{run['core']} ({run['machine']}), {run['kernels']} kernels[/bold] "
+        f"[dim]({image['source']}; arena and outputs: {run['arena_used_bytes']['source']})[/dim]"
+    )
+    console.print(
+        f"  arena used {run['arena_used_bytes']['value']:,} B on the 32-bit target vs "
+        f"{run['host_arena_bytes']['value']:,} B on the x86-64 host; outputs vs host: "
+        f"{compared['equal_rate']:.0%} equal, {compared['within_one_step_rate']:.0%} within "
+        f"one step over {compared['images']} images (expected: {compared['expected']})"
+    )
+    breakdown = ", ".join(f"{k} {v:,}" for k, v in image["flash_breakdown"].items())
+    console.print(
+        f"  image flash {image['flash_bytes']:,} B ({breakdown}); static RAM "
+        f"{image['static_ram_bytes']:,} B (arena {image['arena_bytes']:,} B), stack "
+        f"{run['stack_used_bytes']['value'] or 0:,} B"
+    )
+    if per["value"] is not None:
+        console.print(f"  {per['value']:,} instructions per inference [dim]({per['source']})[/dim]")
+    if fit:
+        verdict = "[green]fits[/green]" if fit["fits"] else "[red]does not fit[/red]"
+        console.print(
+            f"  {fit['board_id']}: {verdict}: flash margin {fit['flash_margin_bytes']:,} B "
+            f"(after {fit['hal_flash_reserve_bytes']:,} B HAL + application reserve; the "
+            f"runtime is measured), RAM margin {fit['ram_margin_bytes']:,} B, arena block "
+            f"margin {fit['arena_margin_bytes']:,} B"
+        )

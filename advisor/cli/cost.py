@@ -14,6 +14,7 @@ from advisor.cli.options import json_option
 from advisor.config import PhiNetConfig
 from advisor.cost.model import ARENA_SOURCE
 from advisor.errors import AdvisorError
+from advisor.validation import CHANNELS, CLASSES, MAX_LAYERS, RESOLUTION, Integer
 
 FLASH_NOTE = (
     "estimate: int8 weights, int32 biases and quantization data, plus flatbuffer "
@@ -165,10 +166,10 @@ def _print_tables(report, per_layer: bool, latency=None) -> None:
 @click.option("--alpha", type=float, help="Width factor.")
 @click.option("--beta", type=float, help="Shape factor.")
 @click.option("--t0", type=float, help="Base expansion factor.")
-@click.option("--layers", type=int, help="Number of blocks N.")
-@click.option("--resolution", type=int, help="Input side in pixels (default 160).")
-@click.option("--classes", type=int, help="Classifier outputs (default 10).")
-@click.option("--channels", type=int, help="Input channels (default 3).")
+@click.option("--layers", type=Integer(1, MAX_LAYERS), help="Number of blocks N.")
+@click.option("--resolution", type=RESOLUTION, help="Input side in pixels (default 160).")
+@click.option("--classes", type=CLASSES, help="Classifier outputs (default 10).")
+@click.option("--channels", type=CHANNELS, help="Input channels (default 3).")
 @click.option("--divisor", type=int, help="Channel rounding divisor (default 1).")
 @click.option("--no-se", is_flag=True, help="Without squeeze-excite.")
 @click.option("--no-hswish", is_flag=True, help="ReLU6 instead of h-swish.")

@@ -9,13 +9,14 @@ import click
 from advisor.cli.boards import board_options, resolve_board
 from advisor.cli.options import accuracy_scale_option, json_option
 from advisor.errors import AdvisorError, NothingFits
+from advisor.validation import CHANNELS, CLASSES, MAX_RESOLUTION, RESOLUTION, integer
 
 
 @click.command()
 @board_options
 @click.option(
     "--resolution",
-    type=int,
+    type=RESOLUTION,
     help="Side of the square input image in pixels [default: 160, the study's].",
 )
 @click.option(
@@ -28,7 +29,7 @@ from advisor.errors import AdvisorError, NothingFits
 @click.option(
     "--classes",
     "num_classes",
-    type=int,
+    type=CLASSES,
     default=10,
     show_default=True,
     help="Number of output classes.",
@@ -36,7 +37,7 @@ from advisor.errors import AdvisorError, NothingFits
 @click.option(
     "--channels",
     "in_channels",
-    type=int,
+    type=CHANNELS,
     default=3,
     show_default=True,
     help="Input channels (3 for RGB, 1 for grayscale).",
@@ -139,15 +140,29 @@ def _parse_resolutions(text: str | None) -> list[int]:
     for item in text.replace(" ", "").split(","):
         if not item:
             continue
-        if not item.isdigit() or int(item) < 1:
-            raise AdvisorError(
-                f"--search-resolution: {item!r} is not a positive integer: give a "
-                f"comma-separated list such as 32,64,96,128,160"
+        values.append(
+            integer(
+                item,
+                f"--search-resolution {item!r}",
+                low=1,
+                high=MAX_RESOLUTION,
+                fix=f"give a comma-separated list of sides 1 to {MAX_RESOLUTION}, "
+                "such as 32,64,96,128,160",
             )
-        values.append(int(item))
+        )
     if not values:
         raise AdvisorError("--search-resolution is empty: give e.g. 32,64,96,128,160")
+    if len(set(values)) > MAX_SEARCHED_RESOLUTIONS:
+        raise AdvisorError(
+            f"--search-resolution lists {len(set(values))} sides; each is a full search, so "
+            f"give at most {MAX_SEARCHED_RESOLUTIONS} (e.g. every 16 px from 32 to 256)"
+        )
     return sorted(set(values))
+
+
+# Each searched resolution runs the whole solver (about a second on a slow machine): 64 keeps
+# the worst case to about a minute.
+MAX_SEARCHED_RESOLUTIONS = 64
 
 
 def _show_recommendation(data: dict) -> None:

@@ -17,6 +17,7 @@ from advisor.cli.options import (
 )
 from advisor.errors import AdvisorError, CheckFailed
 from advisor.provenance import COST_MODEL, TRAINING
+from advisor.validation import RESOLUTION
 
 
 @click.command()
@@ -33,9 +34,7 @@ from advisor.provenance import COST_MODEL, TRAINING
     default=None,
     help="Label of the data set in the regime (default: the data path's name).",
 )
-@click.option(
-    "--resolution", type=click.IntRange(min=1), help="Training resolution (side in pixels)."
-)
+@click.option("--resolution", type=RESOLUTION, help="Training resolution (side in pixels).")
 @click.option(
     "--epochs",
     type=click.IntRange(min=1),
@@ -137,7 +136,12 @@ def sweep(
     if export_csv:
         if not Path(store).exists():
             raise AdvisorError(f"store {store} does not exist; run a sweep into it first")
-        with SweepStore(store) as opened:
+        if not Path(export_csv).parent.is_dir():
+            raise AdvisorError(
+                f"the folder of --export {export_csv} does not exist: create it, or give a "
+                "path in an existing folder"
+            )
+        with SweepStore(store, read_only=True) as opened:
             count = opened.export_csv(export_csv)
         _emit(
             {"store": store, "csv": export_csv, "rows": count},
@@ -161,6 +165,11 @@ def sweep(
             f"advisor sweep needs {', '.join(missing)} (or --export CSV to export a store)"
         )
 
+    from advisor.training.session import resolve_device
+
+    # every run would fail on an unknown device; ray's workers may have devices this host lacks
+    if device is not None:
+        resolve_device(device, here=executor == "local")
     from advisor.sweep.executors import make_executor
     from advisor.sweep.grid import load_grid
     from advisor.sweep.recipe import recipe_dict

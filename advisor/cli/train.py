@@ -18,7 +18,9 @@ from advisor.cli.options import (
     threads_option,
 )
 from advisor.errors import AdvisorError
+from advisor.files import read_json_object
 from advisor.training.recipe import OPTIMIZERS, SPLITS, STUDY_EPOCHS, STUDY_WARMUP_EPOCHS
+from advisor.validation import RESOLUTION
 
 ARCHITECTURE_FLAGS = {"alpha": "--alpha", "beta": "--beta", "t0": "--t0", "num_layers": "--layers"}
 
@@ -75,7 +77,7 @@ ARCHITECTURE_FLAGS = {"alpha": "--alpha", "beta": "--beta", "t0": "--t0", "num_l
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), help="Default lamb.")
 @click.option(
     "--resolution",
-    type=click.IntRange(min=1),
+    type=RESOLUTION,
     help="Training resolution (default: the config's, else the study's 160).",
 )
 @seed_option(help="Seeds the split, initialisation, order and augmentation.")
@@ -128,7 +130,7 @@ def train(
     """
     from advisor.build import adapt_config
     from advisor.training.data import default_cache_dir, load_dataset
-    from advisor.training.session import set_threads
+    from advisor.training.session import resolve_device, set_threads
     from advisor.training.trainer import train as run_training
 
     out = Path(out_dir)
@@ -138,6 +140,7 @@ def train(
             f"continue it, or choose another --out"
         )
     set_threads(threads)
+    resolve_device(device)  # an unknown device fails before any data is read
     architecture = {"alpha": alpha, "beta": beta, "t0": t0, "num_layers": num_layers}
     config = _config(out, resume, config_path, architecture)
     settings = {
@@ -235,7 +238,8 @@ def _recipe(out: Path, resume: bool, settings: dict):
 
     given = {key: value for key, value in settings.items() if value is not None}
     if resume and (out / "recipe.json").is_file():
-        return Recipe.from_dict({**json.loads((out / "recipe.json").read_text()), **given})
+        saved = read_json_object(out / "recipe.json", "the run's recipe file")
+        return Recipe.from_dict({**saved, **given})
     return Recipe.study(**given)
 
 
@@ -244,7 +248,12 @@ def _data_source(out: Path, resume: bool, data: str | None) -> str:
         return data
     if not (resume and (out / "data.json").is_file()):
         raise AdvisorError("no data given: pass --data cifar10|cifar100|FOLDER|ZIP")
-    return json.loads((out / "data.json").read_text())["source"]
+    source = read_json_object(out / "data.json", "the run's data file").get("source")
+    if not isinstance(source, str):
+        raise AdvisorError(
+            f"{out / 'data.json'} names no data source: pass --data cifar10|FOLDER|ZIP"
+        )
+    return source
 
 
 def _print_summary(result) -> None:

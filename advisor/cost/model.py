@@ -35,7 +35,6 @@ Conventions (the tests check each against micromind 0.2.1's PhiNet):
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -44,6 +43,7 @@ import numpy as np
 from advisor.config import PhiNetConfig
 from advisor.cost import deployment as dp
 from advisor.cost.architecture import (
+    FIRST_CONV_FILTERS,
     KERNEL_SIZE,
     BlockSpec,
     downsampled,
@@ -429,8 +429,10 @@ def _arena_bytes(peak_ram_bytes, tensors, ops, channels):
     planner = (
         dp.PLANNER_BYTES_PER_TENSOR * tensors + dp.PLANNER_BYTES_PER_OP * ops + dp.PLANNER_BYTES
     )
+    # Python ints for one configuration (exact at any size), numpy for many
+    larger = np.maximum if isinstance(plan, np.ndarray) or isinstance(planner, np.ndarray) else max
     return (
-        np.maximum(plan, planner)
+        larger(plan, planner)
         + dp.ARENA_BYTES_PER_OP * ops
         + dp.ARENA_BYTES_PER_TENSOR * tensors
         + dp.ARENA_BYTES_PER_CHANNEL * channels
@@ -487,9 +489,6 @@ def estimate(config: PhiNetConfig) -> CostReport:
             f"estimate() takes a PhiNetConfig, got {type(config).__name__}; "
             "build one with PhiNetConfig(...) or PhiNetConfig.from_dict(...)"
         )
-    for name in ("alpha", "beta", "t0"):
-        if not math.isfinite(getattr(config, name)):
-            raise AdvisorError(f"PhiNet {name} must be finite, got {getattr(config, name)}")
     graph = _graph(config.alpha, config.beta, config.t0, **_structure(config))
     # One configuration runs on Python ints all the way: no conversion needed.
     layers = [
@@ -526,6 +525,49 @@ def _positive_array(name: str, value) -> np.ndarray:
             f"got {array[~(np.isfinite(array) & (array > 0))][:3].tolist()}"
         )
     return array
+
+
+# numpy's int64 wraps silently past this; the vectorized totals must stay below it.
+_INT64_SAFE = 2**62
+
+
+def _check_int64_range(arrays: list[np.ndarray], structure: PhiNetConfig) -> None:
+    """Raise when some total of the vectorized cost model could reach int64's range (it would
+    wrap to nonsense, negative MACs for one). Costs grow with alpha, beta and t0 (the arena
+    estimate within a few hundred bytes), so the corner of the largest of each bounds them
+    all: a rough bound first, then, only when it does not settle it, the exact costs of the
+    corner in Python's unbounded integers."""
+    if not arrays[0].size or not all(a.size for a in arrays):
+        return
+    alpha, beta, t0 = (float(np.max(a)) for a in arrays)
+    # Every channel count is at most the widest base width (48, doubled per downsampling)
+    # x alpha x the largest expansion, plus the rounding; every op's count at most
+    # 16 x width^2 x (side + 3)^2, with at most 16 ops per block.
+    base = FIRST_CONV_FILTERS * 2 ** len(structure.downsampling_layers) * alpha
+    width_bound = (
+        base * t0 * max(beta, 1.0)
+        + 2 * structure.divisor
+        + structure.in_channels
+        + structure.num_classes
+        + 2
+    )
+    bound = (
+        16
+        * (structure.num_layers + 4)
+        * (16 * width_bound**2 * (structure.resolution + 3) ** 2 + 10**6)
+    )
+    if bound < _INT64_SAFE:
+        return
+    corner = _totals(_graph(alpha, beta, t0, **_structure(structure)))
+    too_large = {name: int(value) for name, value in corner.items() if value >= _INT64_SAFE}
+    if too_large:
+        figures = ", ".join(f"{name} {value:.3g}" for name, value in too_large.items())
+        raise AdvisorError(
+            f"the PhiNet alpha={alpha:g} beta={beta:g} t0={t0:g} N={structure.num_layers} at "
+            f"{structure.resolution}x{structure.resolution} costs more than the cost model's "
+            f"64-bit counts hold ({figures}; at most {_INT64_SAFE:.3g}): lower alpha, t0, "
+            "the resolution or the number of classes"
+        )
 
 
 def estimate_totals(
@@ -579,6 +621,7 @@ def estimate_totals(
             "downsampling_layers, squeeze_excite, h_swish, residuals, "
             "include_top"
         ) from None
+    _check_int64_range(arrays, structure)
     arrays = [np.broadcast_to(a, shape) for a in arrays]
     if not shape:
         arrays = [a.reshape(1) for a in arrays]

@@ -1,7 +1,9 @@
 """The firmware bundle: the model as a 16-byte-aligned C array, a config header with the
-measured arena, quantization parameters, labels and the exact op list, and a minimal
-TFLite Micro ``main.cc``, rendered from the Jinja2 templates in
-``advisor/firmware_templates/``.
+measured arena, quantization parameters, labels and the exact op list, a TFLite Micro
+``main.cc`` and its port layer (``port.h``: board bring-up, console, input images, timing;
+``port_generic.cc`` a starting point), rendered from the Jinja2 templates in
+``advisor/export/firmware_templates/``. ``advisor.firmware`` compiles the same ``main.cc``
+with a QEMU port and runs it on an emulated Cortex-M.
 
 The array is written here rather than with tinymlgen: tinymlgen 0.2 converts a Keras
 model itself (dynamic-range quantization only, no representative dataset) and cannot
@@ -24,8 +26,7 @@ from advisor.errors import AdvisorError
 from advisor.export.tflite_file import read_tflite
 from advisor.export.tflm import ArenaMeasurement, resolver_method
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "firmware_templates"
-FILES = ("model_data.h", "model_data.cc", "model_config.h", "main.cc")
+FILES = ("model_data.h", "model_data.cc", "model_config.h", "main.cc", "port.h", "port_generic.cc")
 SYMBOL = "g_model_data"
 _BYTES_PER_LINE = 12
 
@@ -154,7 +155,7 @@ def write_firmware(
         "preprocessing": c_comment(preprocessing),
     }
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.PackageLoader("advisor.export", "firmware_templates"),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )

@@ -1,5 +1,5 @@
 """Does a measured model fit a board? Flash: model bytes + the board's flash reserve
-<= flash; RAM: tensor arena + the board's RAM reserve <= the RAM the arena can use;
+(the measured runtime + HAL reserve, or the profile's assumed reserve) <= flash; RAM: tensor arena + the board's RAM reserve <= the RAM the arena can use;
 latency: the latency model's estimate on the board's core, engine and clock <= the
 latency budget (not judged when the board's core has no calibration)."""
 
@@ -20,6 +20,7 @@ class BoardFit:
     latency_ms: float | None = None  # estimated; None: not estimated
     latency_budget_ms: float | None = None
     latency_source: str | None = None
+    flash_budget_source: str | None = None
 
     @property
     def latency_margin_ms(self) -> float | None:
@@ -39,6 +40,7 @@ class BoardFit:
             "latency_budget_ms": self.latency_budget_ms,
             "latency_margin_ms": None if margin is None else round(margin, 3),
             "latency_source": self.latency_source,
+            "flash_budget_source": self.flash_budget_source,
         }
 
     def reasons(self) -> list[str]:
@@ -84,6 +86,7 @@ def judge(
         latency_ms=latency_ms,
         latency_budget_ms=budget,
         latency_source=latency_source,
+        flash_budget_source=board.flash_budget_source,
     )
 
 

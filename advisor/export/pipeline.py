@@ -1,5 +1,6 @@
 """Export a trained PhiNet and prove it: int8 TFLite + ONNX, float check, TFLite Micro
-arena and agreement, firmware bundle, board verdicts. Used by ``advisor.build``."""
+arena and agreement, firmware bundle, the bundle built and run on the board's core under
+QEMU (when the tools are there), board verdicts. Used by ``advisor.build``."""
 
 from __future__ import annotations
 
@@ -16,12 +17,18 @@ from advisor.atomic import write_bytes_atomic
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
 from advisor.export.compile_check import CompileCheck, check_compiles
-from advisor.export.convert import run_onnx, to_onnx, to_tflite
+from advisor.export.convert import run_onnx, to_nhwc, to_onnx, to_tflite
 from advisor.export.firmware import firmware_arena_size, tflm_version, write_firmware
 from advisor.export.fit import BoardFit, judge_model
 from advisor.export.tflite_file import read_tflite
 from advisor.export.tflm import ArenaMeasurement, minimal_arena
-from advisor.export.verify import FLOAT_TOLERANCE, Int8Verification, float_max_abs_diff, verify_int8
+from advisor.export.verify import (
+    FLOAT_TOLERANCE,
+    Int8Verification,
+    float_max_abs_diff,
+    quantize,
+    verify_int8,
+)
 
 # How many test images the float TFLite and ONNX graphs are compared with PyTorch on.
 FLOAT_CHECK_IMAGES = 8
@@ -50,12 +57,31 @@ class ExportResult:
     calibration_images: int
     fits: list[BoardFit] = field(default_factory=list)
     compile_checks: list[CompileCheck] = field(default_factory=list)
+    emulation: list[Any] = field(default_factory=list)  # advisor.firmware.EmulationReport
     seconds: float = 0.0
     activation_ranges: str = "converter: min/max over the calibration images"
 
     @property
     def fits_all(self) -> bool:
-        return all(fit.fits for fit in self.fits)
+        """Every board fits: the model and host arena, and the linked image where it ran."""
+        images = [e.board.fits for e in self.emulation if e.status == "ran" and e.board]
+        return all(fit.fits for fit in self.fits) and all(images)
+
+    @property
+    def emulation_problems(self) -> list[str]:
+        """Emulated runs that failed or whose outputs differ from the host interpreter."""
+        problems = []
+        for run in self.emulation:
+            if run.status != "ran":
+                continue
+            where = f"{run.core} ({run.machine}, {run.kernels} kernels)"
+            problems += [f"{where}: {error}" for error in run.errors]
+            if run.outputs_ok is False:
+                problems.append(
+                    f"{where}: int8 outputs differ from the host interpreter (max "
+                    f"{run.outputs_max_abs_diff} steps, {run.outputs_equal_rate:.0%} equal)"
+                )
+        return problems
 
     def to_dict(self) -> dict[str, Any]:
         """Every figure, each with its source."""
@@ -107,6 +133,7 @@ class ExportResult:
             "calibration_images": self.calibration_images,
             "activation_ranges": self.activation_ranges,
             "boards": [{**fit.to_dict(), "source": provenance.BOARD_PROFILE} for fit in self.fits],
+            "emulation": [run.to_dict() for run in self.emulation],
             "seconds": round(self.seconds, 1),
         }
 
@@ -125,6 +152,10 @@ def export_and_verify(
     name: str = "model",
     ranges: Mapping[str, tuple[float, float]] | None = None,
     ranges_source: str = "given",
+    emulate: bool = True,
+    emulate_images: int = 16,
+    estimated_arena_bytes: int | None = None,
+    tflm_dir: str | Path | None = None,
 ) -> ExportResult:
     """Export ``model`` (a PyTorch PhiNet in eval mode) and verify it.
 
@@ -134,6 +165,10 @@ def export_and_verify(
     without it the converter calibrates. Raises AdvisorError when the float TFLite graph
     differs from PyTorch by more than FLOAT_TOLERANCE (the int8 model would not be
     trustworthy).
+
+    With ``emulate``, the firmware bundle is built for each board's core and kernel set and
+    run under QEMU on the first ``emulate_images`` test images (see
+    :func:`advisor.firmware.emulate_bundle`); a missing tool makes that step "skipped".
     """
     import torch
 
@@ -177,6 +212,19 @@ def export_and_verify(
     compile_checks = check_compiles(firmware.directory, firmware.resolver_methods)
     firmware_arena = firmware_arena_size(arena.arena_bytes, arena_limit)
     parsed = read_tflite(int8)
+    emulation = []
+    if emulate:
+        from advisor.firmware import emulate_boards
+
+        emulation = emulate_boards(
+            firmware.directory,
+            boards,
+            quantize(to_nhwc(test_images[:emulate_images]), parsed.inputs[0]),
+            out_dir / "emulated",
+            host_arena_bytes=arena.arena_bytes,
+            estimated_arena_bytes=estimated_arena_bytes,
+            tflm_dir=tflm_dir,
+        )
     return ExportResult(
         tflite_path=tflite_path,
         onnx_path=onnx_path,
@@ -194,6 +242,7 @@ def export_and_verify(
             for board in boards
         ],
         compile_checks=compile_checks,
+        emulation=emulation,
         seconds=time.perf_counter() - started,
         **({"activation_ranges": ranges_source} if ranges is not None else {}),
     )

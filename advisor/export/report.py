@@ -52,7 +52,8 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
         f"| flash (model bytes) | {_bytes(estimate['flash_bytes'])} | "
         f"{_bytes(export['model_bytes']['value'])} | {export['model_bytes']['source']} | "
-        f"{_bytes(board['flash_budget_bytes'])} ({provenance.BOARD_PROFILE}) |",
+        f"{_bytes(board['flash_budget_bytes'])} "
+        f"({board.get('flash_budget_source', provenance.BOARD_PROFILE)}) |",
         f"| RAM (tensor arena) | {_bytes(estimate['arena_bytes'])} | "
         f"{_bytes(export['arena_bytes']['value'])} | {export['arena_bytes']['source']} | "
         f"{_bytes(board['ram_budget_bytes'])} ({provenance.BOARD_PROFILE}) |",
@@ -75,6 +76,7 @@ def markdown(report: dict[str, Any]) -> str:
                 f"Latency {fit['latency_ms']:,.1f} ms on {fit['engine']} against a "
                 f"{fit['latency_budget_ms']:g} ms budget ({fit['latency_source']}).",
             ]
+    lines += _emulation_lines(export.get("emulation", []))
     lines += [
         "",
         "## Accuracy",
@@ -110,7 +112,8 @@ def markdown(report: dict[str, Any]) -> str:
         "## Files",
         "",
         *[f"- {name}: `{path}`" for name, path in export["files"].items()],
-        "- firmware/main.cc is an example to build with TensorFlow Lite Micro for the board.",
+        "- firmware/main.cc runs the model with TensorFlow Lite Micro; port.h is the board "
+        "part (port_generic.cc a starting point, the emulated run links a QEMU port).",
         f"- firmware/model_data.cc and model_config.h: {_compiled(export)}.",
         "",
     ]
@@ -144,6 +147,75 @@ def _int8_rows(int8: dict | None) -> list[str]:
         f"{rows[0]['int8_top1']['source']}. Calibration: {int8['calibration']['draw']}.",
     ]
     return lines
+
+
+def _emulation_lines(runs: list[dict]) -> list[str]:
+    lines: list[str] = []
+    for run in runs:
+        title = f"## On the target: {run['core']}, {run['kernels']} kernels"
+        if run["status"] != "ran":
+            install = f" Install: {run['install']}." if run["install"] else ""
+            lines += ["", title, "", f"Skipped: {run['reason']}.{install}"]
+            continue
+        image, compared, per = (
+            run["image"],
+            run["outputs_vs_host"],
+            run["instructions_per_inference"],
+        )
+        fit = run["board"]
+        breakdown = ", ".join(f"{k} {v:,} B" for k, v in image["flash_breakdown"].items())
+        lines += [
+            "",
+            f"{title} (QEMU {run['machine']})",
+            "",
+            "| figure | value | source |",
+            "|---|---|---|",
+            f"| arena used, 32-bit target | {_bytes(run['arena_used_bytes']['value'])} | "
+            f"{run['arena_used_bytes']['source']} |",
+            f"| arena used, x86-64 host | {_bytes(run['host_arena_bytes']['value'])} | "
+            f"{run['host_arena_bytes']['source']} |",
+            f"| arena, cost model estimate | {_bytes(run['estimated_arena_bytes']['value'])} | "
+            f"{provenance.COST_MODEL} |",
+            f"| int8 outputs vs host ({compared['images']} images, expected "
+            f"{compared['expected']}) | {_percent(compared['equal_rate'])} equal, "
+            f"{_percent(compared['within_one_step_rate'])} within one step | "
+            f"{compared['source']} |",
+            f"| image flash (text + rodata + data) | {_bytes(image['flash_bytes'])} | "
+            f"{image['source']}: {breakdown} |",
+            f"| static RAM (data + bss, arena included) | {_bytes(image['static_ram_bytes'])} "
+            f"| {image['source']} |",
+            f"| stack peak | {_bytes(run['stack_used_bytes']['value'])} | "
+            f"{run['stack_used_bytes']['source']} |",
+            f"| instructions per inference | "
+            f"{'-' if per['value'] is None else format(per['value'], ',')} | {per['source']} |",
+            *_instructions_by_op(run.get("instructions_per_op", {}).get("value", [])),
+        ]
+        if fit:
+            verdict = "fits" if fit["fits"] else "DOES NOT FIT"
+            lines += [
+                "",
+                f"{fit['board_id']}: {verdict}. Flash margin {fit['flash_margin_bytes']:,} B "
+                f"= {fit['flash_bytes']:,} B flash - image - {fit['hal_flash_reserve_bytes']:,} "
+                "B HAL + application reserve (the runtime is measured in the image, not "
+                f"assumed); RAM margin {fit['ram_margin_bytes']:,} B of "
+                f"{fit['ram_total_bytes']:,} B; arena margin {fit['arena_margin_bytes']:,} B "
+                f"in the largest block ({provenance.BOARD_PROFILE} sizes).",
+            ]
+    return lines
+
+
+def _instructions_by_op(per_op: list[dict]) -> list[str]:
+    """One row: the share of the first inference's instructions per op type."""
+    totals: dict[str, int] = {}
+    for entry in per_op:
+        totals[entry["op"]] = totals.get(entry["op"], 0) + entry["instructions"]
+    whole = sum(totals.values())
+    if not whole:
+        return []
+    shares = ", ".join(
+        f"{op} {100 * n / whole:.0f} %" for op, n in sorted(totals.items(), key=lambda x: -x[1])
+    )
+    return [f"| instructions by op type | {shares} | TFLM profiler hooks, first inference |"]
 
 
 def _drop(verification: dict) -> str:

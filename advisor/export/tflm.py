@@ -76,6 +76,7 @@ class _Worker:
         self.model_path = os.path.join(self._directory.name, "model.tflite")
         with open(self.model_path, "wb") as file:
             file.write(model)
+        self._log_path = os.path.join(self._directory.name, "worker.log")
         self._process: subprocess.Popen | None = None
 
     def request(
@@ -87,13 +88,14 @@ class _Worker:
         outputs: str | None = None,
     ) -> dict:
         if self._process is None:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "advisor.export.tflm_worker", self.model_path],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-            )
+            with open(self._log_path, "wb") as log:  # the child's traceback, when it dies
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "advisor.export.tflm_worker", self.model_path],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    text=True,
+                )
         message = {"arena": arena, "allocations": allocations, "inputs": inputs, "outputs": outputs}
         self._process.stdin.write(json.dumps(message) + "\n")
         self._process.stdin.flush()
@@ -101,11 +103,15 @@ class _Worker:
         if not line:  # the interpreter crashed the child
             code = self._process.wait()
             self._process = None
+            with open(self._log_path, "rb") as log:
+                lines = log.read().decode("utf-8", "replace").strip().splitlines()
             return {
                 "ok": False,
                 "log": f"TFLite Micro crashed (exit code {code})",
                 "allocations": "",
                 "crashed": True,
+                "exit_code": code,
+                "error": lines[-1] if lines else "",
             }
         return json.loads(line)
 
@@ -133,6 +139,28 @@ def _raise_if_unsupported(log: str) -> None:
         )
 
 
+def _raise_if_the_model_is_broken(reply: dict, limit: int | None = None) -> None:
+    """The .tflite is at fault, not the arena, when the child exits with an error (a Python
+    exception while loading, not a signal), when the interpreter's wrapper refuses the
+    model's tensors (a ValueError: TFLM's own allocation failures are RuntimeErrors), or
+    when the model fails even in the largest arena tried (`limit`, when given)."""
+    lines = reply["log"].strip().splitlines()
+    if reply.get("crashed") and reply.get("exit_code", 0) > 0:
+        detail = reply.get("error") or reply["log"].strip()
+    elif any(line.startswith("ValueError:") for line in lines):
+        detail = next(line for line in lines if line.startswith("ValueError:"))
+    elif limit is not None:
+        detail = reply.get("error") or (lines[-1] if lines else "no message")
+        detail = f"{detail}, even in a {limit:,} B arena"
+    else:
+        return
+    raise AdvisorError(
+        f"TFLite Micro cannot load the model ({detail}): the .tflite is corrupt or not a "
+        "model TFLite Micro reads, whatever the arena size; export it again (advisor "
+        "build) or check the file you passed"
+    )
+
+
 @dataclass(frozen=True)
 class ArenaMeasurement:
     """The smallest tensor arena TFLM ran the model in, and how it splits.
@@ -149,7 +177,12 @@ class ArenaMeasurement:
     allocations: str  # print_allocations() text
 
 
-def minimal_arena(model: bytes, *, granularity: int = 16, limit: int = 1 << 30) -> ArenaMeasurement:
+# The largest arena `minimal_arena` tries: no board has more RAM, and no PhiNet needs it.
+_LIMIT = 1 << 30
+_LIMIT_TEXT = "1 GiB"
+
+
+def minimal_arena(model: bytes, *, granularity: int = 16, limit: int = _LIMIT) -> ArenaMeasurement:
     """Binary-search the smallest arena (a multiple of ``granularity``) in which TFLM
     allocates and invokes ``model``. Raises AdvisorError naming an unsupported op."""
     with _Worker(model) as worker:
@@ -159,12 +192,7 @@ def minimal_arena(model: bytes, *, granularity: int = 16, limit: int = 1 << 30) 
             if reply["ok"]:
                 break
             _raise_if_unsupported(reply["log"])
-            if high >= limit:
-                last = reply["log"].strip().splitlines()
-                raise AdvisorError(
-                    f"TFLite Micro could not run the model in a {limit:,} B "
-                    f"arena: {last[-1] if last else 'no message'}"
-                )
+            _raise_if_the_model_is_broken(reply, limit if high >= limit else None)
             high = min(limit, high * 4)
         low = 0  # largest size known to fail
         while high - low > granularity:
@@ -217,6 +245,7 @@ def run_tflm(model: bytes, inputs: np.ndarray, arena_size: int) -> np.ndarray:
         reply = worker.request(arena_size, inputs=inputs_path, outputs=outputs_path)
         if not reply["ok"]:
             _raise_if_unsupported(reply["log"])
+            _raise_if_the_model_is_broken(reply)
             raise AdvisorError(
                 f"TFLite Micro could not run the model in a {arena_size:,} B arena: "
                 f"{reply['log'].strip()[-300:]}"

@@ -44,7 +44,7 @@ def stored_runs(store_path: str | Path) -> list[dict[str, Any]]:
         raise AdvisorError(
             f"sweep store {path} does not exist; pass the --store of an earlier `advisor sweep`"
         )
-    with SweepStore(path) as store:
+    with SweepStore(path, read_only=True) as store:
         return store.rows(DONE)
 
 

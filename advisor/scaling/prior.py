@@ -34,6 +34,7 @@ import numpy as np
 
 from advisor.atomic import write_text_atomic
 from advisor.errors import AdvisorError
+from advisor.files import read_json
 from advisor.provenance import LITERATURE, SCALING_LAW
 from advisor.scaling import segmentation
 from advisor.scaling.cv import TRAIN_FRACTION, fold_rmses, split_indices
@@ -409,7 +410,7 @@ def _default_prior_path() -> Path:
 
 def _is_prior_json(path: Path) -> bool:
     try:
-        return json.loads(path.read_text()).get("format") == FORMAT
+        return json.loads(path.read_bytes().decode("utf-8-sig")).get("format") == FORMAT
     except (json.JSONDecodeError, AttributeError, UnicodeDecodeError):
         return False
 
@@ -417,10 +418,7 @@ def _is_prior_json(path: Path) -> bool:
 def _load_json(path: Path, combine: bool = True) -> Prior:
     """Read a prior file; with `combine`, also the prior it names for its accuracy
     ("accuracy_from")."""
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise AdvisorError(f"{path}: not valid JSON ({err.msg}, line {err.lineno}).") from None
+    data = read_json(path, "prior file")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise AdvisorError(f'{path}: not a prior file (expected "format": "{FORMAT}").')
     for key in ("name", "source", "regime"):

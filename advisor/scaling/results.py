@@ -10,6 +10,7 @@ Optional: macs, peak_ram_bytes, seed, seconds. A CSV or JSON-lines row without a
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import sqlite3
@@ -19,6 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from advisor.errors import AdvisorError
+from advisor.files import read_text
+from advisor.validation import MAX_LAYERS
 
 NUMERIC_COLUMNS = (
     "alpha",
@@ -167,13 +170,13 @@ def load_results(path: str | Path, accuracy_scale: str = "auto") -> ResultsTable
 
 
 def _read_csv(path: Path) -> list[dict]:
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))
+    text = read_text(path, "results file")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
 def _read_jsonl(path: Path) -> list[dict]:
     rows = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(read_text(path, "results file").splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -194,7 +197,12 @@ def _is_sqlite(path: Path) -> bool:
 
 
 def _read_sqlite(path: Path) -> list[dict]:
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    from advisor.sweep.store import connect_read_only
+
+    try:
+        connection = connect_read_only(path)
+    except sqlite3.DatabaseError as err:
+        raise AdvisorError(f"{path}: cannot read as SQLite ({err}).") from None
     try:
         table_columns = [r[1] for r in connection.execute("PRAGMA table_info(runs)")]
         if not table_columns:
@@ -243,9 +251,10 @@ def _check_ranges(columns: dict, path, row: int) -> None:
             "Accuracy is top-1 in percent (write 87.5, not 0.875)."
         )
     n = columns["num_layers"][-1]
-    if n < 1 or n != int(n):
+    if n < 1 or n > MAX_LAYERS or n != int(n):
         raise AdvisorError(
-            f"{path}: row {row}, column num_layers: {n:g} is not a positive integer."
+            f"{path}: row {row}, column num_layers: {n:g} is not a positive integer up to "
+            f"{MAX_LAYERS} (a PhiNet's number of blocks)."
         )
 
 

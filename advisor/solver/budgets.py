@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from advisor.boards import Board, parse_size
+from advisor.boards.runtime_flash import FlashReserve
 from advisor.errors import AdvisorError
 from advisor.provenance import BOARD_PROFILE
+from advisor.validation import INT64_MAX, integer, positive_real
 
 if TYPE_CHECKING:
     from advisor.latency import PairModel
@@ -42,7 +44,8 @@ KINDS = {kind.name: kind for kind in BUDGET_KINDS}
 
 @dataclass(frozen=True)
 class Budgets:
-    """What the model may use: `flash_bytes` of int8 model (flash minus the reserve),
+    """What the model may use: `flash_bytes` of int8 model (flash minus `flash_reserve`: the
+    runtime measured in a linked image + the HAL reserve, or the profile's assumed reserve),
     `ram_bytes` of tensor arena (contiguous RAM minus the reserve), `latency_ms` per
     inference as the latency model estimates it on the board's core, engine and clock
     (`latency`: the model, None when the core has no calibration: then latency is not
@@ -56,6 +59,7 @@ class Budgets:
     macs: int | None = None
     latency_unavailable: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    flash_reserve: FlashReserve | None = None  # None when --flash set the budget
 
     def active(self) -> list[tuple[BudgetKind, float]]:
         """The kinds this budget judges, with their limits (latency only with a latency
@@ -115,6 +119,7 @@ class Budgets:
             "latency_judged": self.latency is not None,
             "latency_unavailable": self.latency_unavailable,
             "sources": dict(self.sources),
+            "flash_reserve": None if self.flash_reserve is None else self.flash_reserve.to_dict(),
         }
 
 
@@ -130,17 +135,13 @@ def budgets_for(
     ("512KB" accepted), `latency_ms` the latency budget (default: the profile's), `macs` an
     optional cap on MACs per inference."""
     sources = dict.fromkeys(("flash_bytes", "ram_bytes", "latency_ms"), BOARD_PROFILE)
+    sources["flash_bytes"] = board.flash_budget_source
     if latency_ms is not None:
-        if (
-            isinstance(latency_ms, bool)
-            or not isinstance(latency_ms, (int, float))
-            or not latency_ms > 0
-            or not np.isfinite(latency_ms)
-        ):
-            raise AdvisorError(
-                f"latency target must be a positive number of milliseconds, got "
-                f"{latency_ms!r}: e.g. --latency-ms 100"
-            )
+        latency_ms = positive_real(
+            latency_ms,
+            "latency target",
+            fix="give a positive, finite number of milliseconds, e.g. --latency-ms 100",
+        )
         sources["latency_ms"] = COMMAND_LINE
     flash_budget = _positive_size(flash, "flash budget", "--flash 512KB")
     ram_budget = _positive_size(ram, "RAM budget", "--ram 256KB")
@@ -165,6 +166,7 @@ def budgets_for(
         macs=mac_budget,
         latency_unavailable=unavailable,
         sources=sources,
+        flash_reserve=board.flash_reserve() if flash_budget is None else None,
     )
 
 
@@ -186,11 +188,10 @@ def _positive_size(value: int | str | None, what: str, example: str) -> int | No
 def _positive_count(value: int | str | None, what: str, example: str) -> int | None:
     if value is None:
         return None
-    text = str(value).strip().replace("_", "")
-    try:
-        count = int(float(text)) if "e" in text.lower() else int(text)
-    except (ValueError, OverflowError):
-        raise AdvisorError(f"{what} {value!r} is not a number: e.g. {example} or 2e7") from None
-    if count <= 0:
-        raise AdvisorError(f"{what} must be positive, got {value!r}: e.g. {example}")
-    return count
+    return integer(
+        value,
+        what,
+        low=1,
+        high=INT64_MAX,
+        fix=f"give a whole, positive number, e.g. {example} or 2e7",
+    )

@@ -87,7 +87,11 @@ class Infeasible:
             },
             "resolution": self.space.resolution,
             "budgets": self.budgets.to_dict(),
-            "smallest_need": dict(self.smallest),
+            # NaN (no latency model) is not JSON: null
+            "smallest_need": {
+                name: None if isinstance(value, float) and np.isnan(value) else value
+                for name, value in self.smallest.items()
+            },
             "over_budget": self.over,
             "largest_fitting_resolution": self.largest_resolution,
             "latency_ms_needed": self.latency_ms_needed,
@@ -126,32 +130,55 @@ def smallest_fits(space: SearchSpace, budgets: Budgets) -> bool:
     return any(bool(np.all(budgets.fits(_corner(space, n, budgets)))) for n in space.num_layers)
 
 
+# Sides R and R + 32 (R > 32) build the same graph, every feature map of the second larger:
+# the stem and the four stride-2 blocks (1, 3, 5, 7) each halve the side, rounding up, and
+# whether the converter adds a PAD op depends only on the parity of a side, so on the
+# bits 0-4 of R - 1; from R = 33 on, the last feature map is at least 2x2, so no
+# squeeze-excite MEAN is dropped either. Within such a class the costs never fall as R grows.
+_PERIOD = 32
+
+
 def largest_fitting_resolution(space: SearchSpace, budgets: Budgets) -> int | None:
     """The largest resolution below `space.resolution` at which some PhiNet fits, or None.
 
     Costs do not grow monotonically with the resolution: where a feature-map side turns odd
     the converter folds a PAD op into the next stride-2 conv, one op and one tensor fewer,
     and where the arena's fixed part dominates (budgets under ~25 KB) such a dip can fit
-    far above a side that does not. What does hold: 1x1 needs least of all (no PAD, no
-    squeeze-excite MEAN, the smallest tensors), and sides 2m + 1 and 2m + 2 give the same
-    feature maps after the stem, so 2m + 2 fits only if 2m + 1 does. So: bisect for a side
-    that fits, then scan the odd sides above it from the top."""
-    if not smallest_fits(space.with_resolution(1), budgets):
+    far above a side that does not. They do grow within each class of sides equal modulo
+    32 (see `_PERIOD`), so the search bisects each class above 2 x 32 (about 32 x log2(R)
+    checks at most, not R), and scans the sides up to 2 x 32 one by one."""
+    top = space.resolution - 1
+
+    def fits(side: int) -> bool:
+        return smallest_fits(space.with_resolution(side), budgets)
+
+    if top < 1 or not fits(1):  # 1x1 needs least of all: no PAD, no MEAN, least memory
         return None
-    low, high = 1, space.resolution  # low: fits, high: does not (or is the space's own)
-    while high - low > 1:
-        middle = (low + high) // 2
-        if smallest_fits(space.with_resolution(middle), budgets):
-            low = middle
-        else:
-            high = middle
-    for odd in range(space.resolution - 1 - space.resolution % 2, low, -2):
-        if smallest_fits(space.with_resolution(odd), budgets):
-            even = odd + 1
-            if even < space.resolution and smallest_fits(space.with_resolution(even), budgets):
-                return even
-            return odd
-    return low
+
+    floor = 2 * _PERIOD  # sides above it are bisected per class
+    best = 0
+    # the largest side of each class, from the highest class down
+    for class_top in range(top, max(floor, top - _PERIOD), -1):
+        if class_top <= best:
+            break
+        low_side = class_top - (class_top - best - 1) // _PERIOD * _PERIOD  # least side > best
+        low_side = max(low_side, class_top - (class_top - floor - 1) // _PERIOD * _PERIOD)
+        if not fits(low_side):
+            continue  # nothing of this class above `best` fits
+        low, high = low_side, class_top + _PERIOD  # low fits; high (beyond the class top) not
+        while high - low > _PERIOD:
+            middle = low + (high - low) // (2 * _PERIOD) * _PERIOD
+            if fits(middle):
+                low = middle
+            else:
+                high = middle
+        best = low
+    if best:
+        return best
+    for side in range(min(top, floor), 0, -1):
+        if fits(side):
+            return side
+    return None
 
 
 def diagnose(board: Board, budgets: Budgets, space: SearchSpace, warnings: list[str]) -> Infeasible:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from advisor.errors import AdvisorError
+from advisor.validation import MAX_CHANNELS, MAX_CLASSES, MAX_RESOLUTION, integer
 
 # The region the study trained networks in: predictions outside it are extrapolations.
 STUDIED_RANGES = {"alpha": (0.15, 1.5), "beta": (0.75, 1.35), "t0": (4.0, 6.0)}
@@ -48,16 +49,13 @@ class SearchSpace:
     t0s: tuple[float, ...] = tuple(_steps(2.0, 6.0, 0.25))
 
     def __post_init__(self) -> None:
-        for name, example in (
-            ("resolution", "--resolution 160"),
-            ("in_channels", "--channels 3"),
-            ("num_classes", "--classes 10"),
+        for name, example, high in (
+            ("resolution", "--resolution 160", MAX_RESOLUTION),
+            ("in_channels", "--channels 3", MAX_CHANNELS),
+            ("num_classes", "--classes 10", MAX_CLASSES),
         ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise AdvisorError(
-                    f"{name} must be a positive integer, got {value!r}: e.g. {example}"
-                )
+            value = integer(getattr(self, name), name, low=1, high=high, fix=f"e.g. {example}")
+            object.__setattr__(self, name, value)
         if not self.num_layers:
             raise AdvisorError("no candidate number of layers to search: the prior lists none")
         for name in ("alphas", "betas", "t0s"):

@@ -23,16 +23,21 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on Python 3.10
+    import tomli as tomllib
 
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
+from advisor.files import read_text
+from advisor.validation import MAX_LAYERS, integer, positive_real
 
 STUDY_FACTORS: dict[str, tuple[float, ...]] = {
     "alpha": (0.15, 0.3, 0.5, 0.9, 1.5),
@@ -107,14 +112,9 @@ def load_grid(spec: str | Path) -> list[GridPoint]:
 
 
 def _read(path: Path) -> Any:
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise AdvisorError(
-            f"grid file {path} does not exist; pass 'study' or a TOML/JSON file"
-        ) from None
-    except (IsADirectoryError, UnicodeDecodeError) as err:
-        raise AdvisorError(f"grid file {path} is not a readable text file: {err}") from None
+    if not path.exists():
+        raise AdvisorError(f"grid file {path} does not exist; pass 'study' or a TOML/JSON file")
+    text = read_text(path, "grid file")
     if path.suffix.lower() == ".json":
         try:
             return json.loads(text)
@@ -139,17 +139,10 @@ def _canonical_key(key: str, path: Path, where: str) -> str:
 
 
 def _value(name: str, value: Any, path: Path, where: str) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise AdvisorError(f"grid file {path}: {name}{where} must be a number, got {value!r}")
-    if value <= 0:
-        raise AdvisorError(f"grid file {path}: {name}{where} must be positive, got {value!r}")
+    field = f"grid file {path}: {name}{where}"
     if name == "num_layers":
-        if float(value) != int(value):
-            raise AdvisorError(
-                f"grid file {path}: num_layers{where} must be an integer, got {value!r}"
-            )
-        return int(value)
-    return value
+        return integer(value, field, low=1, high=MAX_LAYERS, fix="e.g. N = [4, 5, 7]")
+    return positive_real(value, field, fix=f"e.g. {name} = [0.5, 1.0]")
 
 
 def _factors(data: Mapping[str, Any], path: Path) -> list[GridPoint]:

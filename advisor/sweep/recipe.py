@@ -22,7 +22,7 @@ def recipe_dict(
     them unless ``warmup_epochs`` is given (``Recipe.study``)."""
     from advisor.training.recipe import Recipe
 
-    overrides = {
+    overrides: dict[str, Any] = {
         "resolution": resolution,
         "epochs": epochs,
         "warmup_epochs": warmup_epochs,

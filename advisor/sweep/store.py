@@ -84,20 +84,34 @@ EXPORT_COLUMNS = (
 class SweepStore:
     """A sweep's SQLite file. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, read_only: bool = False):
+        """Open (and, unless `read_only`, create) the store at `path`. Read-only opening
+        works on a store in a read-only file or folder, and changes nothing."""
         self.path = Path(path)
+        self.read_only = read_only
         if self.path.is_dir():
             raise AdvisorError(
                 f"store {self.path} is a directory; give a file path such as sweep.db"
             )
+        if read_only and not self.path.is_file():
+            raise AdvisorError(
+                f"store {self.path} does not exist; pass the --store of an earlier `advisor sweep`"
+            )
         if not self.path.parent.exists():
             raise AdvisorError(f"the folder of store {self.path} does not exist; create it first")
         try:
-            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            if read_only:
+                self._db = connect_read_only(self.path)
+            else:
+                self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._create()
+            if read_only:
+                self._check_schema()
+            else:
+                self._refuse_foreign_database()
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._create()
         except sqlite3.DatabaseError as err:
             raise AdvisorError(
                 f"store {self.path} is not a usable SQLite database ({err}); "
@@ -113,6 +127,19 @@ class SweepStore:
     def close(self) -> None:
         self._db.close()
 
+    def _refuse_foreign_database(self) -> None:
+        """A database that holds tables but no store_meta was not written by advisor sweep:
+        never add tables to someone else's file."""
+        tables = sorted(
+            row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        )
+        if tables and "store_meta" not in tables:
+            shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+            raise AdvisorError(
+                f"{self.path} is an SQLite database of something else (tables: {shown}), not a "
+                "sweep store: pass a new file name for --store (it would get the store's tables)"
+            )
+
     def _create(self) -> None:
         columns = ",\n  ".join(f"{name} {kind}" for name, kind in COLUMNS)
         with self._transaction():
@@ -125,13 +152,24 @@ class SweepStore:
                 "INSERT OR IGNORE INTO store_meta VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
+        self._check_schema()
+
+    def _check_schema(self) -> None:
+        tables = {
+            row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if not {"runs", "store_meta"} <= tables:
+            raise AdvisorError(
+                f"{self.path} is not a sweep store (no runs / store_meta table): pass the "
+                "--store of an earlier `advisor sweep`"
+            )
         version = self._db.execute(
             "SELECT value FROM store_meta WHERE key='schema_version'"
-        ).fetchone()[0]
-        if int(version) != SCHEMA_VERSION:
+        ).fetchone()
+        if version is None or str(version[0]) != str(SCHEMA_VERSION):
             raise AdvisorError(
-                f"store {self.path} has schema version {version}, this advisor writes "
-                f"{SCHEMA_VERSION}; use a new store file"
+                f"store {self.path} has schema version {version and version[0]}, this advisor "
+                f"writes {SCHEMA_VERSION}; use a new store file"
             )
         present = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
         missing = [name for name in COLUMN_NAMES if name not in present]
@@ -206,7 +244,8 @@ class SweepStore:
         )
 
     def rows(self, status: str | None = DONE) -> list[dict[str, Any]]:
-        query, args = "SELECT * FROM runs", ()
+        query = "SELECT * FROM runs"
+        args: tuple[str, ...] = ()
         if status is not None:
             query, args = query + " WHERE status=?", (status,)
         return [dict(row) for row in self._db.execute(query + " ORDER BY params, run_id", args)]
@@ -218,13 +257,45 @@ class SweepStore:
     def export_csv(self, path: str | Path, columns: tuple[str, ...] = EXPORT_COLUMNS) -> int:
         """Write the finished runs as CSV (numbers and labels only); returns the row count."""
         rows = self.rows(DONE)
-        with open(path, "w", newline="") as handle:
-            writer = csv.DictWriter(
-                handle, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n"
-            )
-            writer.writeheader()
-            writer.writerows(rows)
+        try:
+            with open(path, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(
+                    handle, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n"
+                )
+                writer.writeheader()
+                writer.writerows(rows)
+        except OSError as err:
+            raise AdvisorError(
+                f"cannot write {path}: {err.strerror}; give a writable file path"
+            ) from None
         return len(rows)
+
+
+def connect_read_only(path: str | Path) -> sqlite3.Connection:
+    """A connection that never writes `path`, also where its file or folder is read-only.
+
+    A store is in WAL mode, whose readers need a shared-memory file beside the database;
+    where none can be created (a read-only folder) the database is opened as immutable,
+    which is exact when no write-ahead log holds rows the database file lacks. A log with
+    content there is refused: reading without it would lose finished rows."""
+    path = Path(path)
+    uri = path.resolve().as_uri()
+    connection = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return connection
+    except sqlite3.OperationalError:
+        connection.close()
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise AdvisorError(
+            f"{path} cannot be opened read-only: its write-ahead log {wal.name} holds changes "
+            "and its folder is not writable. Copy the database and its -wal file to a writable "
+            "folder, or open it once where it is writable"
+        )
+    connection = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+    connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return connection
 
 
 class _Transaction:

@@ -56,10 +56,25 @@ def load_checkpoint(
     payload = read(path)
     config = PhiNetConfig.from_dict(payload["config"])
     model = PhiNet(config)
-    model.load_state_dict(payload["model_state"])
+    load_weights(model, payload["model_state"], path)
     model.to(device).eval()
     extra = {key: value for key, value in payload.items() if key not in _BULK_KEYS}
     return model, config, extra
+
+
+def load_weights(model: nn.Module, state: dict[str, Any], path: str | Path) -> None:
+    """Load a checkpoint's weights into `model`; a checkpoint whose weights belong to another
+    architecture than its config (a file copied from another run) is refused by name."""
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError) as err:
+        first = str(err).strip().splitlines()
+        raise AdvisorError(
+            f"checkpoint {path} holds weights of another architecture than its config "
+            f"({first[1].strip() if len(first) > 1 else first[0] if first else err}); it was "
+            "copied from another run or edited: use the run's own checkpoint, or start a new "
+            "--out"
+        ) from None
 
 
 def rng_states() -> dict[str, Any]:

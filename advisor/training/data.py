@@ -144,11 +144,11 @@ def _fingerprint(kind: str, path: Path | None, size: int, channels: int) -> str:
     digest = hashlib.sha256(json.dumps([CACHE_FORMAT, kind, size, channels]).encode())
     if path is not None:
         path = path.resolve()
-        digest.update(str(path).encode())
+        digest.update(os.fsencode(path))  # the name's bytes: not every file name is UTF-8
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
         for file in files:
             stat = file.stat()
-            digest.update(f"{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            digest.update(os.fsencode(file) + f"\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:20]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -104,11 +105,23 @@ def list_folder(root: Path) -> Listing:
         parts = path.relative_to(root).parts
         if _hidden(parts):
             continue
+        _check_utf8_name(path, root)
         if path.is_dir():
             folders.add(parts)
         elif path.suffix.lower() in IMAGE_SUFFIXES:
             entries.append((parts, str(path)))
     return Listing(root, _group(entries, folders, root), lambda key: Path(key).read_bytes())
+
+
+def _check_utf8_name(path: Path, root: Path) -> None:
+    """Class names become labels in JSON, reports and C headers: they must be text."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise AdvisorError(
+            f"the name {os.fsencode(path.relative_to(root))!r} in {root} is not valid UTF-8; "
+            "rename that folder or file to UTF-8 (e.g. convmv -f latin1 -t utf8 -r --notest)"
+        ) from None
 
 
 def list_zip(archive: Path) -> Listing:

@@ -121,7 +121,9 @@ class Recipe:
     @classmethod
     def quick(cls, **overrides: Any) -> Recipe:
         """A few epochs at CIFAR's native 32x32 for smoke runs on a CPU."""
-        settings = dict(epochs=3, warmup_epochs=0, batch_size=128, resolution=32, split="test+val")
+        settings: dict[str, Any] = dict(
+            epochs=3, warmup_epochs=0, batch_size=128, resolution=32, split="test+val"
+        )
         settings.update(overrides)
         return cls(**settings)
 

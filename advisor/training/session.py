@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from advisor.errors import AdvisorError
 from advisor.training import checkpoint
 
 
@@ -54,3 +55,41 @@ def set_threads(threads: int | None) -> None:
 
     if threads is not None:
         torch.set_num_threads(threads)
+
+
+def resolve_device(device: str | None, here: bool = True):
+    """The torch device `device` names (default: CUDA when available, else the CPU), refused
+    with the fix when torch does not know it or (with `here`) this machine lacks it."""
+    import torch
+
+    if not device:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.strip().lower() in ("cpu", "cpu:0"):  # one CPU device; an index adds nothing
+        return torch.device("cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise AdvisorError(
+            f"unknown --device {device!r}: use cpu, cuda, cuda:N or mps (or leave it out: "
+            "CUDA when available, else the CPU)"
+        ) from None
+    if not here:
+        return resolved
+    available = {
+        "cpu": True,
+        "cuda": torch.cuda.is_available(),
+        "mps": torch.backends.mps.is_available(),
+    }
+    if not available.get(resolved.type, False):
+        raise AdvisorError(
+            f"--device {device}: this machine has no {resolved.type} device torch can use; "
+            "use --device cpu (or leave it out)"
+        )
+    if resolved.type == "cuda" and resolved.index is not None:
+        count = torch.cuda.device_count()
+        if resolved.index >= count:
+            raise AdvisorError(
+                f"--device {device}: there are {count} CUDA devices (cuda:0 to "
+                f"cuda:{count - 1}); pick one of them"
+            )
+    return resolved

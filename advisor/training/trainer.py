@@ -34,7 +34,7 @@ from advisor.training.rundir import (
     write_json,
     write_metrics,
 )
-from advisor.training.session import Stop, ctrl_c_saves, global_rng_preserved
+from advisor.training.session import Stop, ctrl_c_saves, global_rng_preserved, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +164,7 @@ def train(
     The caller's global RNG states are left as they were.
     """
     recipe = recipe or Recipe()
+    device_ = resolve_device(device)
     out_dir = Path(out_dir)
     paths = run_paths(out_dir)
     saved = saved_run(paths, config, recipe, resume)
@@ -182,7 +183,6 @@ def train(
     _check_inputs(config, data, recipe)
     if saved is not None:
         check_same_data(paths, saved, data)
-    device_ = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     out_dir.mkdir(parents=True, exist_ok=True)
     with global_rng_preserved():
         return _run(config, data, recipe, paths, saved, device_, progress, callbacks)
@@ -214,8 +214,14 @@ class _Run:
         self.augmentation = torch.Generator(device=device).manual_seed(recipe.seed + 2)
         self.state = _Progress()
         if saved is not None:
-            self.model.load_state_dict(saved["model_state"])
-            self.optimizer.load_state_dict(saved["optimizer_state"])
+            checkpoint.load_weights(self.model, saved["model_state"], paths["last"])
+            try:
+                self.optimizer.load_state_dict(saved["optimizer_state"])
+            except (ValueError, KeyError, TypeError) as err:
+                raise AdvisorError(
+                    f"checkpoint {paths['last']}: its optimizer state does not match the model "
+                    f"({err}); use the run's own checkpoint, or start a new --out"
+                ) from None
             self.shuffle.set_state(saved["generators"]["shuffle"])
             self.augmentation.set_state(saved["generators"]["augmentation"])
             checkpoint.set_rng_states(saved["rng"])

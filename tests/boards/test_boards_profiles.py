@@ -38,8 +38,10 @@ def test_figures_from_the_board_table():
 
 def test_budgets_subtract_the_reserves():
     h7 = load_board("stm32h7")
-    assert h7.flash_budget_bytes == h7.flash_bytes - h7.reserved_flash_bytes
+    assert h7.flash_budget_bytes == h7.flash_bytes - h7.flash_reserve().reserve_bytes
     assert h7.ram_budget_bytes == h7.ram_bytes - h7.reserved_ram_bytes
+    rp2040 = load_board("rp2040")  # no measured runtime for Cortex-M0+: the assumed reserve
+    assert rp2040.flash_budget_bytes == rp2040.flash_bytes - rp2040.reserved_flash_bytes
 
 
 def test_every_board_names_a_core_and_engine_the_latency_model_knows():
@@ -113,7 +115,7 @@ def test_with_overrides_validates_and_parses_sizes():
     assert h7.reserved_ram_bytes == 16 * 1024, "the original is unchanged"
     with pytest.raises(AdvisorError, match="reserved_ram_bytes .* leaves nothing"):
         h7.with_overrides(reserved_ram_bytes="512KB")
-    with pytest.raises(AdvisorError, match="clock_hz must be positive"):
+    with pytest.raises(AdvisorError, match="clock_hz must be a positive number"):
         h7.with_overrides(clock_hz=0)
     with pytest.raises(AdvisorError, match="did you mean ram_bytes"):
         h7.with_overrides(ram_byte=1)
@@ -135,7 +137,9 @@ def test_to_dict_carries_the_fields_the_cli_json_promises():
         "path",
     ):
         assert key in data
-    assert data["flash_budget_bytes"] == data["flash_bytes"] - data["reserved_flash_bytes"]
+    reserve = data["flash_reserve"]["reserve_bytes"]
+    assert data["flash_budget_bytes"] == data["flash_bytes"] - reserve
+    assert "measured: linked image under QEMU" in data["flash_budget_source"]
 
 
 def test_board_is_frozen():
@@ -211,7 +215,7 @@ def _write(tmp_path: Path, text: str) -> Path:
         ),
         (
             lambda t: t.replace("latency_ms = 50", "latency_ms = -5"),
-            r"field latency_ms must be positive",
+            r"field latency_ms must be a positive number",
         ),
         (lambda t: t.replace('clock_hz = "100MHz"\n', ""), r"missing field\(s\) clock_hz"),
         (
@@ -248,7 +252,7 @@ def test_a_broken_user_profile_stops_listing_with_its_name(user_folder):
 
 
 def test_direct_construction_is_validated():
-    with pytest.raises(AdvisorError, match="flash_bytes must be positive"):
+    with pytest.raises(AdvisorError, match="flash_bytes must be a positive number"):
         Board(
             id="b",
             name="B",

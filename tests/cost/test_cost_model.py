@@ -174,7 +174,7 @@ def test_to_dict_is_json_with_source():
         (lambda: estimate_totals(0.5, 1, 6, 7, 160, divisor=0), "divisor"),
         (lambda: estimate_totals(0.5, 1, 6, 7, 160, kernel=5), "option"),
         (lambda: PhiNetConfig(0.0, 1, 6, 7), "alpha"),
-        (lambda: estimate(PhiNetConfig(float("inf"), 1, 6, 7)), "alpha must be finite"),
+        (lambda: estimate(PhiNetConfig(float("inf"), 1, 6, 7)), "alpha must be a finite number"),
     ],
 )
 def test_bad_input_raises_advisor_error(call, message):

@@ -85,6 +85,17 @@ def test_build_bundles_a_verified_model(monkeypatch, capsys, inputs, tmp_path):
     assert "measured: TFLite Micro" in export["arena_bytes"]["source"]
     markdown = (out / "report.md").read_text()
     assert "fits" in markdown and f"{len(tflite):,} B" in markdown
+    # the bundle built for the board's Cortex-M7 and run under QEMU, when the tools are here
+    [emulated] = export["emulation"]
+    assert emulated["core"] == "Cortex-M7" and emulated["kernels"] == "cmsis_nn"
+    if emulated["status"] == "ran":
+        assert emulated["errors"] == [] and emulated["outputs_vs_host"]["ok"] is True
+        assert emulated["board"]["fits"] is True
+        assert emulated["image"]["flash_breakdown"]["model array"] >= len(tflite)
+        assert (out / "emulated" / "stm32h7-m7-cmsis_nn" / "firmware.elf").is_file()
+        assert "On the target: Cortex-M7" in markdown
+    else:
+        assert emulated["status"] == "skipped" and emulated["install"]
 
 
 def test_build_that_does_not_fit_exits_1_and_keeps_files(monkeypatch, capsys, inputs, tmp_path):
@@ -94,6 +105,8 @@ def test_build_that_does_not_fit_exits_1_and_keeps_files(monkeypatch, capsys, in
     assert "does not fit arduino-uno" in captured.err
     report = json.loads((out / "report.json").read_text())
     assert report["fits"] is False and report["export"]["boards"][0]["fits"] is False
+    [emulated] = report["export"]["emulation"]  # an AVR board: not emulated, and it says why
+    assert emulated["status"] == "skipped" and "not an Arm Cortex-M" in emulated["reason"]
     assert (out / "model.tflite").is_file() and (out / "firmware" / "model_config.h").is_file()
 
 

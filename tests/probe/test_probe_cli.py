@@ -87,7 +87,9 @@ def test_bad_checkpoint_exits_2_and_names_the_file(monkeypatch, capsys, colour_d
     )
     code, _, err = run_advisor(monkeypatch, capsys, "probe", mismatched, "--data", colour_data)
     assert (
-        code == 2 and "mismatched.pt does not load into a PhiNet" in err and "Traceback" not in err
+        code == 2
+        and "mismatched.pt holds weights of another architecture" in err
+        and "Traceback" not in err
     )
 
 

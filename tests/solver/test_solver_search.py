@@ -7,6 +7,7 @@ import pytest
 
 from advisor.boards import load_board
 from advisor.scaling import load_prior
+from advisor.solver import recommend
 from advisor.solver.budgets import Budgets, budgets_for
 from advisor.solver.n_rule import choose_num_layers
 from advisor.solver.recommendation import solve
@@ -153,3 +154,32 @@ def test_python_api_takes_a_prior_object_and_overrides(curves_prior):
     assert all(option["accuracy"] is None for option in data["alternatives"])
     assert data["n_rule"]["predicted_accuracy"] == {}  # chose N by them, prints none
     assert result.n_choice.predicted  # the solver still ranks N by the prior's curves
+
+
+def test_the_flash_budget_is_the_boards_with_the_measured_runtime_and_says_so():
+    f746 = load_board("stm32f746")
+    budgets = budgets_for(f746)
+    assert budgets.flash_bytes == f746.flash_budget_bytes
+    assert "measured: linked image under QEMU" in budgets.sources["flash_bytes"]
+    reserve = budgets.to_dict()["flash_reserve"]
+    assert reserve["measured"] and reserve["runtime_bytes"] > 128 * 1024
+    assert budgets_for(f746, flash="512KB").to_dict()["flash_reserve"] is None
+    esp = budgets_for(load_board("esp32s3"))
+    assert "board profile (assumed)" in esp.sources["flash_bytes"]
+    assert esp.to_dict()["flash_reserve"]["measured"] is False
+
+
+@pytest.mark.parametrize(("board_id", "resolution"), [("stm32f746", 32), ("stm32h7", 32)])
+def test_the_recommendation_fits_with_the_measured_runtime(board_id, resolution):
+    """The emulated builds found the recommendations planned with the assumed 128 KB reserve
+    tens of KB over flash; planned with the measured runtime, model + runtime + HAL fit."""
+    board = load_board(board_id)
+    result = recommend(board, resolution=resolution)
+    reserve = board.flash_reserve()
+    assert result.binding[0] == "flash"  # the case the assumed reserve got wrong
+    used = result.costs.flash_bytes + reserve.runtime_bytes + reserve.hal_bytes
+    assert used <= board.flash_bytes
+    assumed = recommend(
+        board, resolution=resolution, flash=board.flash_bytes - board.reserved_flash_bytes
+    )
+    assert assumed.costs.flash_bytes + reserve.runtime_bytes + reserve.hal_bytes > board.flash_bytes
