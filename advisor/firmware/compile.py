@@ -1,8 +1,8 @@
 """Compile TFLite Micro sources for a core, caching each object file.
 
-Objects live under the user cache folder (``~/.cache/mcu-advisor/tflm/`` or
-``$XDG_CACHE_HOME/mcu-advisor/tflm/``; ``cache_dir`` overrides it), in one folder per group of
-identical compile commands, named by a hash of the core, the flags, the compiler version and
+Objects live under the user cache folder (``~/.cache/mcu-advisor/tflm/``,
+``$XDG_CACHE_HOME/mcu-advisor/tflm/`` or ``$MCU_ADVISOR_CACHE/tflm/``; ``cache_dir`` overrides
+it), in one folder per group of identical compile commands, named by a hash of the core, the flags, the compiler version and
 the tree. A model then compiles only the files no earlier model needed, and every build links
 against the same objects. Flags follow TFLM's ``cortex_m_generic`` target: the runtime at
 ``-Os``, kernels and CMSIS-NN at ``-O2``.
@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from advisor.cache import user_cache_dir
 from advisor.errors import AdvisorError
 from advisor.firmware.cores import Core
 from advisor.firmware.toolchain import Toolchain
@@ -42,8 +43,8 @@ CMSIS_NN_DEFINES = ("-DCMSIS_NN", "-DARM_NN_ENABLE_F16=0", "-DARM_NN_ENABLE_F32=
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "mcu-advisor" / "tflm"
+    """Where compiled TensorFlow Lite Micro objects are kept: under the user cache folder."""
+    return user_cache_dir() / "tflm"
 
 
 def defines(core: Core, kernels: str) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from advisor.cache import user_cache_dir
 from advisor.errors import AdvisorError
 from advisor.training import cifar, imagefolder
 from advisor.training.recipe import SPLITS
@@ -91,11 +92,8 @@ class DataSplits:
 
 
 def default_cache_dir() -> Path:
-    """$MCU_ADVISOR_CACHE, else $XDG_CACHE_HOME/mcu-advisor, else ~/.cache/mcu-advisor."""
-    if os.environ.get("MCU_ADVISOR_CACHE"):
-        return Path(os.environ["MCU_ADVISOR_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "mcu-advisor"
+    """Where decoded images (and downloaded CIFAR) are cached: the user cache folder."""
+    return user_cache_dir()
 
 
 def stratified_split(labels: np.ndarray, fractions: Sequence[float], seed: int) -> list[np.ndarray]:
