@@ -1,11 +1,11 @@
 """Compile TFLite Micro sources for a core, caching each object file.
 
-Objects live under the user cache folder (``~/.cache/mcu-advisor/tflm/``, ``$XDG_CACHE_HOME/mcu-
-advisor/tflm/`` or ``$MCU_ADVISOR_CACHE/tflm/``; ``cache_dir`` overrides it), in one folder per
-group of identical compile commands, named by a hash of the core, the flags, the compiler
-version and the tree. A model then compiles only the files no earlier model needed, and every
-build links against the same objects. Flags follow TFLM's ``cortex_m_generic`` target: the
-runtime at ``-Os``, kernels and CMSIS-NN at ``-O2``.
+Objects live under the user cache folder (``~/.cache/mcu-advisor/tflm/``,
+``$XDG_CACHE_HOME/mcu-advisor/tflm/`` or ``$MCU_ADVISOR_CACHE/tflm/``; ``cache_dir`` overrides
+it), in one folder per group of identical compile commands, named by a hash of the core, the
+flags, the compiler version and the tree. A model then compiles only the files no earlier model
+needed, and every build links against the same objects. Flags follow TFLM's ``cortex_m_generic``
+target: the runtime at ``-Os``, kernels and CMSIS-NN at ``-O2``.
 """
 
 from __future__ import annotations
