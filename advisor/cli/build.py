@@ -15,8 +15,10 @@ from advisor.cli.options import (
     data_dir_option,
     data_option,
     device_option,
+    emulate_images_option,
     json_option,
     seed_option,
+    tflm_dir_option,
     threads_option,
 )
 from advisor.errors import DoesNotFit
@@ -116,20 +118,8 @@ from advisor.validation import RESOLUTION
     help="Build the firmware with TFLite Micro for the board's core and run it under QEMU "
     "(skipped, with the reason, when the tree, compiler or QEMU is missing).",
 )
-@click.option(
-    "--emulate-images",
-    type=click.IntRange(min=1),
-    default=16,
-    show_default=True,
-    help="Test images run on the emulated core.",
-)
-@click.option(
-    "--tflm-dir",
-    type=click.Path(file_okay=False),
-    envvar="ADVISOR_TFLM_DIR",
-    help="TFLite Micro tree for the emulated build (default: shared/third_party/tflite-micro "
-    "beside the checkout; env ADVISOR_TFLM_DIR).",
-)
+@emulate_images_option(default=16, help="Test images run on the emulated core.")
+@tflm_dir_option()
 @click.option(
     "--resume", is_flag=True, help="Continue an interrupted training or fine-tuning in --out."
 )

@@ -10,7 +10,7 @@ import click
 
 from advisor import provenance
 from advisor.cli.boards import board_options, resolve_boards
-from advisor.cli.options import json_option
+from advisor.cli.options import emulate_images_option, json_option, tflm_dir_option
 from advisor.errors import AdvisorError, CheckFailed, DoesNotFit
 
 
@@ -152,20 +152,8 @@ def full_int8_problems_of(info) -> list[str]:
     type=click.Choice(["ref", "cmsis_nn"]),
     help="Kernel set for --emulate (default: the board profile's runtime).",
 )
-@click.option(
-    "--emulate-images",
-    type=click.IntRange(min=1),
-    default=8,
-    show_default=True,
-    help="Images run under QEMU.",
-)
-@click.option(
-    "--tflm-dir",
-    type=click.Path(file_okay=False),
-    envvar="ADVISOR_TFLM_DIR",
-    help="TFLite Micro tree for --emulate (default: shared/third_party/tflite-micro beside "
-    "the checkout; env ADVISOR_TFLM_DIR).",
-)
+@emulate_images_option(default=8, help="Images run under QEMU.")
+@tflm_dir_option()
 @click.option(
     "--latency-ms",
     type=float,

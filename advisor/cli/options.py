@@ -53,6 +53,26 @@ def threads_option(
     return click.option("--threads", type=click.IntRange(min=1), help=help)
 
 
+def emulate_images_option(*, default: int, help: str) -> Decorator:
+    return click.option(
+        "--emulate-images",
+        type=click.IntRange(min=1),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+def tflm_dir_option() -> Decorator:
+    return click.option(
+        "--tflm-dir",
+        type=click.Path(file_okay=False),
+        envvar="ADVISOR_TFLM_DIR",
+        help="TFLite Micro source tree for the emulated build (default: "
+        "shared/third_party/tflite-micro beside the checkout; env ADVISOR_TFLM_DIR).",
+    )
+
+
 def json_option(help: str = "JSON on stdout instead of a table.") -> Decorator:
     return click.option("--json", "as_json", is_flag=True, help=help)
 

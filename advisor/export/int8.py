@@ -170,36 +170,19 @@ def quantize_model(
         "min/max through the simulated int8 graph)",
         **export_options,
     )
-    qat_top1 = qat_export.verification.int8_top1
-    qat_details = {**tuned.to_dict(), "source": "measured: fine-tuning run"}
-    if qat_top1 > ptq_row.int8_top1:
+    keep_qat = qat_export.verification.int8_top1 > ptq_row.int8_top1
+    if keep_qat:
         ptq = _move_export(ptq, out, out / "ptq")
         qat_export = _move_export(qat_export, staging, out)
-        rows = [
-            replace(ptq_row, kept=False, files=str(out / "ptq")),
-            Int8Row(
-                "qat",
-                float_top1,
-                qat_top1,
-                qat_export.verification.samples,
-                qat_export.activation_ranges,
-                kept=True,
-                files=str(out),
-                qat=qat_details,
-            ),
-        ]
-        return Int8Result(qat_export, rows, **summary)
-    rows = [
-        ptq_row,
-        Int8Row(
-            "qat",
-            float_top1,
-            qat_top1,
-            qat_export.verification.samples,
-            qat_export.activation_ranges,
-            kept=False,
-            files=str(staging),
-            qat=qat_details,
-        ),
-    ]
-    return Int8Result(ptq, rows, **summary)
+        ptq_row = replace(ptq_row, kept=False, files=str(out / "ptq"))
+    qat_row = Int8Row(
+        "qat",
+        float_top1,
+        qat_export.verification.int8_top1,
+        qat_export.verification.samples,
+        qat_export.activation_ranges,
+        kept=keep_qat,
+        files=str(out if keep_qat else staging),
+        qat={**tuned.to_dict(), "source": "measured: fine-tuning run"},
+    )
+    return Int8Result(qat_export if keep_qat else ptq, [ptq_row, qat_row], **summary)
