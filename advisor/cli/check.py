@@ -11,131 +11,7 @@ import click
 from advisor import provenance
 from advisor.cli.boards import board_options, resolve_boards
 from advisor.cli.options import emulate_images_option, json_option, tflm_dir_option
-from advisor.errors import AdvisorError, CheckFailed, DoesNotFit
-
-
-def measure_and_judge(
-    model_path: str,
-    boards: list,
-    latency_ms: float | None = None,
-    *,
-    emulate: bool = False,
-    kernels: str | None = None,
-    images: int = 8,
-    tflm_dir: str | None = None,
-) -> dict:
-    """Model bytes, minimal TFLM arena, ops with their MACs and estimated latency, and the
-    verdict for each board (flash, RAM, latency), as JSON data. `latency_ms` replaces the
-    boards' latency budgets. With ``emulate``, the firmware built for each board's core and
-    run under QEMU."""
-    from advisor.export.firmware import firmware_arena_size
-    from advisor.export.fit import judge_model
-    from advisor.export.tflite_file import full_int8_problems, read_tflite
-    from advisor.export.tflm import minimal_arena
-
-    if latency_ms is not None and not (latency_ms > 0 and latency_ms < float("inf")):
-        raise AdvisorError(
-            f"--latency-ms must be a positive number of milliseconds, got {latency_ms!r}"
-        )
-    info = read_tflite(model_path)  # AdvisorError when missing or not a TFLite file
-    not_int8 = full_int8_problems(info)
-    arena = minimal_arena(Path(model_path).read_bytes())
-    firmware_arena = firmware_arena_size(arena.arena_bytes)
-    estimates, notes, fits = {}, {}, []
-    for board in boards:
-        fit, estimate, notes[board.id] = judge_model(
-            board, info.size_bytes, arena.arena_bytes, info.operators, latency_ms
-        )
-        fits.append(fit)
-        if estimate is not None:
-            estimates[board.id] = estimate
-    layers = [
-        {
-            "index": op.index,
-            "op": op.op,
-            "class": op.op_class,
-            "output_shape": list(op.output_shape),
-            "macs": op.macs,
-            "live_bytes": op.live_bytes,
-            "latency_ms": {
-                board_id: round(estimate.ops[op.index].ms, 5)
-                for board_id, estimate in estimates.items()
-            },
-        }
-        for op in info.operators
-    ]
-    emulation = (
-        _emulate(model_path, info, arena, boards, kernels, images, tflm_dir) if emulate else []
-    )
-    return {
-        "model": str(model_path),
-        "model_bytes": info.size_bytes,
-        "arena_bytes": arena.arena_bytes,
-        "firmware_arena_bytes": firmware_arena,
-        "arena_head_bytes": arena.head_bytes,
-        "arena_tail_bytes": arena.tail_bytes,
-        "macs": info.macs,
-        "ops": list(info.op_types),
-        "layers": layers,
-        "full_int8": not not_int8,
-        "full_int8_problems": not_int8,
-        "boards": [{**fit.to_dict(), "latency_note": notes[fit.board_id]} for fit in fits],
-        "emulation": emulation,
-        "sources": {
-            "model_bytes": provenance.CONVERTER + " (size of the .tflite file)",
-            "arena_bytes": provenance.TFLITE_MICRO + " (smallest arena it runs in, x86-64 host "
-            "build: an upper bound for a 32-bit MCU)",
-            "firmware_arena_bytes": provenance.TFLITE_MICRO + " + margin max(1 KiB, 5 %)",
-            "ops": provenance.CONVERTER + " (the .tflite's operator list)",
-            "macs": "counted from the .tflite's tensor shapes (CONV_2D, DEPTHWISE_CONV_2D, "
-            "FULLY_CONNECTED)",
-            "live_bytes": "the .tflite's activation tensors alive at each op (first write "
-            "to last read)",
-            "latency_ms": "per board: latency_source",
-            "boards": provenance.BOARD_PROFILE + ": fits when model_bytes <= flash budget "
-            "(flash_budget_source: flash - runtime measured in a linked image - HAL reserve, "
-            "or the profile's assumed reserve), "
-            "arena_bytes <= RAM budget and the estimated latency <= the latency budget",
-        },
-    }
-
-
-def _emulate(model_path, info, arena, boards, kernels, images, tflm_dir) -> list[dict]:
-    """Render the firmware bundle and run it for each board under QEMU (random int8 inputs,
-    seed 0): the outputs are compared with the host interpreter on the same inputs."""
-    import tempfile
-
-    from advisor.export.firmware import write_firmware
-    from advisor.firmware import emulate_boards
-    from advisor.firmware.emulate import default_inputs
-
-    problems = full_int8_problems_of(info)
-    if problems:
-        raise AdvisorError(
-            f"--emulate needs a full-int8 model (int8 input and output): {'; '.join(problems)}"
-        )
-    with tempfile.TemporaryDirectory(prefix="advisor-check-") as folder:
-        bundle = write_firmware(
-            Path(folder) / "firmware",
-            Path(model_path).read_bytes(),
-            arena,
-            model_name=Path(model_path).name,
-        )
-        reports = emulate_boards(
-            bundle.directory,
-            boards,
-            default_inputs(tuple(info.inputs[0].shape[1:]), images),
-            kernels=kernels,
-            host_arena_bytes=arena.arena_bytes,
-            tflm_dir=tflm_dir,
-        )
-    return [report.to_dict() for report in reports]
-
-
-def full_int8_problems_of(info) -> list[str]:
-    from advisor.export.tflite_file import full_int8_problems
-
-    return full_int8_problems(info)
+from advisor.errors import CheckFailed, DoesNotFit
 
 
 @click.command()
@@ -206,8 +82,10 @@ def check(
     not full-int8 or runs differently on the emulated core than on the host, 2 bad input (not
     a TFLite file, an op TFLite Micro lacks, unknown board or engine).
     Latency is not judged on a board whose core has no calibration (8-bit AVR)."""
+    from advisor.export.check import check_model, shortfalls
+
     boards = resolve_boards(board, board_file, all_boards, engine)
-    result = measure_and_judge(
+    result = check_model(
         model,
         boards,
         latency_ms,
@@ -232,8 +110,7 @@ def check(
             "and output; `advisor build` does), or pass --allow-float for a board that runs "
             "float models"
         )
-    failed = [_shortfall(b) for b in result["boards"] if not b["fits"]]
-    failed += _emulation_failures(result["emulation"])
+    failed = shortfalls(result)
     if failed:
         raise DoesNotFit(
             f"{Path(model).name} does not fit "
@@ -241,30 +118,6 @@ def check(
             + ". Pick a smaller configuration (`advisor recommend --board ID`), "
             "a faster engine (--engine) or a board with more memory"
         )
-
-
-def _emulation_failures(runs: list[dict]) -> list[str]:
-    out = []
-    for run in runs:
-        if run["status"] != "ran":
-            continue
-        where = f"{run['core']} {run['kernels']} under QEMU"
-        out += [f"{where}: {error}" for error in run["errors"]]
-        if run["outputs_vs_host"]["ok"] is False:
-            out.append(f"{where}: outputs differ from the host interpreter")
-        fit = run["board"]
-        if fit and not fit["fits"]:
-            over = [
-                f"{what} {-fit[key]:,} B over"
-                for what, key in (
-                    ("linked image + HAL reserve", "flash_margin_bytes"),
-                    ("static RAM + stack", "ram_margin_bytes"),
-                    ("arena (largest RAM block)", "arena_margin_bytes"),
-                )
-                if fit[key] < 0
-            ]
-            out.append(f"{fit['board_id']} on {where}: {', '.join(over)}")
-    return out
 
 
 def _plot(result: dict, board_id: str, path: str) -> None:
@@ -280,20 +133,6 @@ def _plot(result: dict, board_id: str, path: str) -> None:
         live_bytes=[layer["live_bytes"] for layer in layers],
         title=f"{Path(result['model']).name} on {board_id}",
     )
-
-
-def _shortfall(fit: dict) -> str:
-    over = [
-        f"{what} {-fit[key]:,} B over budget"
-        for what, key in (("flash", "flash_margin_bytes"), ("RAM", "ram_margin_bytes"))
-        if fit[key] < 0
-    ]
-    if fit["latency_margin_ms"] is not None and fit["latency_margin_ms"] < 0:
-        over.append(
-            f"estimated latency {fit['latency_ms']:,.1f} ms over the "
-            f"{fit['latency_budget_ms']:g} ms budget with {fit['engine']}"
-        )
-    return f"{fit['id']} ({', '.join(over)})"
 
 
 def _print_table(result: dict, boards: list) -> None:
