@@ -165,20 +165,14 @@ def sweep(
             f"advisor sweep needs {', '.join(missing)} (or --export CSV to export a store)"
         )
 
-    from advisor.training.session import resolve_device
-
-    # every run would fail on an unknown device; ray's workers may have devices this host lacks
-    if device is not None:
-        resolve_device(device, here=executor == "local")
+    from advisor.cache import user_cache_dir
     from advisor.sweep.executors import make_executor
     from advisor.sweep.grid import load_grid
     from advisor.sweep.recipe import recipe_dict
     from advisor.sweep.regime import Regime
     from advisor.sweep.runner import SweepProgress, plan_sweep
-    from advisor.training.data import check_source, default_cache_dir
 
-    check_source(data)  # before any run: a missing, unreadable or one-class data set
-
+    # The grid, the recipe and an existing store are checked before the training stack loads.
     points = load_grid(grid_spec)
     recipe = recipe_dict(
         resolution=resolution,
@@ -189,6 +183,17 @@ def sweep(
         seed=seed,
     )
     regime = Regime.from_recipe(dataset_name or _dataset_label(data), recipe)
+    if Path(store).is_file() and Path(store).stat().st_size > 0:
+        with SweepStore(store, read_only=True) as existing:  # refuses a foreign database
+            existing.check_regime(regime, allow_mixed=allow_mixed_regimes)
+
+    from advisor.training.data import check_source
+    from advisor.training.session import resolve_device
+
+    # every run would fail on an unknown device; ray's workers may have devices this host lacks
+    if device is not None:
+        resolve_device(device, here=executor == "local")
+    check_source(data)  # before any run: a missing, unreadable or one-class data set
     runs_dir = Path(runs_dir) if runs_dir else Path(store).with_suffix(".runs")
     with SweepStore(store) as opened:
         opened.check_regime(regime, allow_mixed=allow_mixed_regimes)
@@ -203,7 +208,7 @@ def sweep(
             limit=limit,
             retry_failed=retry_failed,
             device=device,
-            data_options={"cache_dir": str(cache_dir or default_cache_dir())},
+            data_options={"cache_dir": str(cache_dir or user_cache_dir())},
         )
         if plan.tasks:
             runner = make_executor(executor, workers, address, threads, cpus_per_run, gpus_per_run)

@@ -105,10 +105,10 @@ class SweepStore:
             else:
                 self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             self._db.row_factory = sqlite3.Row
+            self._refuse_foreign_database()
             if read_only:
                 self._check_schema()
             else:
-                self._refuse_foreign_database()
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._create()

@@ -59,6 +59,7 @@ def test_rp2040_layers_keep_depthwise_slower_per_mac_than_1x1():
 def test_the_shipped_coefficients_are_the_fit_of_the_published_rows(latency_data):
     """Never hand-tuned: refitting the published rows gives the shipped coefficients."""
     pytest.importorskip("scipy")
+    pytest.importorskip("tflite_micro", reason="the refit parses the published .tflite files")
     from advisor.latency.fit import fit
     from advisor.latency.published import load_rows
 
