@@ -95,7 +95,7 @@ def test_every_reader_works_on_a_read_only_store(monkeypatch, capsys, tmp_path, 
     )
     assert code == 0, err
     assert prior.is_file()
-    code, out, err = run(
+    code, _out, err = run(
         monkeypatch,
         capsys,
         "recommend",
@@ -108,6 +108,10 @@ def test_every_reader_works_on_a_read_only_store(monkeypatch, capsys, tmp_path, 
         "--json",
     )
     assert code == 0, err
+
+
+def test_probe_reads_a_read_only_store(monkeypatch, capsys, tmp_path, read_only_store):
+    pytest.importorskip("torch", reason="advisor probe needs the train extra")
     code, out, err = run(
         monkeypatch, capsys, "probe", "--store", read_only_store, "--data", tmp_path
     )
