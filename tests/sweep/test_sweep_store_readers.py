@@ -81,7 +81,7 @@ def test_every_reader_works_on_a_read_only_store(monkeypatch, capsys, tmp_path, 
     with exported.open(encoding="utf-8") as handle:
         assert len(list(csv.DictReader(handle))) == 24
     prior = tmp_path / "prior.json"
-    code, out, err = run(
+    code, _out, err = run(
         monkeypatch,
         capsys,
         "scaling",
