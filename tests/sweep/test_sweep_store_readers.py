@@ -74,7 +74,7 @@ def read_only_store(tmp_path):
 
 def test_every_reader_works_on_a_read_only_store(monkeypatch, capsys, tmp_path, read_only_store):
     exported = tmp_path / "runs.csv"
-    code, out, err = run(
+    code, _out, err = run(
         monkeypatch, capsys, "sweep", "--store", read_only_store, "--export", exported
     )
     assert code == 0, err
