@@ -109,6 +109,24 @@ def leave_one_out(rows, scored, key) -> tuple[dict, dict, dict]:
     return errors(model), errors(core_only), errors(pair)
 
 
+def row_record(r, coefficients) -> dict:
+    """One published row as stored beside the coefficients, with the model's prediction."""
+    return {
+        "board": r.board,
+        "core": r.core,
+        "engine": r.engine,
+        "clock_hz": r.clock_hz,
+        "model": r.model,
+        "workload": r.workload.name,
+        "work": list(r.workload.work),
+        "ops": r.workload.ops,
+        "macs": r.workload.macs,
+        "latency_ms": r.latency_ms,
+        "predicted_ms": round(predict_ms(coefficients, r), 4),
+        "source": r.source,
+    }
+
+
 def main() -> int:
     rows = load_rows(ARGS.data)
     scored = scored_rows(rows, Path(ARGS.data))
@@ -188,41 +206,9 @@ def main() -> int:
         "prior_sd": PRIOR_SD,
         "coefficients": coefficients,
         "errors": summary,
-        "rows": [
-            {
-                "board": r.board,
-                "core": r.core,
-                "engine": r.engine,
-                "clock_hz": r.clock_hz,
-                "model": r.model,
-                "workload": r.workload.name,
-                "work": list(r.workload.work),
-                "ops": r.workload.ops,
-                "macs": r.workload.macs,
-                "latency_ms": r.latency_ms,
-                "predicted_ms": round(predict_ms(coefficients, r), 4),
-                "source": r.source,
-                "note": r.note,
-            }
-            for r in rows
-        ],
+        "rows": [row_record(r, coefficients) | {"note": r.note} for r in rows],
         "scored_extra": [
-            {
-                "board": r.board,
-                "core": r.core,
-                "engine": r.engine,
-                "clock_hz": r.clock_hz,
-                "model": r.model,
-                "workload": r.workload.name,
-                "work": list(r.workload.work),
-                "ops": r.workload.ops,
-                "macs": r.workload.macs,
-                "latency_ms": r.latency_ms,
-                "predicted_ms": round(predict_ms(coefficients, r), 4),
-                "source": r.source,
-            }
-            for r in scored
-            if r.source.endswith("single core total")
+            row_record(r, coefficients) for r in scored if r.source.endswith("single core total")
         ],
     }
     if ARGS.dry_run:
