@@ -334,7 +334,8 @@ def load_data(
     channels: int = 3,
 ) -> DataSplits:
     """The data set, decoded (and cached) at ``resolution`` and split by ``seed``."""
-    from advisor.training.data import DataSplits, default_cache_dir, load_dataset
+    from advisor.cache import user_cache_dir
+    from advisor.training.data import DataSplits, load_dataset
 
     if isinstance(data, DataSplits):
         return data
@@ -343,7 +344,7 @@ def load_data(
         resolution,
         split,
         seed,
-        cache_dir=cache_dir or default_cache_dir(),
+        cache_dir=cache_dir or user_cache_dir(),
         data_dir=data_dir,
         channels=channels,
     )

@@ -107,9 +107,10 @@ def main() -> int:
 
     import torch
 
+    from advisor.cache import user_cache_dir
     from advisor.export.convert import to_tflite
     from advisor.training.checkpoint import load_checkpoint
-    from advisor.training.data import default_cache_dir, load_dataset, stratified_draw
+    from advisor.training.data import load_dataset, stratified_draw
     from advisor.training.fake_quant import QuantizedPhiNet
     from advisor.training.qat import QATSettings, finetune, preprocess, quantized_logits
     from advisor.training.recipe import Recipe
@@ -122,7 +123,7 @@ def main() -> int:
         model, config, extra = load_checkpoint(run_dir / "best.pt")
         recipe = Recipe.from_dict(json.loads((run_dir / "recipe.json").read_text()))
         data = load_dataset(
-            args.data, recipe.resolution, recipe.split, recipe.seed, default_cache_dir()
+            args.data, recipe.resolution, recipe.split, recipe.seed, user_cache_dir()
         )
         mean, std = tuple(extra["normalization"]["mean"]), tuple(extra["normalization"]["std"])
         test_labels_all = data.test_labels.numpy()

@@ -129,7 +129,8 @@ def train(
     advisor train --out runs/a --resume
     """
     from advisor.build import adapt_config
-    from advisor.training.data import default_cache_dir, load_dataset
+    from advisor.cache import user_cache_dir
+    from advisor.training.data import load_dataset
     from advisor.training.session import resolve_device, set_threads
     from advisor.training.trainer import train as run_training
 
@@ -166,7 +167,7 @@ def train(
         recipe.resolution,
         recipe.split,
         recipe.seed,
-        cache_dir=cache_dir or default_cache_dir(),
+        cache_dir=cache_dir or user_cache_dir(),
         val_fraction=recipe.val_fraction,
         data_dir=data_dir,
         download=not no_download,

@@ -103,7 +103,8 @@ class CheckpointProber:
         )
 
     def _dataset(self, config, recipe: dict):
-        from advisor.training.data import default_cache_dir, load_dataset
+        from advisor.cache import user_cache_dir
+        from advisor.training.data import load_dataset
 
         options = {
             "split": recipe.get("split", "70/15/15"),
@@ -116,7 +117,7 @@ class CheckpointProber:
             self._datasets[key] = load_dataset(
                 self.data,
                 config.resolution,
-                cache_dir=self.cache_dir or default_cache_dir(),
+                cache_dir=self.cache_dir or user_cache_dir(),
                 **options,
             )
         return self._datasets[key]

@@ -91,11 +91,6 @@ class DataSplits:
         }
 
 
-def default_cache_dir() -> Path:
-    """Where decoded images (and downloaded CIFAR) are cached: the user cache folder."""
-    return user_cache_dir()
-
-
 def stratified_split(labels: np.ndarray, fractions: Sequence[float], seed: int) -> list[np.ndarray]:
     """Indices of ``labels`` cut into len(fractions) parts, each class in the given proportions.
 
@@ -268,7 +263,7 @@ def _read_pools(
             raise AdvisorError(f"{name} has 3 channels; the config asks for {channels}")
         folder = cifar.locate(
             name,
-            Path(data_dir) if data_dir else default_cache_dir() / "cifar",
+            Path(data_dir) if data_dir else user_cache_dir() / "cifar",
             allow_download=download,
         )
         content = cifar.read(name, folder)

@@ -17,12 +17,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from advisor.cache import user_cache_dir
 from advisor.config import PhiNetConfig
 from advisor.errors import AdvisorError
 from advisor.provenance import TRAINING
 from advisor.training import checkpoint
 from advisor.training.augment import augment, channel_stats
-from advisor.training.data import DataSplits, default_cache_dir, load_dataset
+from advisor.training.data import DataSplits, load_dataset
 from advisor.training.evaluation import Evaluation, autocast, evaluate
 from advisor.training.optim import build_optimizer, learning_rate
 from advisor.training.progress import ProgressReporter
@@ -156,7 +157,8 @@ def train(
     """Train ``config`` on ``data`` with ``recipe`` (default: the study's) into ``out_dir``.
 
     ``data`` is a :class:`DataSplits` or a source for :func:`load_dataset` (decoded images are
-    cached in ``cache_dir``, default :func:`default_cache_dir`; CIFAR is read from ``data_dir``).
+    cached in ``cache_dir``, default :func:`advisor.cache.user_cache_dir`; CIFAR is read from
+    ``data_dir``).
     Every epoch writes last.pt (atomically) and a line of metrics.jsonl; the best model by
     validation accuracy goes to best.pt. ``resume=True`` continues the run in ``out_dir``
     exactly where its last.pt left it (same weights, metrics and RNG streams as an
@@ -174,7 +176,7 @@ def train(
             recipe.resolution,
             recipe.split,
             recipe.seed,
-            cache_dir=cache_dir or default_cache_dir(),
+            cache_dir=cache_dir or user_cache_dir(),
             val_fraction=recipe.val_fraction,
             data_dir=data_dir,
             channels=config.in_channels,
